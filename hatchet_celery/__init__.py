@@ -1,0 +1,124 @@
+"""hatchet_celery: Hatchet's Python workflow API, executed by Celery and Redis.
+
+Change ``from hatchet_sdk import ...`` to ``from hatchet_celery import ...``; declare tasks
+and workflows as with Hatchet; run them with ``celery -A proj worker`` or
+``hatchet.worker(...).start()``.
+"""
+
+from hatchet_celery.clients.admin import (
+    RunStatus,
+    ScheduleTriggerWorkflowOptions,
+    TriggerWorkflowOptions,
+    WorkflowRunTriggerConfig,
+)
+from hatchet_celery.clients.listeners.run_event_listener import (
+    StepRunEventType,
+    WorkflowRunEventType,
+)
+from hatchet_celery.clients.rest.models import (
+    V1TaskStatus,
+)
+from hatchet_celery.conditions import (
+    Condition,
+    OrGroup,
+    ParentCondition,
+    SleepCondition,
+    UserEventCondition,
+    or_,
+)
+from hatchet_celery.config import ClientConfig
+from hatchet_celery.context import Context
+from hatchet_celery.durable import DurableContext
+from hatchet_celery.exceptions import (
+    BulkTriggerIdempotencyCollisionError,
+    DedupeViolationError,
+    EvictionNotSupportedError,
+    FailedTaskRunExceptionGroup,
+    HatchetCeleryError,
+    IdempotencyCollisionError,
+    NonDeterminismError,
+    NonRetryableException,
+    RetryAfterException,
+    TaskRunError,
+)
+from hatchet_celery.hatchet import Hatchet
+from hatchet_celery.labels import DesiredWorkerLabel, WorkerLabel, WorkerLabelComparator
+from hatchet_celery.rate_limit import RateLimit, RateLimitDuration
+from hatchet_celery.runnables.task import Depends, Task
+from hatchet_celery.runnables.types import (
+    ConcurrencyExpression,
+    ConcurrencyLimitStrategy,
+    DefaultFilter,
+    EmptyModel,
+    EvictionPolicy,
+    Priority,
+    SlotType,
+    StatusBasedIdempotencyConfig,
+    StickyStrategy,
+    TaskDefaults,
+    TTLBasedIdempotencyConfig,
+    WorkflowConfig,
+)
+from hatchet_celery.workflow_run import TaskRunRef, WorkflowRunRef
+from hatchet_celery.worker import Worker, WorkerStatus
+
+__all__ = [
+    # client
+    "ClientConfig",
+    "Hatchet",
+    # contexts
+    "Context",
+    "DurableContext",
+    # runnables
+    "Depends",
+    "DefaultFilter",
+    "EmptyModel",
+    "EvictionPolicy",
+    "Task",
+    "TaskDefaults",
+    "TaskRunRef",
+    "WorkflowConfig",
+    "WorkflowRunRef",
+    # conditions
+    "Condition",
+    "OrGroup",
+    "ParentCondition",
+    "SleepCondition",
+    "UserEventCondition",
+    "or_",
+    # enums
+    "ConcurrencyLimitStrategy",
+    "Priority",
+    "RateLimitDuration",
+    "RunStatus",
+    "SlotType",
+    "StepRunEventType",
+    "StickyStrategy",
+    "V1TaskStatus",
+    "WorkerLabelComparator",
+    "WorkerStatus",
+    "WorkflowRunEventType",
+    # option models
+    "ConcurrencyExpression",
+    "DesiredWorkerLabel",
+    "RateLimit",
+    "ScheduleTriggerWorkflowOptions",
+    "StatusBasedIdempotencyConfig",
+    "TTLBasedIdempotencyConfig",
+    "TriggerWorkflowOptions",
+    "WorkerLabel",
+    "WorkflowRunTriggerConfig",
+    # exceptions
+    "BulkTriggerIdempotencyCollisionError",
+    "DedupeViolationError",
+    "EvictionNotSupportedError",
+    "FailedTaskRunExceptionGroup",
+    "HatchetCeleryError",
+    "IdempotencyCollisionError",
+    "NonDeterminismError",
+    "NonRetryableException",
+    "RetryAfterException",
+    "TaskRunError",
+    # worker
+    "Worker",
+]

@@ -1,0 +1,1 @@
+"""The engine: everything that touches Celery or Redis at run time (private)."""

@@ -1,0 +1,88 @@
+"""The Celery side: the app, one registered Celery task per Hatchet task, the bootstep.
+
+``Hatchet(app=existing_app)`` registers on the user's app and leaves its settings alone
+(only per-task options are set); otherwise a JSON-only app is built on the same Redis.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from celery import Celery, bootsteps
+
+if TYPE_CHECKING:
+    from hatchet_celery._runtime.registry import Registry
+    from hatchet_celery.runnables.task import Task
+
+
+def build_app(registry: Registry, user_app: Any = None) -> Any:
+    config = registry.config
+    if user_app is not None:
+        app = user_app
+    else:
+        _, broker_url = registry.engine().redis_url, registry.engine().broker_url
+        app = Celery("hatchet_celery", broker=broker_url, set_as_current=False)
+        visibility = max(
+            config.visibility_timeout,
+            int(max((t.execution_timeout_s for t in registry.tasks.values()), default=0)) + 60,
+        )
+        app.conf.update(
+            task_serializer="json",
+            result_serializer="json",
+            accept_content=["json"],
+            result_accept_content=["json"],
+            task_ignore_result=True,
+            task_acks_late=True,
+            task_reject_on_worker_lost=True,
+            worker_prefetch_multiplier=config.prefetch_multiplier,
+            broker_connection_retry_on_startup=True,
+            broker_transport_options={"visibility_timeout": visibility},
+            worker_hijack_root_logger=False,
+            worker_send_task_events=False,
+            enable_utc=True,
+        )
+    app.steps["worker"].add(HatchetWorkerStep)
+    app._hatchet_registry = registry
+    return app
+
+
+def register_task(app: Any, registry: Registry, task: Task[Any, Any]) -> None:
+    """One Celery task per Hatchet task, named ``hatchet.<workflow>.<task>``."""
+    from hatchet_celery._runtime.executor import execute
+
+    def run(self: Any, run_id: str, task_name: str, attempt: int) -> None:
+        execute(registry, task, self.request, run_id, task_name, attempt)
+
+    run.__name__ = task.name
+    run.__doc__ = f"Hatchet task {task.name!r} of workflow {task.workflow.name!r}."
+    app.task(
+        name=task.celery_name,
+        bind=True,
+        acks_late=True,
+        reject_on_worker_lost=True,
+        ignore_result=True,
+        serializer="json",
+        typing=False,
+        shared=False,
+    )(run)
+
+
+class HatchetWorkerStep(bootsteps.StartStopStep):
+    """Runs the timer pump, lease renewal and worker heartbeat inside every worker."""
+
+    def __init__(self, worker: Any, **kwargs: Any) -> None:
+        super().__init__(worker, **kwargs)
+        self.services: Any = None
+
+    def start(self, worker: Any) -> None:
+        from hatchet_celery._runtime.services import WorkerServices
+
+        registry: Registry = worker.app._hatchet_registry
+        self.services = WorkerServices(registry, worker)
+        self.services.start()
+
+    def stop(self, worker: Any) -> None:
+        if self.services is not None:
+            self.services.stop()
+
+    shutdown = stop

@@ -1,0 +1,224 @@
+"""Client side of runs: create them (one pipelined round trip), publish roots, wait.
+
+Creating N runs is one pipeline of ``create_run`` scripts plus one publish per root
+task; waiting uses the process's single pub/sub listener (``waiter.py``), so thousands
+of refs cost neither a connection nor a polling loop each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from hatchet_celery._runtime.engine import REDISPATCH_SECONDS
+from hatchet_celery._runtime.state import RunState, parse_run
+from hatchet_celery.context import current_context
+from hatchet_celery.exceptions import (
+    FailedTaskRunExceptionGroup,
+    RunCancelledError,
+    RunNotFoundError,
+    TaskRunError,
+)
+
+if TYPE_CHECKING:
+    from hatchet_celery._runtime.registry import Registry
+    from hatchet_celery.clients.admin import WorkflowRunTriggerConfig
+    from hatchet_celery.runnables.workflow import BaseWorkflow
+
+
+def _watch(now: float, schedule_timeout: float) -> tuple[float, float]:
+    deadline = now + schedule_timeout
+    return min(now + REDISPATCH_SECONDS, deadline), deadline
+
+
+class Client:
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+
+    @property
+    def engine(self) -> Any:
+        return self.registry.engine()
+
+    # --- trigger ---------------------------------------------------------------------------
+    def trigger(
+        self, workflow: BaseWorkflow[Any], items: list[WorkflowRunTriggerConfig]
+    ) -> list[str]:
+        """Create one run per item and enqueue its root tasks; returns the run ids in order."""
+        engine = self.engine
+        keys = engine.keys
+        shape = workflow.compiled()
+        ctx = current_context.get()
+        now = engine.now()
+        run_ids: list[str] = []
+        created: list[tuple[str, list[tuple[str, str]], int, str | None]] = []
+        pipe = engine.store.redis.pipeline(transaction=False)
+        for item in items:
+            opts = item.options
+            run_id = str(uuid.uuid4())
+            metadata = dict(workflow.config.default_additional_metadata)
+            parent_run = parent_task = parent_task_run = dedupe = ""
+            child_index = ""
+            child_key = opts.child_key or ""
+            if ctx is not None:
+                metadata.update(ctx.additional_metadata)
+                parent_run, parent_task = ctx.workflow_run_id, ctx.task_name
+                parent_task_run = ctx.task_run_id
+                index = ctx._next_child_index()
+                child_index = str(index)
+                dedupe = f"k:{parent_task}:" + (f"key:{child_key}" if child_key else f"i:{index}")
+            elif opts.parent_id:
+                parent_run = opts.parent_id
+                parent_task_run = opts.parent_step_run_id or ""
+            metadata.update(opts.additional_metadata or {})
+            priority = opts.priority or int(workflow.config.default_priority)
+            roots = []
+            args: list[Any] = [
+                run_id,
+                workflow.name,
+                item.input or "{}",
+                json.dumps(metadata),
+                priority,
+                now,
+                shape.ntasks,
+                shape.on_failure,
+                parent_run,
+                parent_task,
+                dedupe,
+                parent_task_run,
+                child_index,
+                child_key,
+            ]
+            for name in shape.roots:
+                task = workflow_task(workflow, name)
+                task_run_id = str(uuid.uuid4())
+                watch_at, deadline = _watch(now, task.schedule_timeout_s)
+                args += [name, task_run_id, watch_at, deadline]
+                roots.append((name, task_run_id))
+            parent_key = keys.run(parent_run) if dedupe else keys.run(run_id)
+            engine.store.script_in(
+                pipe, "create_run", [keys.run(run_id), keys.runs, keys.timers, parent_key], args
+            )
+            run_ids.append(run_id)
+            created.append((run_id, roots, priority, parent_task_run or None))
+        results = pipe.execute()
+        messages = []
+        final_ids = []
+        for (run_id, roots, priority, parent_id), res in zip(created, results, strict=True):
+            if int(res[0]) == 0:  # deduplicated child: the existing run answers
+                final_ids.append(res[1])
+                continue
+            final_ids.append(run_id)
+            for name, _task_run_id in roots:
+                messages.append(
+                    (engine.celery_name(workflow.name, name), run_id, name, 0, parent_id, priority)
+                )
+        if messages:
+            engine.publish(messages)
+        return final_ids
+
+    async def aio_trigger(
+        self, workflow: BaseWorkflow[Any], items: list[WorkflowRunTriggerConfig]
+    ) -> list[str]:
+        return await asyncio.to_thread(self.trigger, workflow, items)
+
+    # --- state --------------------------------------------------------------------------------
+    def fetch(self, run_id: str) -> RunState | None:
+        engine = self.engine
+        return parse_run(run_id, engine.store.redis.hgetall(engine.keys.run(run_id)))
+
+    def fetch_many(self, run_ids: list[str]) -> list[RunState | None]:
+        engine = self.engine
+        pipe = engine.store.redis.pipeline(transaction=False)
+        for run_id in run_ids:
+            pipe.hgetall(engine.keys.run(run_id))
+        return [parse_run(r, h) for r, h in zip(run_ids, pipe.execute(), strict=True)]
+
+    def task_errors(self, run_id: str) -> dict[str, TaskRunError]:
+        state = self.fetch(run_id)
+        if state is None:
+            return {}
+        return {
+            name: t.error for name, t in state.tasks.items() if t.status == "FAILED" and t.error
+        }
+
+    def append_log(self, task_run_id: str, line: dict[str, Any]) -> None:
+        engine = self.engine
+        key = engine.keys.logs(task_run_id)
+        pipe = engine.store.redis.pipeline(transaction=False)
+        pipe.rpush(key, json.dumps(line))
+        pipe.expire(key, max(engine.config.retention_seconds, 60))
+        pipe.execute()
+
+    def upsert_worker_labels(self, worker_id: str, labels: dict[str, str | int]) -> None:
+        """Recorded by the workers feature; a no-op until that is wired."""
+
+    # --- results ------------------------------------------------------------------------------
+    @staticmethod
+    def outcome(run_id: str, state: RunState | None, include_empty: bool, strict: bool) -> Any:
+        """Result dict of a finished run, or the exception it stands for."""
+        if state is None:
+            return RunNotFoundError(f"Workflow run {run_id} not found.")
+        if state.status == "FAILED":
+            return FailedTaskRunExceptionGroup(
+                f"Workflow run {run_id} failed.", state.failed_errors()
+            )
+        if state.status == "CANCELLED" and strict:
+            return RunCancelledError(f"Workflow run {run_id} was cancelled.")
+        return {
+            name: t.output
+            for name, t in state.tasks.items()
+            if t.status in ("COMPLETED", "SKIPPED") and (include_empty or t.has_output)
+        }
+
+    def result(self, run_id: str, include_empty: bool = True) -> dict[str, Any]:
+        self.engine.waiter.wait(run_id).result()
+        out = self.outcome(run_id, self.fetch(run_id), include_empty, strict=True)
+        if isinstance(out, BaseException):
+            raise out
+        result: dict[str, Any] = out
+        return result
+
+    async def aio_result(self, run_id: str, include_empty: bool = False) -> dict[str, Any]:
+        await asyncio.wrap_future(self.engine.waiter.wait(run_id))
+        state = await asyncio.to_thread(self.fetch, run_id)
+        out = self.outcome(run_id, state, include_empty, strict=False)
+        if isinstance(out, BaseException):
+            raise out
+        result: dict[str, Any] = out
+        return result
+
+    def _collect(self, refs: list[Any], return_exceptions: bool, include_empty: bool) -> list[Any]:
+        ids = [r.workflow_run_id for r in refs]
+        states = self.fetch_many(ids)
+        out: list[Any] = []
+        for ref, run_id, state in zip(refs, ids, states, strict=True):
+            value = self.outcome(run_id, state, include_empty, strict=include_empty)
+            if not isinstance(value, BaseException) and hasattr(ref, "_standalone"):
+                try:
+                    value = ref._standalone._extract(value)
+                except Exception as exc:  # an output that does not fit the annotation
+                    value = exc
+            if isinstance(value, BaseException) and not return_exceptions:
+                raise value
+            out.append(value)
+        return out
+
+    def results(self, refs: list[Any], return_exceptions: bool) -> list[Any]:
+        waiter = self.engine.waiter
+        for fut in waiter.wait_many([r.workflow_run_id for r in refs]):
+            fut.result()
+        return self._collect(refs, return_exceptions, include_empty=True)
+
+    async def aio_results(self, refs: list[Any], return_exceptions: bool) -> list[Any]:
+        futures = self.engine.waiter.wait_many([r.workflow_run_id for r in refs])
+        await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))
+        return await asyncio.to_thread(self._collect, refs, return_exceptions, False)
+
+
+def workflow_task(workflow: BaseWorkflow[Any], name: str) -> Any:
+    for task in workflow.tasks:
+        if task.name == name:
+            return task
+    raise KeyError(f"workflow {workflow.name!r} has no task {name!r}")

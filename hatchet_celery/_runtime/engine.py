@@ -1,0 +1,102 @@
+"""The engine of one registry: resolved URLs, the store, publishing task messages."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from hatchet_celery._keys import Keys
+from hatchet_celery._store import Store, get_store
+
+if TYPE_CHECKING:
+    from hatchet_celery._runtime.registry import Registry
+
+# A queued task whose message may have been lost (a crash between a transition and the
+# publish) is published again this often until a worker claims it; duplicates are
+# harmless because claiming is idempotent.
+REDISPATCH_SECONDS = 30.0
+# Hatchet priority 1..3 onto kombu's Redis priority steps (lower number = sooner).
+CELERY_PRIORITY = {1: 6, 2: 3, 3: 0}
+
+
+def resolve_urls(config: Any) -> tuple[str, str]:
+    """(redis url for redis-py, broker url for kombu); starts the embedded server if unset."""
+    if config.redis_url:
+        return config.redis_url, config.broker_url or config.redis_url
+    from hatchet_celery._embedded import EmbeddedRedis
+
+    embedded = EmbeddedRedis(config.data_dir)
+    embedded.ensure_running()
+    return embedded.url, config.broker_url or embedded.broker_url
+
+
+class Engine:
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self.config = registry.config
+        self.redis_url, self.broker_url = resolve_urls(self.config)
+        self.keys = Keys(self.config.key_prefix, self.config.namespace)
+        self.store: Store = get_store(self.redis_url, self.keys)
+        self.worker_id = uuid.uuid4().hex
+        self._waiter: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def app(self) -> Any:
+        return self.registry.celery_app
+
+    @property
+    def waiter(self) -> Any:
+        if self._waiter is None:
+            with self._lock:
+                if self._waiter is None:
+                    from hatchet_celery._runtime.waiter import RunWaiter
+
+                    self._waiter = RunWaiter(self.store)
+        return self._waiter
+
+    def now(self) -> float:
+        return time.time()
+
+    def publish(self, messages: Iterable[tuple[str, str, str, int, str | None, int | None]]) -> None:
+        """Send task messages: (celery name, run id, task, attempt, parent task run id, priority)."""
+        app = self.app
+        with app.producer_or_acquire() as producer:
+            for name, run_id, task, attempt, parent_id, priority in messages:
+                app.send_task(
+                    name,
+                    args=(run_id, task, attempt),
+                    producer=producer,
+                    root_id=run_id,
+                    parent_id=parent_id,
+                    priority=CELERY_PRIORITY.get(priority or 1, 6),
+                    serializer="json",
+                )
+
+    def celery_name(self, workflow: str, task: str) -> str:
+        return f"hatchet.{workflow}.{task}"
+
+    # --- worker registry and housekeeping --------------------------------------------------
+    def register_worker(self, process: Any) -> None:
+        self.heartbeat(process)
+
+    def heartbeat(self, process: Any) -> None:
+        record = {
+            "id": process.worker_id,
+            "name": process.name,
+            "labels": process.labels,
+            "slots": process.slots,
+            "last_heartbeat": time.time(),
+        }
+        self.store.redis.hset(self.keys.workers, process.worker_id, json.dumps(record))
+
+    def trim_index(self, now: float) -> None:
+        """Drop index entries of runs past retention (their hashes expire on their own)."""
+        self.store.redis.zremrangebyscore(
+            self.keys.runs, "-inf", now - self.config.retention_seconds - 3600
+        )
+

@@ -1,0 +1,284 @@
+"""The body of every Hatchet Celery task: claim, run the user function, record the outcome.
+
+Per task run that succeeds: one ``claim`` script, the user function, one ``complete``
+script (which also releases the children whose parents are all done), and one publish
+per released child. A duplicate or stale message ends at the claim; a late outcome of an
+attempt that timed out or lost its lease is rejected by the claim token.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import time
+import uuid
+from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, TypeAdapter
+from pydantic_core import to_jsonable_python
+
+from hatchet_celery._runtime import aio
+from hatchet_celery._runtime.engine import REDISPATCH_SECONDS
+from hatchet_celery._runtime.process import PROCESS
+from hatchet_celery._runtime.watchdog import InFlight, watchdog
+from hatchet_celery.context import Context, current_context
+from hatchet_celery.exceptions import (
+    IllegalTaskOutputError,
+    NonRetryableException,
+    TaskRunError,
+    TaskTimeoutError,
+)
+
+if TYPE_CHECKING:
+    from hatchet_celery._runtime.engine import Engine
+    from hatchet_celery._runtime.registry import Registry
+    from hatchet_celery.runnables.task import Task
+
+log = logging.getLogger(__name__)
+
+
+class Suspended(BaseException):
+    """Raised inside a durable task that waits: the attempt ends without an outcome."""
+
+
+def serialize_output(task: Task[Any, Any], output: Any) -> str:
+    """JSON text of a task's output; ``""`` for no output. Other types fail the task."""
+    if output is None:
+        return ""
+    if isinstance(output, BaseModel):
+        data: Any = output.model_dump(mode="json")
+    elif dataclasses.is_dataclass(output) and not isinstance(output, type):
+        data = TypeAdapter(type(output)).dump_python(output, mode="json")
+    elif isinstance(output, dict):
+        data = to_jsonable_python(output)
+    else:
+        raise IllegalTaskOutputError(
+            f"task {task.name!r} of workflow {task.workflow.name!r} returned a "
+            f"{type(output).__name__}; a task must return a dict, a pydantic model, "
+            "a dataclass or None"
+        )
+    if not data:
+        return ""
+    text = json.dumps(data)
+    if "\\u0000" in text:
+        raise IllegalTaskOutputError(
+            f"task {task.name!r} returned output containing a NUL character (\\u0000)"
+        )
+    return text
+
+
+def _watch(now: float, schedule_timeout: float) -> tuple[float, float]:
+    deadline = now + schedule_timeout
+    return min(now + REDISPATCH_SECONDS, deadline), deadline
+
+
+def on_failure_args(engine: Engine, task: Task[Any, Any], now: float) -> list[Any]:
+    shape = task.workflow.compiled()
+    if not shape.on_failure:
+        return ["", "", 0, 0]
+    of_task = task.workflow.on_failure
+    watch_at, deadline = _watch(now, of_task.schedule_timeout_s if of_task else 300.0)
+    return [shape.on_failure, str(uuid.uuid4()), watch_at, deadline]
+
+
+def execute(
+    registry: Registry, task: Task[Any, Any], request: Any, run_id: str, task_name: str, attempt: int
+) -> None:
+    engine = registry.engine()
+    keys = engine.keys
+    now = time.time()
+    parents = task.workflow.compiled().parents.get(task.name, ())
+    res = engine.store.script(
+        "claim",
+        [keys.run(run_id), keys.leases, keys.timers],
+        [run_id, task.name, attempt, PROCESS.worker_id, now, now + engine.config.lease_seconds,
+         *parents],
+    )
+    code = int(res[0])
+    if code == 0:
+        log.info("hatchet_celery: run %s of %s is gone; message dropped", run_id, task.celery_name)
+        return
+    if code == 2:
+        log.debug("hatchet_celery: %s of run %s is %s; duplicate dropped", task.name, run_id, res[1])
+        return
+    if code == 3:
+        record_failure(
+            engine, task, run_id, str(res[1]), attempt, "",
+            TaskTimeoutError(
+                f"task {task.name!r} waited in the queue longer than its schedule_timeout "
+                f"({task.schedule_timeout_s:g}s): SCHEDULING_TIMED_OUT"
+            ),
+            expected="QUEUED",
+            retry_allowed=False,
+        )
+        return
+    claim = str(res[1])
+    ctx = build_context(registry, task, run_id, attempt, res, parents)
+    inflight = InFlight(engine, task, ctx, run_id, claim, attempt)
+    watchdog().track(inflight)
+    try:
+        output = invoke(task, ctx, inflight)
+        payload = serialize_output(task, output)
+    except Suspended:
+        return
+    except BaseException as exc:
+        if inflight.timed_out:
+            return  # the watchdog recorded the timeout
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        record_failure(engine, task, run_id, claim, attempt, ctx.task_run_id, exc)
+    else:
+        record_success(engine, task, run_id, claim, ctx.task_run_id, payload)
+    finally:
+        watchdog().untrack(inflight)
+
+
+def build_context(
+    registry: Registry,
+    task: Task[Any, Any],
+    run_id: str,
+    attempt: int,
+    res: list[Any],
+    parents: tuple[str, ...],
+) -> Context:
+    raw_input = json.loads(res[2]) if res[2] else {}
+    parent_outputs: dict[str, Any] = {}
+    for i, name in enumerate(parents):
+        out, status = res[11 + 2 * i], res[12 + 2 * i]
+        if status == "SKIPPED":
+            parent_outputs[name] = {"skipped": True}
+        elif out:
+            parent_outputs[name] = json.loads(out)
+    from hatchet_celery.durable import DurableContext
+
+    cls = DurableContext if task.is_durable else Context
+    return cls(
+        task=task,
+        registry=registry,
+        workflow_run_id=run_id,
+        task_run_id=res[5],
+        input=task.workflow._parse_input(raw_input),
+        raw_input=raw_input,
+        additional_metadata=json.loads(res[3]) if res[3] else {},
+        retry_count=int(attempt),
+        priority=int(res[4]) if res[4] else None,
+        parent_outputs=parent_outputs,
+        parent_workflow_run_id=res[6] or None,
+        parent_task_run_id=res[7] or None,
+        child_index=int(res[8]) if res[8] else None,
+        child_key=res[9] or None,
+        worker_id=PROCESS.worker_id,
+        worker_labels=PROCESS.labels,
+        lifespan=PROCESS.lifespan,
+        execution_timeout=task.execution_timeout_s,
+    )
+
+
+def invoke(task: Task[Any, Any], ctx: Context, inflight: InFlight) -> Any:
+    """Run the user function: sync in this pool thread, async on the process loop."""
+    if task.is_async_function:
+        future = aio.submit(_run_async(task, ctx))
+        inflight.future = future
+        return future.result()
+    token = current_context.set(ctx)
+    try:
+        if not task.dependencies:
+            return task.fn(ctx._input, ctx)
+        stack = AsyncExitStack()
+        deps = aio.run(task.resolve_dependencies(ctx._input, ctx, stack))
+        try:
+            return task.fn(ctx._input, ctx, **deps)
+        finally:
+            aio.run(stack.aclose())
+    finally:
+        current_context.reset(token)
+
+
+async def _run_async(task: Task[Any, Any], ctx: Context) -> Any:
+    current_context.set(ctx)
+    if not task.dependencies:
+        return await task.fn(ctx._input, ctx)
+    async with AsyncExitStack() as stack:
+        deps = await task.resolve_dependencies(ctx._input, ctx, stack)
+        return await task.fn(ctx._input, ctx, **deps)
+
+
+def record_success(
+    engine: Engine, task: Task[Any, Any], run_id: str, claim: str, task_run_id: str, payload: str,
+    status: str = "COMPLETED",
+) -> None:
+    keys = engine.keys
+    now = time.time()
+    shape = task.workflow.compiled()
+    children = shape.children.get(task.name, ())
+    args: list[Any] = [run_id, task.name, claim, payload, now, engine.config.retention_seconds,
+                       status, *on_failure_args(engine, task, now), len(children)]
+    by_name = task.workflow.task_map()
+    for child, nparents in children:
+        watch_at, deadline = _watch(now, by_name[child].schedule_timeout_s)
+        args += [child, nparents, str(uuid.uuid4()), watch_at, deadline]
+    res = engine.store.script(
+        "complete", [keys.run(run_id), keys.leases, keys.timers, keys.done_channel], args
+    )
+    if int(res[0]) != 1:
+        log.info("hatchet_celery: outcome of %s in run %s was stale; dropped", task.name, run_id)
+        return
+    release(engine, task, run_id, task_run_id, res[2:])
+
+
+def release(engine: Engine, task: Task[Any, Any], run_id: str, parent_id: str, ready: list[Any]) -> None:
+    """Publish the task runs a transition queued (pairs of name, task run id)."""
+    if not ready:
+        return
+    wf = task.workflow.name
+    engine.publish(
+        (engine.celery_name(wf, ready[i]), run_id, ready[i], 0, parent_id, None)
+        for i in range(0, len(ready), 2)
+    )
+
+
+def error_json(task: Task[Any, Any], exc: BaseException, task_run_id: str) -> str:
+    err = TaskRunError.from_exception(exc, task_run_id)
+    err.task_name = task.name
+    return json.dumps(err.to_dict())
+
+
+def record_failure(
+    engine: Engine,
+    task: Task[Any, Any],
+    run_id: str,
+    claim: str,
+    attempt: int,
+    task_run_id: str,
+    exc: BaseException,
+    *,
+    expected: str = "RUNNING",
+    retry_allowed: bool = True,
+    final_status: str = "FAILED",
+) -> None:
+    keys = engine.keys
+    now = time.time()
+    retry = (
+        retry_allowed
+        and not isinstance(exc, NonRetryableException)
+        and int(attempt) < task.retries
+    )
+    retry_at = now + task.backoff_seconds(int(attempt) + 1) if retry else now
+    shape = task.workflow.compiled()
+    args: list[Any] = [
+        run_id, task.name, claim, error_json(task, exc, task_run_id), now,
+        engine.config.retention_seconds, 1 if retry else 0, retry_at, expected, final_status,
+        *on_failure_args(engine, task, now), task.schedule_timeout_s,
+        *shape.descendants.get(task.name, ()),
+    ]
+    res = engine.store.script(
+        "fail", [keys.run(run_id), keys.leases, keys.timers, keys.done_channel], args
+    )
+    if int(res[0]) == 2 and res[2]:
+        release(engine, task, run_id, task_run_id, [res[2], ""])
+    if int(res[0]) != -1:
+        level = logging.INFO if retry else logging.WARNING
+        log.log(level, "hatchet_celery: %s of run %s failed (attempt %s): %s",
+                task.name, run_id, int(attempt) + 1, exc)

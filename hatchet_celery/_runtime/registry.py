@@ -1,0 +1,112 @@
+"""The process-wide registry: declarations, the Celery app and the engine per configuration.
+
+``Hatchet()`` instances built with the same configuration share one registry, so a
+workflow declared on one instance is served by a worker built from another. Nothing
+here connects anywhere until first use (declarations stay pure at import time).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from hatchet_celery._settings import Config
+
+if TYPE_CHECKING:
+    from hatchet_celery._runtime.client import Client
+    from hatchet_celery._runtime.engine import Engine
+    from hatchet_celery.runnables.task import Task
+    from hatchet_celery.runnables.workflow import BaseWorkflow
+
+
+class Registry:
+    def __init__(self, config: Config, app: Any = None) -> None:
+        self.config = config
+        self.workflows: dict[str, BaseWorkflow[Any]] = {}
+        self.tasks: dict[str, Task[Any, Any]] = {}
+        self._user_app = app
+        self._app: Any = None
+        self._engine: Engine | None = None
+        self._client: Client | None = None
+        self._features: Any = None
+        self._lock = threading.RLock()
+
+    # --- declarations -------------------------------------------------------------------------
+    def add_task(self, workflow: BaseWorkflow[Any], task: Task[Any, Any]) -> None:
+        with self._lock:
+            existing = self.workflows.get(workflow.name)
+            if existing is not None and existing is not workflow:
+                # A module imported twice (e.g. as __main__ and by name) redeclares its
+                # workflows; the newest declaration serves.
+                for old in existing.tasks:
+                    self.tasks.pop(old.celery_name, None)
+            self.workflows[workflow.name] = workflow
+            self.tasks[task.celery_name] = task
+            if self._app is not None:
+                from hatchet_celery._runtime.app import register_task
+
+                register_task(self._app, self, task)
+
+    # --- lazily built parts ---------------------------------------------------------------------
+    @property
+    def celery_app(self) -> Any:
+        with self._lock:
+            if self._app is None:
+                from hatchet_celery._runtime.app import build_app, register_task
+
+                self._app = build_app(self, self._user_app)
+                for task in list(self.tasks.values()):
+                    register_task(self._app, self, task)
+            return self._app
+
+    def engine(self) -> Engine:
+        if self._engine is None:
+            with self._lock:
+                if self._engine is None:
+                    from hatchet_celery._runtime.engine import Engine
+
+                    self._engine = Engine(self)
+        return self._engine
+
+    def client(self) -> Client:
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    from hatchet_celery._runtime.client import Client
+
+                    self._client = Client(self)
+        return self._client
+
+    def features(self) -> Any:
+        """The feature clients (runs, logs, ...) of a ``Hatchet`` on this registry."""
+        if self._features is None:
+            from hatchet_celery.hatchet import Hatchet
+
+            Hatchet(config=self.config, app=self._user_app)
+        return self._features
+
+    hatchet_features = features
+
+    def set_features(self, features: Any) -> None:
+        if self._features is None:
+            self._features = features
+
+
+_registries: dict[tuple[Any, ...], Registry] = {}
+_lock = threading.Lock()
+
+
+def registry_for(config: Config, app: Any = None) -> Registry:
+    key = (
+        config.redis_url,
+        config.broker_url,
+        config.namespace,
+        config.key_prefix,
+        config.data_dir,
+        id(app) if app is not None else None,
+    )
+    with _lock:
+        reg = _registries.get(key)
+        if reg is None:
+            reg = _registries[key] = Registry(config, app)
+        return reg

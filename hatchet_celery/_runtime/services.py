@@ -1,0 +1,161 @@
+"""Background services of a worker: the timer pump, the lease reaper and retention.
+
+The timer pump is the one mechanism behind every delay (DESIGN §3): entries of the
+``timers`` sorted set are claimed atomically by whichever worker polls first, handled by
+the function registered for their kind, and removed or re-armed by that handler. A
+handler that dies leaves its entry claimed for ``CLAIM_LEASE`` seconds, then it is due
+again, so no timer is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from hatchet_celery._runtime.engine import REDISPATCH_SECONDS
+from hatchet_celery._runtime.process import PROCESS
+
+if TYPE_CHECKING:
+    from hatchet_celery._runtime.engine import Engine
+    from hatchet_celery._runtime.registry import Registry
+
+log = logging.getLogger(__name__)
+
+CLAIM_LEASE = 30.0
+BATCH = 200
+REAP_EVERY = 1.0
+RETENTION_EVERY = 60.0
+
+TimerHandler = Callable[["Engine", str, float], None]
+# kind (the member's text before the first "|") -> handler. Features add their kinds.
+TIMER_HANDLERS: dict[str, TimerHandler] = {}
+
+
+def timer_handler(kind: str) -> Callable[[TimerHandler], TimerHandler]:
+    def register(fn: TimerHandler) -> TimerHandler:
+        TIMER_HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+@timer_handler("d")
+@timer_handler("w")
+def fire_task_timer(engine: Engine, member: str, now: float) -> None:
+    """Dispatch a retry whose backoff ended, or re-dispatch / time out a queued task."""
+    from hatchet_celery._runtime.executor import record_failure
+    from hatchet_celery.exceptions import TaskTimeoutError
+
+    kind, attempt, run_id, task_name = member.split("|", 3)
+    keys = engine.keys
+    res = engine.store.script(
+        "timer_fire",
+        [keys.run(run_id), keys.timers],
+        [member, kind, attempt, run_id, task_name, now, now + REDISPATCH_SECONDS],
+    )
+    if res[0] == "dispatch":
+        workflow = res[1]
+        engine.publish([(engine.celery_name(workflow, task_name), run_id, task_name,
+                         int(attempt), None, None)])
+    elif res[0] == "timeout":
+        task = engine.registry.tasks.get(engine.celery_name(_wf_of(engine, run_id), task_name))
+        claim = engine.store.redis.hget(keys.run(run_id), f"c:{task_name}") or "0"
+        if task is None:
+            log.warning("hatchet_celery: cannot time out %s of run %s: task not registered here",
+                        task_name, run_id)
+            return
+        record_failure(
+            engine, task, run_id, claim, int(attempt), "",
+            TaskTimeoutError(
+                f"task {task_name!r} waited in the queue longer than its schedule_timeout "
+                f"({task.schedule_timeout_s:g}s): SCHEDULING_TIMED_OUT"
+            ),
+            expected="QUEUED",
+            retry_allowed=False,
+        )
+        engine.store.redis.zrem(keys.timers, member)
+
+
+def _wf_of(engine: Engine, run_id: str) -> str:
+    return str(engine.store.redis.hget(engine.keys.run(run_id), "wf") or "")
+
+
+def reap_lost(engine: Engine, now: float) -> int:
+    """Requeue task runs whose worker stopped renewing their lease."""
+    keys = engine.keys
+    members = engine.store.script("claim_due", [keys.leases], [now, BATCH, CLAIM_LEASE])
+    count = 0
+    for member in members:
+        claim, run_id, task_name = member.split("|", 2)
+        task = engine.registry.tasks.get(engine.celery_name(_wf_of(engine, run_id), task_name))
+        schedule = task.schedule_timeout_s if task is not None else 300.0
+        count += int(engine.store.script(
+            "requeue_lost",
+            [keys.leases, keys.run(run_id), keys.timers],
+            [member, run_id, task_name, claim, now, now + schedule],
+        ))
+    if count:
+        log.warning("hatchet_celery: requeued %d task run(s) whose worker was lost", count)
+    return count
+
+
+class WorkerServices:
+    """Started by the worker bootstep (``celery worker``) or by ``Worker.start()``."""
+
+    def __init__(self, registry: Registry, worker: Any = None) -> None:
+        self.registry = registry
+        self.worker = worker
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        engine = self.registry.engine()
+        engine.register_worker(PROCESS)
+        self._thread = threading.Thread(target=self._loop, name="hatchet-celery-pump", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        engine = self.registry.engine()
+        interval = engine.config.timer_interval
+        last_reap = last_retention = last_beat = 0.0
+        while not self._stop.is_set():
+            now = time.time()
+            try:
+                busy = self.pump_once(engine, now)
+                if now - last_reap >= REAP_EVERY:
+                    reap_lost(engine, now)
+                    last_reap = now
+                if now - last_beat >= 5.0:
+                    engine.heartbeat(PROCESS)
+                    last_beat = now
+                if now - last_retention >= RETENTION_EVERY:
+                    engine.trim_index(now)
+                    last_retention = now
+            except Exception:
+                log.exception("hatchet_celery: timer pump iteration failed")
+                busy = False
+            if not busy:
+                self._stop.wait(interval)
+
+    @staticmethod
+    def pump_once(engine: Engine, now: float) -> bool:
+        """Handle the due timers; returns True when a full batch was due (poll again now)."""
+        members = engine.store.script("claim_due", [engine.keys.timers], [now, BATCH, CLAIM_LEASE])
+        for member in members:
+            handler = TIMER_HANDLERS.get(member.split("|", 1)[0])
+            if handler is None:
+                log.error("hatchet_celery: no handler for timer %r", member)
+                continue
+            try:
+                handler(engine, member, now)
+            except Exception:
+                log.exception("hatchet_celery: timer %r failed; it will be retried", member)
+        return len(members) >= BATCH

@@ -1,0 +1,119 @@
+"""Wait for runs to finish: one pub/sub connection and one thread per process.
+
+Finishing a run publishes its id on the ``done`` channel (in the same Lua script that
+records the final status). A waiter registers its future first, then reads the status
+once, so a run that finished before the subscription is still seen; after a reconnect
+every pending run is read again, so a message missed while disconnected is not fatal.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import os
+import threading
+import time
+from typing import Any
+
+import redis
+
+from hatchet_celery._runtime.state import TERMINAL
+from hatchet_celery._store import Store
+
+log = logging.getLogger(__name__)
+
+
+class RunWaiter:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._pending: dict[str, list[concurrent.futures.Future[None]]] = {}
+        self._lock = threading.Lock()
+        self._subscribed = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def _ensure_listening(self) -> None:
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive() and self._pid == os.getpid():
+                return
+            self._pid = os.getpid()
+            self._pending = {}
+            self._subscribed.clear()
+            self._thread = threading.Thread(
+                target=self._listen, name="hatchet-celery-waiter", daemon=True
+            )
+            self._thread.start()
+        if not self._subscribed.wait(10):
+            raise TimeoutError("could not subscribe to run completions in Redis")
+
+    def wait(self, run_id: str) -> concurrent.futures.Future[None]:
+        return self.wait_many([run_id])[0]
+
+    def wait_many(self, run_ids: list[str]) -> list[concurrent.futures.Future[None]]:
+        self._ensure_listening()
+        futures: list[concurrent.futures.Future[None]] = []
+        with self._lock:
+            for run_id in run_ids:
+                fut: concurrent.futures.Future[None] = concurrent.futures.Future()
+                self._pending.setdefault(run_id, []).append(fut)
+                futures.append(fut)
+        self._check(list(dict.fromkeys(run_ids)))
+        return futures
+
+    def _check(self, run_ids: list[str]) -> None:
+        """Resolve the runs among ``run_ids`` that are already finished (or gone)."""
+        if not run_ids:
+            return
+        pipe = self.store.redis.pipeline(transaction=False)
+        for run_id in run_ids:
+            pipe.hget(self.store.keys.run(run_id), "st")
+        for run_id, status in zip(run_ids, pipe.execute(), strict=True):
+            if status is None or status in TERMINAL:
+                self._resolve(run_id)
+
+    def _resolve(self, run_id: str) -> None:
+        with self._lock:
+            futures = self._pending.pop(run_id, [])
+        for fut in futures:
+            if not fut.done():
+                fut.set_result(None)
+
+    def _listen(self) -> None:
+        channel = self.store.keys.done_channel
+        backoff = 0.1
+        while True:
+            pubsub = self.store.redis.pubsub()
+            try:
+                pubsub.subscribe(channel)
+                # The confirmation proves the subscription is live before waiters rely on it.
+                while True:
+                    first = pubsub.get_message(timeout=5.0)
+                    if first is not None and first.get("type") == "subscribe":
+                        break
+                reconnected = self._subscribed.is_set()
+                self._subscribed.set()
+                if reconnected:
+                    with self._lock:
+                        pending = list(self._pending)
+                    self._check(pending)
+                backoff = 0.1
+                while True:
+                    message = pubsub.get_message(timeout=5.0)
+                    if message is not None and message.get("type") == "message":
+                        self._resolve(message["data"])
+            except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+                log.warning("hatchet_celery: run-completion listener reconnecting: %s", exc)
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+            except Exception:  # pragma: no cover - keep the listener alive whatever happens
+                log.exception("hatchet_celery: run-completion listener error")
+                time.sleep(backoff)
+            finally:
+                try:
+                    pubsub.close()
+                except Exception:
+                    pass
+
+
+__all__ = ["RunWaiter"]
+_ = Any

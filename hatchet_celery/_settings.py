@@ -1,0 +1,152 @@
+"""Every setting of hatchet_celery, declared once: name, type, default, environment variable.
+
+The README's configuration table is generated from ``SETTINGS`` (``python -m
+hatchet_celery._settings``), so documentation and code cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configuration knob: its environment variable, type, default and meaning."""
+
+    env: str
+    type: type
+    default: Any
+    help: str
+
+
+SETTINGS: dict[str, Setting] = {
+    "redis_url": Setting(
+        "HATCHET_CELERY_REDIS_URL",
+        str,
+        "",
+        "Coordination store (and default broker). Empty: the embedded redis-server.",
+    ),
+    "broker_url": Setting(
+        "HATCHET_CELERY_BROKER_URL",
+        str,
+        "",
+        "Celery broker when it differs from the coordination store.",
+    ),
+    "namespace": Setting(
+        "HATCHET_CLIENT_NAMESPACE",
+        str,
+        "",
+        "Prefix for workflow, event and worker names (Hatchet's namespace).",
+    ),
+    "key_prefix": Setting(
+        "HATCHET_CELERY_KEY_PREFIX",
+        str,
+        "hc",
+        "Prefix of every Redis key the package writes.",
+    ),
+    "data_dir": Setting(
+        "HATCHET_CELERY_DATA_DIR",
+        str,
+        ".hatchet_celery",
+        "Folder of the embedded redis-server (socket, append-only file).",
+    ),
+    "retention_seconds": Setting(
+        "HATCHET_CELERY_RETENTION_SECONDS",
+        int,
+        86400,
+        "How long a finished run's state is kept in Redis.",
+    ),
+    "worker_pool": Setting(
+        "HATCHET_CELERY_WORKER_POOL",
+        str,
+        "threads",
+        "Celery pool for hatchet.worker(...).start(): threads, prefork, solo, ...",
+    ),
+    "prefetch_multiplier": Setting(
+        "HATCHET_CELERY_PREFETCH_MULTIPLIER",
+        int,
+        1,
+        "Celery worker_prefetch_multiplier for hatchet.worker(...).start().",
+    ),
+    "timer_interval": Setting(
+        "HATCHET_CELERY_TIMER_INTERVAL",
+        float,
+        0.05,
+        "Seconds between two polls of the timer set by a worker's pump.",
+    ),
+    "lease_seconds": Setting(
+        "HATCHET_CELERY_LEASE_SECONDS",
+        float,
+        15.0,
+        "A running task whose worker stops renewing for this long is handed to another.",
+    ),
+    "visibility_timeout": Setting(
+        "HATCHET_CELERY_VISIBILITY_TIMEOUT",
+        int,
+        43200,
+        "Redis transport visibility timeout; kept above every execution timeout.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Resolved settings; built from the environment, overridable per ``Hatchet``."""
+
+    redis_url: str = ""
+    broker_url: str = ""
+    namespace: str = ""
+    key_prefix: str = "hc"
+    data_dir: str = ".hatchet_celery"
+    retention_seconds: int = 86400
+    worker_pool: str = "threads"
+    prefetch_multiplier: int = 1
+    timer_interval: float = 0.05
+    lease_seconds: float = 15.0
+    visibility_timeout: int = 43200
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Config:
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            setting = SETTINGS[f.name]
+            raw = os.environ.get(setting.env)
+            if raw is not None and raw != "":
+                try:
+                    values[f.name] = setting.type(raw)
+                except ValueError as exc:
+                    raise ValueError(
+                        f"environment variable {setting.env}={raw!r} is not a valid "
+                        f"{setting.type.__name__}"
+                    ) from exc
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        values["namespace"] = normalise_namespace(values.get("namespace", ""))
+        return cls(**values)
+
+    def apply_namespace(self, name: str, override: str | None = None) -> str:
+        """Prefix ``name`` with the namespace unless it already carries it (Hatchet's rule)."""
+        ns = normalise_namespace(override) if override is not None else self.namespace
+        if not ns or name.startswith(ns):
+            return name
+        return ns + name
+
+
+def normalise_namespace(ns: str | None) -> str:
+    """Hatchet lower-cases a namespace and ends it with ``_``."""
+    if not ns:
+        return ""
+    ns = ns.lower()
+    return ns if ns.endswith("_") else ns + "_"
+
+
+def markdown_table() -> str:
+    rows = ["| environment variable | default | meaning |", "| --- | --- | --- |"]
+    for s in SETTINGS.values():
+        rows.append(f"| `{s.env}` | `{s.default!r}` | {s.help} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":  # pragma: no cover - documentation helper
+    print(markdown_table())

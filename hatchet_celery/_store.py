@@ -1,0 +1,69 @@
+"""The coordination store: a Redis connection and the Lua scripts of every transition.
+
+Each state transition that must be atomic is one script in ``lua/`` (documented in its
+header), loaded once per process and called by SHA. ``_lib.lua`` holds helpers shared by
+the scripts and is prepended to each of them.
+"""
+
+from __future__ import annotations
+
+import threading
+from importlib import resources
+from typing import Any
+
+import redis
+
+from hatchet_celery._keys import Keys
+
+SCRIPT_NAMES = (
+    "create_run",
+    "claim",
+    "complete",
+    "fail",
+    "claim_due",
+    "timer_fire",
+    "requeue_lost",
+)
+
+
+def _read_lua(name: str) -> str:
+    return resources.files("hatchet_celery").joinpath("lua", f"{name}.lua").read_text()
+
+
+class Store:
+    """One Redis client (with its connection pool) and the registered scripts."""
+
+    def __init__(self, url: str, keys: Keys) -> None:
+        self.url = url
+        self.keys = keys
+        self.redis: redis.Redis = redis.Redis.from_url(
+            url, decode_responses=True, health_check_interval=30
+        )
+        lib = _read_lua("_lib")
+        self._scripts: dict[str, Any] = {
+            name: self.redis.register_script(lib + "\n" + _read_lua(name))
+            for name in SCRIPT_NAMES
+        }
+
+    def script(self, name: str, keys: list[str], args: list[Any]) -> Any:
+        return self._scripts[name](keys=keys, args=args)
+
+    def script_in(self, pipe: Any, name: str, keys: list[str], args: list[Any]) -> None:
+        """Queue a script call on a pipeline (scripts are loaded before pipelines run)."""
+        self._scripts[name](keys=keys, args=args, client=pipe)
+
+    def close(self) -> None:
+        self.redis.close()
+
+
+_stores: dict[tuple[str, Keys], Store] = {}
+_lock = threading.Lock()
+
+
+def get_store(url: str, keys: Keys) -> Store:
+    """The process-wide store for a URL and key layout (redis-py pools are fork-safe)."""
+    with _lock:
+        store = _stores.get((url, keys))
+        if store is None:
+            store = _stores[(url, keys)] = Store(url, keys)
+        return store

@@ -1,0 +1,1 @@
+"""Client-side modules at the paths Hatchet programs import them from."""

@@ -1,0 +1,1 @@
+"""Run event listeners, at Hatchet's ``clients.listeners`` path."""

@@ -1,0 +1,13 @@
+"""Identity and timestamps shared by every REST resource."""
+
+from datetime import datetime
+
+from hatchet_celery.clients.rest.models._base import RestModel
+
+
+class APIResourceMeta(RestModel):
+    """``metadata`` of a REST resource."""
+
+    id: str
+    created_at: datetime
+    updated_at: datetime

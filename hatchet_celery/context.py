@@ -1,0 +1,315 @@
+"""``Context``: what a running task knows about itself and can do.
+
+Built by the executor from one claim result (no further Redis reads for the common
+properties); methods that need more (logs, errors of other tasks) ask Redis on use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json
+import threading
+import time
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from hatchet_celery._durations import Duration, to_seconds
+from hatchet_celery.exceptions import TaskRunError
+
+if TYPE_CHECKING:
+    from hatchet_celery._runtime.registry import Registry
+    from hatchet_celery.runnables.task import Task
+
+current_context: contextvars.ContextVar[Context | None] = contextvars.ContextVar(
+    "hatchet_celery_current_context", default=None
+)
+
+LOG_LINE_LIMIT = 10_000
+
+
+class Context:
+    """The ``ctx`` argument of every task."""
+
+    def __init__(
+        self,
+        *,
+        task: Task[Any, Any],
+        registry: Registry | None,
+        workflow_run_id: str,
+        task_run_id: str,
+        input: Any,
+        raw_input: dict[str, Any],
+        additional_metadata: dict[str, Any],
+        retry_count: int,
+        priority: int | None,
+        parent_outputs: dict[str, Any],
+        parent_workflow_run_id: str | None = None,
+        parent_task_run_id: str | None = None,
+        child_index: int | None = None,
+        child_key: str | None = None,
+        worker_id: str = "",
+        worker_labels: dict[str, str | int] | None = None,
+        lifespan: Any = None,
+        execution_timeout: float = 60.0,
+    ) -> None:
+        self._task = task
+        self._registry = registry
+        self._workflow_run_id = workflow_run_id
+        self._task_run_id = task_run_id
+        self._input = input
+        self._raw_input = raw_input
+        self._metadata = additional_metadata
+        self._retry_count = retry_count
+        self._priority = priority
+        self._parent_outputs = parent_outputs
+        self._parent_workflow_run_id = parent_workflow_run_id
+        self._parent_task_run_id = parent_task_run_id
+        self._child_index = child_index
+        self._child_key = child_key
+        self._worker_id = worker_id
+        self._worker_labels = dict(worker_labels or {})
+        self._lifespan = lifespan
+        self._cancelled = threading.Event()
+        self._spawn_index = 0
+        self._spawn_lock = threading.Lock()
+        self.deadline = time.time() + execution_timeout
+        self.slot_released = False
+
+    # --- identity -------------------------------------------------------------------------
+    @property
+    def workflow_run_id(self) -> str:
+        return self._workflow_run_id
+
+    @property
+    def task_run_id(self) -> str:
+        return self._task_run_id
+
+    @property
+    def step_run_id(self) -> str:
+        return self._task_run_id
+
+    @property
+    def task_name(self) -> str:
+        return self._task.name
+
+    @property
+    def workflow_name(self) -> str:
+        return self._task.workflow.name
+
+    @property
+    def workflow_id(self) -> str | None:
+        return self._task.workflow.name
+
+    @property
+    def workflow_version_id(self) -> str | None:
+        return None
+
+    @property
+    def action(self) -> str:
+        return self._task.celery_name
+
+    @property
+    def worker_id(self) -> str:
+        return self._worker_id
+
+    @property
+    def worker_labels(self) -> dict[str, str | int]:
+        return dict(self._worker_labels)
+
+    @property
+    def retry_count(self) -> int:
+        return self._retry_count
+
+    @property
+    def attempt_number(self) -> int:
+        return self._retry_count + 1
+
+    @property
+    def max_attempts(self) -> int:
+        return self._task.max_attempts
+
+    @property
+    def additional_metadata(self) -> dict[str, Any]:
+        return self._metadata
+
+    @property
+    def priority(self) -> int | None:
+        return self._priority
+
+    @property
+    def parent_workflow_run_id(self) -> str | None:
+        return self._parent_workflow_run_id
+
+    @property
+    def child_index(self) -> int | None:
+        return self._child_index
+
+    @property
+    def child_key(self) -> str | None:
+        return self._child_key
+
+    @property
+    def triggering_event_id(self) -> str | None:
+        value = self._metadata.get("hatchet__event_id")
+        return str(value) if value is not None else None
+
+    @property
+    def triggering_event_key(self) -> str | None:
+        value = self._metadata.get("hatchet__event_key")
+        return str(value) if value is not None else None
+
+    @property
+    def was_triggered_by_event(self) -> bool:
+        return self.triggering_event_id is not None
+
+    @property
+    def filter_payload(self) -> dict[str, Any]:
+        value = self._metadata.get("hatchet__filter_payload")
+        return dict(value) if isinstance(value, dict) else {}
+
+    @property
+    def trigger_data(self) -> dict[str, Any]:
+        value = self._metadata.get("hatchet__trigger_data")
+        return dict(value) if isinstance(value, dict) else {}
+
+    @property
+    def lifespan(self) -> Any:
+        return self._lifespan
+
+    @property
+    def input(self) -> dict[str, Any]:
+        return self._raw_input
+
+    @property
+    def workflow_input(self) -> dict[str, Any]:
+        return self._raw_input
+
+    # --- cancellation -----------------------------------------------------------------------
+    @property
+    def is_cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    @property
+    def exit_flag(self) -> bool:
+        return self._cancelled.is_set()
+
+    def done(self) -> bool:
+        return self._cancelled.is_set()
+
+    def _mark_cancelled(self) -> None:
+        self._cancelled.set()
+
+    def cancel(self) -> None:
+        """Cancel this task's whole run and set the cancellation flag."""
+        self._mark_cancelled()
+        if self._registry is not None:
+            self._registry.features().runs.cancel(self._workflow_run_id)
+
+    async def aio_cancel(self) -> None:
+        await asyncio.to_thread(self.cancel)
+
+    # --- parents ------------------------------------------------------------------------------
+    def _parent(self, task: Task[Any, Any]) -> Any:
+        name = task.name
+        if name not in self._parent_outputs:
+            raise ValueError(
+                f"task {self.task_name!r}: {name!r} is not a parent of this task "
+                "(or has no output)"
+            )
+        return self._parent_outputs[name]
+
+    def was_skipped(self, task: Task[Any, Any]) -> bool:
+        value = self._parent_outputs.get(task.name)
+        return isinstance(value, dict) and value.get("skipped") is True
+
+    def task_output(self, task: Task[Any, Any]) -> Any:
+        if self.was_skipped(task):
+            raise ValueError(f"parent task {task.name!r} was skipped: it has no output")
+        return task.parse_output(self._parent(task))
+
+    async def aio_task_output(self, task: Task[Any, Any]) -> Any:
+        return self.task_output(task)
+
+    @property
+    def task_run_errors(self) -> dict[str, str]:
+        """Errors of the run's failed tasks by task name (for on-failure tasks)."""
+        if self._registry is None:
+            return {}
+        errors = self._registry.client().task_errors(self._workflow_run_id)
+        return {name: err.serialize() for name, err in errors.items()}
+
+    def get_task_run_error(self, task: Task[Any, Any]) -> TaskRunError | None:
+        if self._registry is None:
+            return None
+        return self._registry.client().task_errors(self._workflow_run_id).get(task.name)
+
+    def fetch_task_run_error(self, task: Task[Any, Any]) -> str | None:
+        err = self.get_task_run_error(task)
+        return err.serialize() if err else None
+
+    # --- logs, streams, timeouts ---------------------------------------------------------------
+    def log(self, line: str | dict[str, Any] | Any, raise_on_error: bool = False) -> None:
+        text = json.dumps(line) if isinstance(line, dict) else str(line)
+        try:
+            if self._registry is not None:
+                self._registry.client().append_log(
+                    self._task_run_id,
+                    {
+                        "message": text[:LOG_LINE_LIMIT],
+                        "created_at": datetime.now(timezone.utc).isoformat(),
+                        "retry_count": self._retry_count,
+                        "attempt": self.attempt_number,
+                        "level": "INFO",
+                        "task": self.task_name,
+                        "workflow_run_id": self._workflow_run_id,
+                    },
+                )
+        except Exception:
+            if raise_on_error:
+                raise
+
+    async def aio_log(self, line: str | dict[str, Any], raise_on_error: bool = False) -> None:
+        await asyncio.to_thread(self.log, line, raise_on_error)
+
+    def put_stream(self, data: str | bytes) -> None:
+        if self._registry is None:
+            return
+        try:
+            self._registry.features().runs._put_stream(self._workflow_run_id, data)
+        except Exception:
+            pass
+
+    async def aio_put_stream(self, data: str | bytes) -> None:
+        await asyncio.to_thread(self.put_stream, data)
+
+    def refresh_timeout(self, increment_by: Duration) -> None:
+        """Add ``increment_by`` to this attempt's execution timeout (additive, as in Hatchet)."""
+        self.deadline += to_seconds(increment_by, what="refresh_timeout increment_by")
+
+    async def aio_refresh_timeout(self, increment_by: Duration) -> None:
+        self.refresh_timeout(increment_by)
+
+    def release_slot(self) -> None:
+        self.slot_released = True
+
+    async def aio_release_slot(self) -> None:
+        self.release_slot()
+
+    def upsert_worker_labels(self, labels: dict[str, str | int]) -> None:
+        self._worker_labels.update(labels)
+        if self._registry is not None:
+            self._registry.client().upsert_worker_labels(self._worker_id, labels)
+
+    async def aio_upsert_worker_labels(self, labels: dict[str, str | int]) -> None:
+        await asyncio.to_thread(self.upsert_worker_labels, labels)
+
+    # --- children -----------------------------------------------------------------------------
+    def _next_child_index(self) -> int:
+        with self._spawn_lock:
+            index = self._spawn_index
+            self._spawn_index += 1
+            return index
+
+
+__all__ = ["Context", "current_context"]

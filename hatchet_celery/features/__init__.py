@@ -1,0 +1,1 @@
+"""Feature clients of ``Hatchet`` (``hatchet.runs``, ``hatchet.logs``, ...)."""

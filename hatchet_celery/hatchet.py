@@ -1,0 +1,343 @@
+"""``Hatchet``: the façade users construct; declarations, workers and feature clients."""
+
+from __future__ import annotations
+
+import importlib
+import uuid
+from collections.abc import AsyncGenerator, Callable, Sequence
+from datetime import timedelta
+from typing import Any, TypeVar, cast
+
+from hatchet_celery._durations import Duration
+from hatchet_celery._runtime.registry import Registry, registry_for
+from hatchet_celery.config import ClientConfig
+from hatchet_celery.context import Context, current_context
+from hatchet_celery.exceptions import DeclarationError
+from hatchet_celery.labels import DesiredWorkerLabel
+from hatchet_celery.rate_limit import RateLimit
+from hatchet_celery.runnables.task import Task
+from hatchet_celery.runnables.types import (
+    ConcurrencyExpression,
+    DefaultFilter,
+    EvictionPolicy,
+    Priority,
+    StickyStrategy,
+    TaskDefaults,
+    WorkflowConfig,
+)
+from hatchet_celery.runnables.workflow import (
+    Standalone,
+    Workflow,
+    _check_priority,
+    _labels,
+    normalise_concurrency,
+)
+from hatchet_celery.worker import Worker
+
+R = TypeVar("R")
+
+# attribute -> (module, class) of each feature client, built on first access
+FEATURES = {
+    "runs": ("hatchet_celery.features.runs", "RunsClient"),
+    "logs": ("hatchet_celery.features.logs", "LogsClient"),
+    "workers": ("hatchet_celery.features.workers", "WorkersClient"),
+    "workflows": ("hatchet_celery.features.workflows", "WorkflowsClient"),
+    "event": ("hatchet_celery.features.events", "EventClient"),
+    "filters": ("hatchet_celery.features.filters", "FiltersClient"),
+    "cron": ("hatchet_celery.features.cron", "CronClient"),
+    "scheduled": ("hatchet_celery.features.scheduled", "ScheduledClient"),
+    "rate_limits": ("hatchet_celery.features.rate_limits", "RateLimitsClient"),
+    "metrics": ("hatchet_celery.features.metrics", "MetricsClient"),
+    "cel": ("hatchet_celery.features.cel", "CELClient"),
+    "stubs": ("hatchet_celery.features.stubs", "StubsClient"),
+}
+
+
+class _Features:
+    """Feature clients of one registry, created lazily and shared by its ``Hatchet``s."""
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+        self._clients: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name not in FEATURES:
+            raise AttributeError(name)
+        if name not in self._clients:
+            module, cls = FEATURES[name]
+            self._clients[name] = getattr(importlib.import_module(module), cls)(self._registry)
+        return self._clients[name]
+
+
+class Hatchet:
+    """Declare workflows and tasks, start workers, reach runs, events, crons and more.
+
+    ``Hatchet(app=celery_app)`` registers the tasks on an existing Celery app; otherwise
+    one is built on ``HATCHET_CELERY_REDIS_URL`` (or the embedded redis-server).
+    """
+
+    def __init__(
+        self,
+        debug: bool | None = None,
+        client: Any = None,
+        config: ClientConfig | None = None,
+        *,
+        app: Any = None,
+    ) -> None:
+        if config is not None and not isinstance(config, ClientConfig):
+            # An internal ``Config`` (used by ``Registry.features``).
+            self._config = ClientConfig(
+                namespace=config.namespace,
+                redis_url=config.redis_url,
+                broker_url=config.broker_url,
+                key_prefix=config.key_prefix,
+                data_dir=config.data_dir,
+                retention_seconds=config.retention_seconds,
+            )
+        else:
+            self._config = config or ClientConfig()
+        self._registry = registry_for(self._config.backend(), app)
+        self._registry.set_features(_Features(self._registry))
+        self.debug = bool(debug)
+
+    # --- identity and configuration ------------------------------------------------------------
+    @property
+    def config(self) -> ClientConfig:
+        return self._config
+
+    @property
+    def namespace(self) -> str:
+        return self._config.namespace
+
+    @property
+    def tenant_id(self) -> str:
+        """One fixed tenant per namespace (there is no multi-tenant engine here)."""
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"hatchet-celery:{self.namespace}"))
+
+    @property
+    def celery_app(self) -> Any:
+        """The Celery app the tasks are registered on (the user's own with ``app=``)."""
+        return self._registry.celery_app
+
+    @property
+    def current_context(self) -> Context | None:
+        return current_context.get()
+
+    def get_current_context(self) -> Context | None:
+        return current_context.get()
+
+    async def aio_get_engine_version(self) -> str | None:
+        return None
+
+    def __getattr__(self, name: str) -> Any:
+        if name in FEATURES:
+            return getattr(self._registry.features(), name)
+        raise AttributeError(f"'Hatchet' object has no attribute {name!r}")
+
+    # --- declarations ------------------------------------------------------------------------------
+    def _workflow_config(
+        self,
+        name: str,
+        description: str | None,
+        on_events: list[str] | None,
+        on_crons: list[str] | None,
+        version: str | None,
+        sticky: StickyStrategy | None,
+        default_priority: int,
+        concurrency: Any,
+        task_defaults: TaskDefaults | None,
+        default_filters: list[DefaultFilter] | None,
+        default_additional_metadata: dict[str, Any] | None,
+    ) -> WorkflowConfig:
+        if not name or not isinstance(name, str):
+            raise DeclarationError(f"a workflow needs a non-empty name, got {name!r}")
+        _check_priority(int(default_priority), f"workflow {name!r}: default_priority")
+        return WorkflowConfig(
+            name=name,
+            description=description,
+            version=version,
+            on_events=list(on_events or []),
+            on_crons=list(on_crons or []),
+            sticky=sticky,
+            default_priority=int(default_priority),
+            concurrency=normalise_concurrency(concurrency, f"workflow {name!r}"),
+            task_defaults=task_defaults or TaskDefaults(),
+            default_filters=list(default_filters or []),
+            default_additional_metadata=dict(default_additional_metadata or {}),
+        )
+
+    def workflow(
+        self,
+        *,
+        name: str,
+        description: str | None = None,
+        input_validator: Any = None,
+        on_events: list[str] | None = None,
+        on_crons: list[str] | None = None,
+        cron_input: Any = None,
+        version: str | None = None,
+        sticky: StickyStrategy | None = None,
+        default_priority: int | Priority = Priority.LOW,
+        concurrency: int | ConcurrencyExpression | Sequence[ConcurrencyExpression] | None = None,
+        task_defaults: TaskDefaults = TaskDefaults(),  # noqa: B008 - immutable default
+        default_filters: list[DefaultFilter] | None = None,
+        default_additional_metadata: dict[str, Any] | None = None,
+        idempotency: Any = None,
+    ) -> Workflow[Any]:
+        config = self._workflow_config(
+            name, description, on_events, on_crons, version, sticky, default_priority,
+            concurrency, task_defaults, default_filters, default_additional_metadata,
+        )
+        wf: Workflow[Any] = Workflow(config, self._registry, input_validator)
+        wf.cron_input = cron_input
+        return wf
+
+    def _standalone(
+        self,
+        durable: bool,
+        *,
+        name: str | None,
+        description: str | None,
+        input_validator: Any,
+        on_events: list[str] | None,
+        on_crons: list[str] | None,
+        cron_input: Any,
+        version: str | None,
+        sticky: StickyStrategy | None,
+        default_priority: int | Priority,
+        concurrency: Any,
+        schedule_timeout: Duration,
+        execution_timeout: Duration,
+        retries: int,
+        rate_limits: list[RateLimit] | None,
+        desired_worker_labels: Any,
+        backoff_factor: float | None,
+        backoff_max_seconds: int | None,
+        default_filters: list[DefaultFilter] | None,
+        default_additional_metadata: dict[str, Any] | None,
+        slot_cost: int | None = None,
+    ) -> Callable[[Callable[..., R]], Standalone[Any, R]]:
+        def decorator(fn: Callable[..., R]) -> Standalone[Any, R]:
+            wf_name = name or fn.__name__
+            config = self._workflow_config(
+                wf_name, description, on_events, on_crons, version, sticky, default_priority,
+                None, None, default_filters, default_additional_metadata,
+            )
+            standalone: Standalone[Any, R] = Standalone(config, self._registry, input_validator)
+            standalone.cron_input = cron_input
+            task: Task[Any, R] = Task(
+                fn=fn,
+                workflow=standalone,
+                name=wf_name.lower(),
+                is_durable=durable,
+                retries=retries,
+                backoff_factor=backoff_factor,
+                backoff_max_seconds=backoff_max_seconds,
+                execution_timeout=execution_timeout,
+                schedule_timeout=schedule_timeout,
+                rate_limits=rate_limits,
+                concurrency=normalise_concurrency(concurrency, f"task {wf_name!r}"),
+                desired_worker_labels=_labels(desired_worker_labels),
+                slot_cost=slot_cost,
+            )
+            standalone._attach(task)
+            return standalone
+
+        return decorator
+
+    def task(
+        self,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        input_validator: Any = None,
+        on_events: list[str] | None = None,
+        on_crons: list[str] | None = None,
+        cron_input: Any = None,
+        version: str | None = None,
+        sticky: StickyStrategy | None = None,
+        default_priority: int | Priority = Priority.LOW,
+        concurrency: int | ConcurrencyExpression | list[ConcurrencyExpression] | None = None,
+        schedule_timeout: Duration = timedelta(minutes=5),
+        execution_timeout: Duration = timedelta(seconds=60),
+        retries: int = 0,
+        rate_limits: list[RateLimit] | None = None,
+        desired_worker_labels: dict[str, DesiredWorkerLabel] | list[DesiredWorkerLabel]
+        | None = None,
+        backoff_factor: float | None = None,
+        backoff_max_seconds: int | None = None,
+        default_filters: list[DefaultFilter] | None = None,
+        default_additional_metadata: dict[str, Any] | None = None,
+        idempotency: Any = None,
+        slot_cost: int | None = None,
+    ) -> Callable[[Callable[..., R]], Standalone[Any, R]]:
+        return self._standalone(
+            False, name=name, description=description, input_validator=input_validator,
+            on_events=on_events, on_crons=on_crons, cron_input=cron_input, version=version,
+            sticky=sticky, default_priority=default_priority, concurrency=concurrency,
+            schedule_timeout=schedule_timeout, execution_timeout=execution_timeout,
+            retries=retries, rate_limits=rate_limits, desired_worker_labels=desired_worker_labels,
+            backoff_factor=backoff_factor, backoff_max_seconds=backoff_max_seconds,
+            default_filters=default_filters,
+            default_additional_metadata=default_additional_metadata, slot_cost=slot_cost,
+        )
+
+    def durable_task(
+        self,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        input_validator: Any = None,
+        on_events: list[str] | None = None,
+        on_crons: list[str] | None = None,
+        cron_input: Any = None,
+        version: str | None = None,
+        sticky: StickyStrategy | None = None,
+        default_priority: int | Priority = Priority.LOW,
+        concurrency: int | ConcurrencyExpression | list[ConcurrencyExpression] | None = None,
+        schedule_timeout: Duration = timedelta(minutes=5),
+        execution_timeout: Duration = timedelta(seconds=60),
+        retries: int = 0,
+        rate_limits: list[RateLimit] | None = None,
+        desired_worker_labels: dict[str, DesiredWorkerLabel] | list[DesiredWorkerLabel]
+        | None = None,
+        backoff_factor: float | None = None,
+        backoff_max_seconds: int | None = None,
+        default_filters: list[DefaultFilter] | None = None,
+        default_additional_metadata: dict[str, Any] | None = None,
+        idempotency: Any = None,
+        eviction_policy: EvictionPolicy | None = None,
+    ) -> Callable[[Callable[..., R]], Standalone[Any, R]]:
+        return self._standalone(
+            True, name=name, description=description, input_validator=input_validator,
+            on_events=on_events, on_crons=on_crons, cron_input=cron_input, version=version,
+            sticky=sticky, default_priority=default_priority, concurrency=concurrency,
+            schedule_timeout=schedule_timeout, execution_timeout=execution_timeout,
+            retries=retries, rate_limits=rate_limits, desired_worker_labels=desired_worker_labels,
+            backoff_factor=backoff_factor, backoff_max_seconds=backoff_max_seconds,
+            default_filters=default_filters,
+            default_additional_metadata=default_additional_metadata,
+        )
+
+    def worker(
+        self,
+        name: str,
+        slots: int | None = None,
+        durable_slots: int | None = None,
+        labels: dict[str, str | int] | None = None,
+        workflows: list[Any] | None = None,
+        lifespan: Callable[[], AsyncGenerator[Any, None]] | None = None,
+    ) -> Worker:
+        merged = {**self._config.worker_preset_labels, **(labels or {})}
+        return Worker(
+            name,
+            self._registry,
+            slots=slots,
+            durable_slots=durable_slots,
+            labels=cast(dict[str, str | int], merged),
+            workflows=workflows,
+            lifespan=lifespan,
+        )
+
+
+__all__ = ["Hatchet"]

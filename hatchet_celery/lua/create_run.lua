@@ -1,0 +1,27 @@
+-- Create a workflow run and queue its root tasks; dedupe child runs by key.
+-- KEYS[1] run hash  KEYS[2] runs index  KEYS[3] timers  KEYS[4] parent run hash (or KEYS[1])
+-- ARGV: run_id wf input metadata priority now ntasks on_failure parent_run_id
+--       parent_task dedupe_field parent_task_run_id child_index child_key
+--       then per root task: name task_run_id watch_at deadline
+-- Returns {1} when created, {0, existing_run_id} when the dedupe key is taken.
+local run, index, timers, parent = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local run_id, now = ARGV[1], ARGV[6]
+local dedupe = ARGV[11]
+if dedupe ~= '' then
+  local existing = redis.call('HGET', parent, dedupe)
+  if existing then
+    return {0, existing}
+  end
+  redis.call('HSET', parent, dedupe, run_id)
+end
+if redis.call('EXISTS', run) == 1 then
+  return {0, run_id}
+end
+redis.call('HSET', run, 'wf', ARGV[2], 'in', ARGV[3], 'md', ARGV[4], 'pr', ARGV[5],
+  'ct', now, 'st', 'QUEUED', 'n', ARGV[7], 'd', 0, 'nf', 0, 'nc', 0, 'of', ARGV[8],
+  'par', ARGV[9], 'ptask', ARGV[10], 'ptr', ARGV[12], 'ci', ARGV[13], 'ck', ARGV[14])
+redis.call('ZADD', index, now, run_id)
+for i = 15, #ARGV, 4 do
+  queue_task(run, timers, run_id, ARGV[i], ARGV[i + 1], now, ARGV[i + 2], ARGV[i + 3])
+end
+return {1}

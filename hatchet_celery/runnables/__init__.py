@@ -1,0 +1,1 @@
+"""Declarations: workflows, standalone tasks, task nodes and their option types."""

