@@ -15,15 +15,14 @@ import redis
 
 from hatchet_celery._keys import Keys
 
-SCRIPT_NAMES = (
-    "create_run",
-    "claim",
-    "complete",
-    "fail",
-    "claim_due",
-    "timer_fire",
-    "requeue_lost",
-)
+def script_names() -> list[str]:
+    """Every ``lua/<name>.lua`` except the ``_lib`` prelude."""
+    folder = resources.files("hatchet_celery").joinpath("lua")
+    return sorted(
+        p.name[:-4]
+        for p in folder.iterdir()
+        if p.name.endswith(".lua") and not p.name.startswith("_")
+    )
 
 
 def _read_lua(name: str) -> str:
@@ -42,7 +41,7 @@ class Store:
         lib = _read_lua("_lib")
         self._scripts: dict[str, Any] = {
             name: self.redis.register_script(lib + "\n" + _read_lua(name))
-            for name in SCRIPT_NAMES
+            for name in script_names()
         }
 
     def script(self, name: str, keys: list[str], args: list[Any]) -> Any:

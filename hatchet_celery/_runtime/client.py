@@ -13,6 +13,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._runtime.engine import REDISPATCH_SECONDS
+from hatchet_celery._runtime.hooks import Ready
 from hatchet_celery._runtime.state import RunState, parse_run
 from hatchet_celery.context import current_context
 from hatchet_celery.exceptions import (
@@ -103,19 +104,17 @@ class Client:
             run_ids.append(run_id)
             created.append((run_id, roots, priority, parent_task_run or None))
         results = pipe.execute()
-        messages = []
+        ready: list[Ready] = []
         final_ids = []
         for (run_id, roots, priority, parent_id), res in zip(created, results, strict=True):
             if int(res[0]) == 0:  # deduplicated child: the existing run answers
                 final_ids.append(res[1])
                 continue
             final_ids.append(run_id)
-            for name, _task_run_id in roots:
-                messages.append(
-                    (engine.celery_name(workflow.name, name), run_id, name, 0, parent_id, priority)
-                )
-        if messages:
-            engine.publish(messages)
+            for name, task_run_id in roots:
+                ready.append(Ready(workflow.name, name, run_id, task_run_id, 0, parent_id, priority))
+        if ready:
+            engine.dispatch(ready)
         return final_ids
 
     async def aio_trigger(

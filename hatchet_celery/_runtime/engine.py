@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._keys import Keys
+from hatchet_celery._runtime.hooks import RUN_FINISHED, TASK_FINISHED, Gate, Ready, gates_for
 from hatchet_celery._store import Store, get_store
 
 if TYPE_CHECKING:
@@ -62,20 +63,61 @@ class Engine:
     def now(self) -> float:
         return time.time()
 
-    def publish(self, messages: Iterable[tuple[str, str, str, int, str | None, int | None]]) -> None:
-        """Send task messages: (celery name, run id, task, attempt, parent task run id, priority)."""
+    def dispatch(self, ready: Iterable[Ready], after: Gate | None = None) -> None:
+        """Publish ready task runs, each first through the gates of its task.
+
+        ``after`` is the gate that admitted the entries: only the gates behind it apply.
+        """
+        to_publish: list[Ready] = []
+        groups: dict[str, list[Ready]] = {}
+        for item in ready:
+            task = self.registry.tasks.get(self.celery_name(item.workflow, item.task))
+            gates = gates_for(task) if task is not None else []
+            if after is not None and after in gates:
+                gates = gates[gates.index(after) + 1 :]
+            if not gates:
+                to_publish.append(item)
+            else:
+                groups.setdefault(self.celery_name(item.workflow, item.task), []).append(item)
+        for celery_name, items in groups.items():
+            task = self.registry.tasks[celery_name]
+            gates = gates_for(task)
+            if after is not None and after in gates:
+                gates = gates[gates.index(after) + 1 :]
+            for gate in gates:
+                items = gate.admit(self, task, items)
+                if not items:
+                    break
+            to_publish.extend(items)
+        if to_publish:
+            self.publish_ready(to_publish)
+
+    def publish_ready(self, ready: Iterable[Ready]) -> None:
+        """Send task messages as they are (no gate): ``args = (run id, task, attempt)``."""
         app = self.app
         with app.producer_or_acquire() as producer:
-            for name, run_id, task, attempt, parent_id, priority in messages:
+            for r in ready:
+                options: dict[str, Any] = {}
+                if r.queue:
+                    options["queue"] = r.queue
                 app.send_task(
-                    name,
-                    args=(run_id, task, attempt),
+                    self.celery_name(r.workflow, r.task),
+                    args=(r.run_id, r.task, r.attempt),
                     producer=producer,
-                    root_id=run_id,
-                    parent_id=parent_id,
-                    priority=CELERY_PRIORITY.get(priority or 1, 6),
+                    root_id=r.run_id,
+                    parent_id=r.parent_id,
+                    priority=CELERY_PRIORITY.get(r.priority or 1, 6),
                     serializer="json",
+                    **options,
                 )
+
+    def task_finished(self, task: Any, run_id: str, status: str) -> None:
+        for listener in TASK_FINISHED:
+            listener(self, task, run_id, status)
+
+    def run_finished(self, workflow: str, run_id: str, status: str) -> None:
+        for listener in RUN_FINISHED:
+            listener(self, workflow, run_id, status)
 
     def celery_name(self, workflow: str, task: str) -> str:
         return f"hatchet.{workflow}.{task}"

@@ -14,6 +14,7 @@ import logging
 import time
 import uuid
 from contextlib import AsyncExitStack
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, TypeAdapter
@@ -21,6 +22,8 @@ from pydantic_core import to_jsonable_python
 
 from hatchet_celery._runtime import aio
 from hatchet_celery._runtime.engine import REDISPATCH_SECONDS
+from hatchet_celery._runtime.hooks import Ready
+from hatchet_celery._runtime.state import TERMINAL
 from hatchet_celery._runtime.process import PROCESS
 from hatchet_celery._runtime.watchdog import InFlight, watchdog
 from hatchet_celery.context import Context, current_context
@@ -40,7 +43,15 @@ log = logging.getLogger(__name__)
 
 
 class Suspended(BaseException):
-    """Raised inside a durable task that waits: the attempt ends without an outcome."""
+    """Raised inside a durable task that waits: the attempt ends without an outcome.
+
+    ``commit`` (set by the durable-waits module) moves the task run out of RUNNING
+    atomically, releasing its lease, so no slot is held while it waits.
+    """
+
+    def __init__(self, commit: Callable[[InFlight], None] | None = None) -> None:
+        super().__init__("suspended")
+        self.commit = commit
 
 
 def serialize_output(task: Task[Any, Any], output: Any) -> str:
@@ -121,7 +132,9 @@ def execute(
     try:
         output = invoke(task, ctx, inflight)
         payload = serialize_output(task, output)
-    except Suspended:
+    except Suspended as suspended:
+        if suspended.commit is not None and not inflight.timed_out:
+            suspended.commit(inflight)
         return
     except BaseException as exc:
         if inflight.timed_out:
@@ -226,15 +239,18 @@ def record_success(
         log.info("hatchet_celery: outcome of %s in run %s was stale; dropped", task.name, run_id)
         return
     release(engine, task, run_id, task_run_id, res[2:])
+    engine.task_finished(task, run_id, status)
+    if res[1] in TERMINAL:
+        engine.run_finished(task.workflow.name, run_id, res[1])
 
 
 def release(engine: Engine, task: Task[Any, Any], run_id: str, parent_id: str, ready: list[Any]) -> None:
-    """Publish the task runs a transition queued (pairs of name, task run id)."""
+    """Dispatch the task runs a transition queued (pairs of name, task run id)."""
     if not ready:
         return
     wf = task.workflow.name
-    engine.publish(
-        (engine.celery_name(wf, ready[i]), run_id, ready[i], 0, parent_id, None)
+    engine.dispatch(
+        Ready(wf, ready[i], run_id, ready[i + 1], 0, parent_id or None)
         for i in range(0, len(ready), 2)
     )
 
@@ -276,8 +292,12 @@ def record_failure(
     res = engine.store.script(
         "fail", [keys.run(run_id), keys.leases, keys.timers, keys.done_channel], args
     )
-    if int(res[0]) == 2 and res[2]:
-        release(engine, task, run_id, task_run_id, [res[2], ""])
+    if int(res[0]) == 2:
+        if res[2]:
+            release(engine, task, run_id, task_run_id, [res[2], ""])
+        engine.task_finished(task, run_id, final_status)
+        if res[1] in TERMINAL:
+            engine.run_finished(task.workflow.name, run_id, res[1])
     if int(res[0]) != -1:
         level = logging.INFO if retry else logging.WARNING
         log.log(level, "hatchet_celery: %s of run %s failed (attempt %s): %s",

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._runtime.engine import REDISPATCH_SECONDS
+from hatchet_celery._runtime.hooks import Ready
 from hatchet_celery._runtime.process import PROCESS
 
 if TYPE_CHECKING:
@@ -57,9 +58,11 @@ def fire_task_timer(engine: Engine, member: str, now: float) -> None:
         [member, kind, attempt, run_id, task_name, now, now + REDISPATCH_SECONDS],
     )
     if res[0] == "dispatch":
-        workflow = res[1]
-        engine.publish([(engine.celery_name(workflow, task_name), run_id, task_name,
-                         int(attempt), None, None)])
+        item = Ready(res[1], task_name, run_id, "", int(attempt))
+        if kind == "d":  # a retry goes through the gates again (slots, tokens)
+            engine.dispatch([item])
+        else:  # the watchdog re-sends a message that may have been lost
+            engine.publish_ready([item])
     elif res[0] == "timeout":
         task = engine.registry.tasks.get(engine.celery_name(_wf_of(engine, run_id), task_name))
         claim = engine.store.redis.hget(keys.run(run_id), f"c:{task_name}") or "0"

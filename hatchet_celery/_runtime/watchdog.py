@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 TICK = 0.05
+# How often the claims of running attempts are checked (cancellation reaches a running
+# task within this delay).
+CHECK_EVERY = 0.25
 
 
 @dataclass(eq=False)
@@ -44,6 +47,7 @@ class Watchdog:
     def __init__(self) -> None:
         self._inflight: set[InFlight] = set()
         self._lock = threading.Lock()
+        self._last_check = 0.0
         self._thread = threading.Thread(target=self._loop, name="hatchet-celery-watchdog", daemon=True)
         self._thread.start()
 
@@ -66,6 +70,9 @@ class Watchdog:
     def _tick(self, now: float) -> None:
         with self._lock:
             items = list(self._inflight)
+        if items and now - self._last_check >= CHECK_EVERY:
+            self._last_check = now
+            self._check_claims(items)
         expired = [i for i in items if not i.timed_out and now >= i.ctx.deadline]
         for item in expired:
             self._time_out(item)
@@ -80,6 +87,25 @@ class Watchdog:
                 pipe.zadd(engine.keys.leases, {item.lease_member: now + engine.config.lease_seconds}, xx=True)
                 item.renewed_at = now
             pipe.execute()
+
+    def _check_claims(self, items: list[InFlight]) -> None:
+        """Stop attempts that lost their claim (run cancelled, lease taken over)."""
+        by_engine: dict[int, list[InFlight]] = {}
+        for item in items:
+            if not item.timed_out:
+                by_engine.setdefault(id(item.engine), []).append(item)
+        for group in by_engine.values():
+            engine = group[0].engine
+            pipe = engine.store.redis.pipeline(transaction=False)
+            for item in group:
+                name = item.task.name
+                pipe.hmget(engine.keys.run(item.run_id), f"s:{name}", f"c:{name}")
+            for item, (status, claim) in zip(group, pipe.execute(), strict=True):
+                if status != "RUNNING" or claim != item.claim:
+                    item.timed_out = True
+                    item.ctx._mark_cancelled()
+                    if item.future is not None:
+                        item.future.cancel()
 
     def _time_out(self, item: InFlight) -> None:
         from hatchet_celery._runtime.executor import record_failure

@@ -1,5 +1,6 @@
-"""Helpers for testing code that uses hatchet_celery: a real redis-server to run against."""
+"""A testing kit for hatchet_celery and its users: a real redis-server, real workers."""
 
 from .redis_server import RedisServer
+from .workers import WorkerProcess, in_process_worker
 
-__all__ = ["RedisServer"]
+__all__ = ["RedisServer", "WorkerProcess", "in_process_worker"]
