@@ -15,6 +15,7 @@ still catches ``FailedTaskRunExceptionGroup``::
     ├── FailedTaskRunExceptionGroup (ValueError)
     ├── RunCancelledError (ValueError)      ``ref.result()`` on a cancelled run
     ├── RunNotFoundError (ValueError)
+    ├── WorkflowNotFoundError (ValueError)  trigger by name of an unknown workflow
     ├── DedupeViolationError
     ├── IdempotencyCollisionError
     │   └── BulkTriggerIdempotencyCollisionError
@@ -128,6 +129,10 @@ class RunCancelledError(HatchetCeleryError, ValueError):
 
 class RunNotFoundError(HatchetCeleryError, ValueError):
     """No run with this id exists (or it expired after the retention period)."""
+
+
+class WorkflowNotFoundError(HatchetCeleryError, ValueError):
+    """No declaration in this process and no worker registered the workflow in Redis."""
 
 
 class TaskRunError(HatchetCeleryError):
@@ -247,4 +252,5 @@ __all__ = [
     "RunNotFoundError",
     "TaskRunError",
     "TaskTimeoutError",
+    "WorkflowNotFoundError",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._runtime.engine import REDISPATCH_SECONDS
@@ -20,6 +21,7 @@ from hatchet_celery.exceptions import (
     FailedTaskRunExceptionGroup,
     RunCancelledError,
     RunNotFoundError,
+    WorkflowNotFoundError,
     TaskRunError,
 )
 
@@ -47,18 +49,42 @@ class Client:
         self, workflow: BaseWorkflow[Any], items: list[WorkflowRunTriggerConfig]
     ) -> list[str]:
         """Create one run per item and enqueue its root tasks; returns the run ids in order."""
+        return self._create(TriggerTarget.of(workflow), items, defer=False)
+
+    def trigger_by_name(
+        self, workflow_name: str, items: list[WorkflowRunTriggerConfig]
+    ) -> list[str]:
+        """Trigger a workflow this process may not have imported.
+
+        With the declaration at hand this is ``trigger``. Otherwise the shape a worker
+        registered in Redis is used, and the roots are dispatched by a worker's timer pump
+        (a process without the code cannot apply the task gates itself).
+        """
+        name = self.registry.config.apply_namespace(workflow_name)
+        local = self.registry.workflows.get(name)
+        if local is not None:
+            return self.trigger(local, items)
+        raw = self.engine.store.redis.hget(self.engine.keys.workflows, name)
+        if raw is None:
+            raise WorkflowNotFoundError(
+                f"workflow {name!r} is not declared in this process and no worker has "
+                "registered it in Redis (start a worker that serves it)"
+            )
+        return self._create(TriggerTarget.from_json(name, json.loads(raw)), items, defer=True)
+
+    def _create(
+        self, target: TriggerTarget, items: list[WorkflowRunTriggerConfig], defer: bool
+    ) -> list[str]:
         engine = self.engine
         keys = engine.keys
-        shape = workflow.compiled()
         ctx = current_context.get()
         now = engine.now()
-        run_ids: list[str] = []
         created: list[tuple[str, list[tuple[str, str]], int, str | None]] = []
         pipe = engine.store.redis.pipeline(transaction=False)
         for item in items:
             opts = item.options
             run_id = str(uuid.uuid4())
-            metadata = dict(workflow.config.default_additional_metadata)
+            metadata = dict(target.default_metadata)
             parent_run = parent_task = parent_task_run = dedupe = ""
             child_index = ""
             child_key = opts.child_key or ""
@@ -73,35 +99,34 @@ class Client:
                 parent_run = opts.parent_id
                 parent_task_run = opts.parent_step_run_id or ""
             metadata.update(opts.additional_metadata or {})
-            priority = opts.priority or int(workflow.config.default_priority)
+            priority = opts.priority or target.default_priority
             roots = []
             args: list[Any] = [
                 run_id,
-                workflow.name,
+                target.name,
                 item.input or "{}",
                 json.dumps(metadata),
                 priority,
                 now,
-                shape.ntasks,
-                shape.on_failure,
+                target.ntasks,
+                target.on_failure,
                 parent_run,
                 parent_task,
                 dedupe,
                 parent_task_run,
                 child_index,
                 child_key,
+                1 if defer else 0,
             ]
-            for name in shape.roots:
-                task = workflow_task(workflow, name)
+            for name, schedule_timeout in target.roots:
                 task_run_id = str(uuid.uuid4())
-                watch_at, deadline = _watch(now, task.schedule_timeout_s)
+                watch_at, deadline = _watch(now, schedule_timeout)
                 args += [name, task_run_id, watch_at, deadline]
                 roots.append((name, task_run_id))
             parent_key = keys.run(parent_run) if dedupe else keys.run(run_id)
             engine.store.script_in(
                 pipe, "create_run", [keys.run(run_id), keys.runs, keys.timers, parent_key], args
             )
-            run_ids.append(run_id)
             created.append((run_id, roots, priority, parent_task_run or None))
         results = pipe.execute()
         ready: list[Ready] = []
@@ -112,8 +137,8 @@ class Client:
                 continue
             final_ids.append(run_id)
             for name, task_run_id in roots:
-                ready.append(Ready(workflow.name, name, run_id, task_run_id, 0, parent_id, priority))
-        if ready:
+                ready.append(Ready(target.name, name, run_id, task_run_id, 0, parent_id, priority))
+        if ready and not defer:
             engine.dispatch(ready)
         return final_ids
 
@@ -216,8 +241,58 @@ class Client:
         return await asyncio.to_thread(self._collect, refs, return_exceptions, False)
 
 
-def workflow_task(workflow: BaseWorkflow[Any], name: str) -> Any:
-    for task in workflow.tasks:
-        if task.name == name:
-            return task
-    raise KeyError(f"workflow {workflow.name!r} has no task {name!r}")
+@dataclass(frozen=True)
+class TriggerTarget:
+    """What creating a run needs to know of a workflow (from its declaration or Redis)."""
+
+    name: str
+    roots: tuple[tuple[str, float], ...]
+    ntasks: int
+    on_failure: str
+    default_priority: int
+    default_metadata: dict[str, Any]
+
+    @classmethod
+    def of(cls, workflow: BaseWorkflow[Any]) -> TriggerTarget:
+        cached: TriggerTarget | None = getattr(workflow, "_trigger_target", None)
+        if cached is not None and cached.ntasks == len(workflow.tasks):
+            return cached
+        shape = workflow.compiled()
+        tasks = workflow.task_map()
+        target = cls(
+            name=workflow.name,
+            roots=tuple((n, tasks[n].schedule_timeout_s) for n in shape.roots),
+            ntasks=shape.ntasks,
+            on_failure=shape.on_failure,
+            default_priority=int(workflow.config.default_priority),
+            default_metadata=dict(workflow.config.default_additional_metadata),
+        )
+        workflow._trigger_target = target  # type: ignore[attr-defined]
+        return target
+
+    @classmethod
+    def from_json(cls, name: str, data: dict[str, Any]) -> TriggerTarget:
+        return cls(
+            name=name,
+            roots=tuple((r, float(s)) for r, s in data["roots"]),
+            ntasks=int(data["ntasks"]),
+            on_failure=data.get("on_failure", ""),
+            default_priority=int(data.get("default_priority", 1)),
+            default_metadata=dict(data.get("default_additional_metadata", {})),
+        )
+
+    @staticmethod
+    def to_json(workflow: BaseWorkflow[Any]) -> dict[str, Any]:
+        """What a worker registers in Redis for ``trigger_by_name``."""
+        target = TriggerTarget.of(workflow)
+        return {
+            "roots": [list(r) for r in target.roots],
+            "ntasks": target.ntasks,
+            "on_failure": target.on_failure,
+            "default_priority": target.default_priority,
+            "default_additional_metadata": target.default_metadata,
+            "tasks": [t.name for t in workflow.tasks],
+            "on_events": list(workflow.config.on_events),
+            "on_crons": list(workflow.config.on_crons),
+            "input_validator": getattr(workflow.input_validator, "__name__", "dict"),
+        }

@@ -124,7 +124,20 @@ class Engine:
 
     # --- worker registry and housekeeping --------------------------------------------------
     def register_worker(self, process: Any) -> None:
+        self.register_workflows()
         self.heartbeat(process)
+
+    def register_workflows(self) -> None:
+        """Publish the shapes of the workflows served here (for ``trigger_by_name``)."""
+        from hatchet_celery._runtime.client import TriggerTarget
+
+        shapes = {
+            name: json.dumps(TriggerTarget.to_json(wf))
+            for name, wf in self.registry.workflows.items()
+            if wf.tasks
+        }
+        if shapes:
+            self.store.redis.hset(self.keys.workflows, mapping=shapes)
 
     def heartbeat(self, process: Any) -> None:
         record = {

@@ -143,7 +143,7 @@ def execute(
             raise
         record_failure(engine, task, run_id, claim, attempt, ctx.task_run_id, exc)
     else:
-        record_success(engine, task, run_id, claim, ctx.task_run_id, payload)
+        record_success(engine, task, run_id, claim, ctx.task_run_id, payload, priority=ctx.priority)
     finally:
         watchdog().untrack(inflight)
 
@@ -220,7 +220,7 @@ async def _run_async(task: Task[Any, Any], ctx: Context) -> Any:
 
 def record_success(
     engine: Engine, task: Task[Any, Any], run_id: str, claim: str, task_run_id: str, payload: str,
-    status: str = "COMPLETED",
+    status: str = "COMPLETED", priority: int | None = None,
 ) -> None:
     keys = engine.keys
     now = time.time()
@@ -238,19 +238,22 @@ def record_success(
     if int(res[0]) != 1:
         log.info("hatchet_celery: outcome of %s in run %s was stale; dropped", task.name, run_id)
         return
-    release(engine, task, run_id, task_run_id, res[2:])
+    release(engine, task, run_id, task_run_id, res[2:], priority)
     engine.task_finished(task, run_id, status)
     if res[1] in TERMINAL:
         engine.run_finished(task.workflow.name, run_id, res[1])
 
 
-def release(engine: Engine, task: Task[Any, Any], run_id: str, parent_id: str, ready: list[Any]) -> None:
+def release(
+    engine: Engine, task: Task[Any, Any], run_id: str, parent_id: str, ready: list[Any],
+    priority: int | None = None,
+) -> None:
     """Dispatch the task runs a transition queued (pairs of name, task run id)."""
     if not ready:
         return
     wf = task.workflow.name
     engine.dispatch(
-        Ready(wf, ready[i], run_id, ready[i + 1], 0, parent_id or None)
+        Ready(wf, ready[i], run_id, ready[i + 1], 0, parent_id or None, priority)
         for i in range(0, len(ready), 2)
     )
 

@@ -58,7 +58,9 @@ def fire_task_timer(engine: Engine, member: str, now: float) -> None:
         [member, kind, attempt, run_id, task_name, now, now + REDISPATCH_SECONDS],
     )
     if res[0] == "dispatch":
-        item = Ready(res[1], task_name, run_id, "", int(attempt))
+        priority = int(res[2]) if len(res) > 2 and res[2] else None
+        parent_id = res[3] if len(res) > 3 and res[3] else None
+        item = Ready(res[1], task_name, run_id, "", int(attempt), parent_id, priority)
         if kind == "d":  # a retry goes through the gates again (slots, tokens)
             engine.dispatch([item])
         else:  # the watchdog re-sends a message that may have been lost
