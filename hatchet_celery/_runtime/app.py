@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from celery import Celery, bootsteps
@@ -53,7 +54,8 @@ def register_task(app: Any, registry: Registry, task: Task[Any, Any]) -> None:
     def run(self: Any, run_id: str, task_name: str, attempt: int) -> None:
         execute(registry, task, self.request, run_id, task_name, attempt)
 
-    run.__name__ = task.name
+    # Celery compiles a signature from the function's name: keep it an identifier.
+    run.__name__ = "hatchet_" + re.sub(r"\W", "_", task.name)
     run.__doc__ = f"Hatchet task {task.name!r} of workflow {task.workflow.name!r}."
     app.task(
         name=task.celery_name,
@@ -86,3 +88,6 @@ class HatchetWorkerStep(bootsteps.StartStopStep):
             self.services.stop()
 
     shutdown = stop
+
+    def terminate(self, worker: Any) -> None:
+        self.stop(worker)
