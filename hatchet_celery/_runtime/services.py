@@ -131,6 +131,7 @@ class WorkerServices:
         engine = self.registry.engine()
         interval = engine.config.timer_interval
         last_reap = last_retention = last_beat = 0.0
+        failures = 0
         while not self._stop.is_set():
             now = time.time()
             try:
@@ -144,9 +145,13 @@ class WorkerServices:
                 if now - last_retention >= RETENTION_EVERY:
                     engine.trim_index(now)
                     last_retention = now
-            except Exception:
-                log.exception("hatchet_celery: timer pump iteration failed")
+            except Exception as exc:
+                failures += 1
+                if failures in (1, 10) or failures % 100 == 0:
+                    log.warning("hatchet_celery: timer pump iteration failed (%d): %s", failures, exc)
                 busy = False
+            else:
+                failures = 0
             if not busy:
                 self._stop.wait(interval)
 

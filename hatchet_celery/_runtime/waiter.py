@@ -102,7 +102,9 @@ class RunWaiter:
                     if message is not None and message.get("type") == "message":
                         self._resolve(message["data"])
             except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
-                log.warning("hatchet_celery: run-completion listener reconnecting: %s", exc)
+                # Quiet for a short blip (and at interpreter exit); loud if it lasts.
+                level = logging.WARNING if backoff >= 1.6 else logging.DEBUG
+                log.log(level, "hatchet_celery: run-completion listener reconnecting: %s", exc)
                 time.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
             except Exception:  # pragma: no cover - keep the listener alive whatever happens
