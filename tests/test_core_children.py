@@ -102,8 +102,8 @@ def handle_success(input: ChildIn, ctx: Context) -> dict[str, Any]:
 
 def test_on_success_runs_after_the_leaves() -> None:
     result = with_handlers.run(ChildIn(i=7))
-    assert result["coreHandlers-on-success".lower()] == {"leaf": 7}
-    assert "corehandlers-on-failure" not in result
+    assert result["handle_success-on-success"] == {"leaf": 7}
+    assert "handle_failure-on-failure" not in result
 
 
 def test_on_failure_gets_the_errors_and_the_run_still_fails() -> None:
@@ -112,11 +112,11 @@ def test_on_failure_gets_the_errors_and_the_run_still_fails() -> None:
         ref.result()
     state = hatchet._registry.client().fetch(ref.workflow_run_id)
     assert state is not None and state.status == "FAILED"
-    handler = state.tasks["corehandlers-on-failure"]
+    handler = state.tasks["handle_failure-on-failure"]
     assert handler.status == "COMPLETED"
     assert handler.output["type"] == "RuntimeError"
     assert "negative input" in handler.output["errors"]["maybe_fail"]
-    assert "corehandlers-on-success" not in state.tasks
+    assert "handle_success-on-success" not in state.tasks
 
 
 # --- context ------------------------------------------------------------------------------------
@@ -147,7 +147,7 @@ def test_context_properties(redis_client: redis_lib.Redis) -> None:
     assert out["workflow_run_id"] == ref.workflow_run_id
     assert out["task_run_id"] == out["step_run_id"] and out["task_run_id"]
     assert out["task_name"] == "core_ctx"
-    assert out["workflow_name"] == "core_ctx"
+    assert out["workflow_name"] == "tests_core_ctx"
     assert (out["retry_count"], out["attempt_number"], out["max_attempts"]) == (0, 1, 1)
     assert out["metadata"] == {"k": "v"}
     assert out["priority"] == 2
@@ -183,7 +183,9 @@ def test_a_duplicated_message_changes_nothing(redis_client: redis_lib.Redis) -> 
     sentinel = counted.run(wait_for_result=False)
     sentinel.result()
     deadline = time.time() + 5
-    while time.time() < deadline and redis_client.llen("celery") > 0:
+    queue = "hatchet.tests"  # kombu keeps one list per priority step
+    lists = [queue] + [f"{queue}\x06\x16{step}" for step in (3, 6, 9)]
+    while time.time() < deadline and sum(redis_client.llen(k) for k in lists) > 0:
         time.sleep(0.05)
 
     assert redis_client.get(f"test:count:{ref.workflow_run_id}") == "1"

@@ -29,7 +29,8 @@ def test_task_of_a_sigkilled_worker_completes_on_another() -> None:
         deadline = time.time() + 15
         while time.time() < deadline:
             state = client.fetch(ref.workflow_run_id)
-            if state and state.tasks.get("proc_slow") and state.tasks["proc_slow"].status == "RUNNING":
+            task = state.tasks.get("proc_slow") if state else None
+            if task is not None and task.status == "RUNNING":
                 break
             time.sleep(0.05)
         else:
@@ -65,7 +66,8 @@ def test_sigterm_finishes_what_is_in_flight() -> None:
         deadline = time.time() + 15
         while time.time() < deadline:
             state = client.fetch(ref.workflow_run_id)
-            if state and state.tasks.get("proc_slow") and state.tasks["proc_slow"].status == "RUNNING":
+            task = state.tasks.get("proc_slow") if state else None
+            if task is not None and task.status == "RUNNING":
                 break
             time.sleep(0.05)
         rc = worker.stop(grace=20)

@@ -11,14 +11,12 @@ import pytest
 import redis as redis_lib
 
 from hatchet_celery import (
-    ClientConfig,
     Context,
     EmptyModel,
     FailedTaskRunExceptionGroup,
-    Hatchet,
     NonRetryableException,
 )
-from hatchet_celery.testing import in_process_worker
+from hatchet_celery.testing import WorkerProcess
 from tests.apps import hatchet
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -156,17 +154,15 @@ def test_output_that_is_not_an_object_fails_the_task() -> None:
     assert "core_bad_output" in err.exc and "str" in err.exc
 
 
-def test_schedule_timeout_fails_a_task_that_waited_too_long(redis_url: str) -> None:
+def test_schedule_timeout_fails_a_task_that_waited_too_long() -> None:
     # A namespace no worker serves yet: the task waits in the queue past its deadline.
-    isolated = Hatchet(config=ClientConfig(namespace="sched_timeout_test"))
-
-    @isolated.task(name="waits_in_queue", schedule_timeout=timedelta(seconds=1))
-    def waits(input: EmptyModel, ctx: Context) -> dict[str, int]:
-        return {"ran": 1}
+    from tests.apps.isolated import waits
 
     ref = waits.run(wait_for_result=False)
     time.sleep(1.5)  # past the schedule deadline; asserted through the outcome below
-    with in_process_worker(isolated, slots=2):
-        with pytest.raises(FailedTaskRunExceptionGroup) as info:
-            ref.result()
+    with (
+        WorkerProcess("tests.apps.isolated:sched", name="late", slots=2),
+        pytest.raises(FailedTaskRunExceptionGroup) as info,
+    ):
+        ref.result()
     assert "SCHEDULING_TIMED_OUT" in info.value.exceptions[0].exc

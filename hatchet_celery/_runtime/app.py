@@ -41,9 +41,15 @@ def build_app(registry: Registry, user_app: Any = None) -> Any:
             worker_hijack_root_logger=False,
             worker_send_task_events=False,
             enable_utc=True,
+            # One queue per namespace: workers of two namespaces on one Redis never take
+            # each other's messages (a worker drops a task it does not know).
+            task_default_queue=f"hatchet.{config.namespace.rstrip('_') or 'default'}",
         )
     app.steps["worker"].add(HatchetWorkerStep)
     app._hatchet_registry = registry
+    from hatchet_celery.beat import install as install_beat_hook
+
+    install_beat_hook()  # so a plain `celery -A proj beat` fires the crons too
     return app
 
 

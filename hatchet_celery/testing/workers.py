@@ -24,7 +24,11 @@ from hatchet_celery.exceptions import ConfigurationError
 
 @contextmanager
 def in_process_worker(hatchet: Any, slots: int = 20, pool: str = "threads") -> Iterator[Any]:
-    """A Celery worker on a thread, serving ``hatchet``'s registry until the block exits."""
+    """A Celery worker on a thread, serving ``hatchet``'s registry until the block exits.
+
+    One at a time per process: Celery's worker state is process-global, so stopping one
+    in-process worker stops every other one too. Use ``WorkerProcess`` for more.
+    """
     from celery.contrib.testing.worker import start_worker
 
     app = hatchet.celery_app
