@@ -41,6 +41,8 @@ from hatchet_celery.exceptions import (
     RetryAfterException,
     TaskRunError,
 )
+from hatchet_celery.features.cel import CELEvaluationResult, CELFailure, CELSuccess
+from hatchet_celery.features.runs import BulkCancelReplayOpts, RunFilter
 from hatchet_celery.hatchet import Hatchet
 from hatchet_celery.labels import DesiredWorkerLabel, WorkerLabel, WorkerLabelComparator
 from hatchet_celery.rate_limit import RateLimit, RateLimitDuration
@@ -59,8 +61,8 @@ from hatchet_celery.runnables.types import (
     TTLBasedIdempotencyConfig,
     WorkflowConfig,
 )
-from hatchet_celery.workflow_run import TaskRunRef, WorkflowRunRef
 from hatchet_celery.worker import Worker, WorkerStatus
+from hatchet_celery.workflow_run import TaskRunRef, WorkflowRunRef
 
 __all__ = [
     # client
@@ -99,6 +101,11 @@ __all__ = [
     "WorkerStatus",
     "WorkflowRunEventType",
     # option models
+    "BulkCancelReplayOpts",
+    "CELEvaluationResult",
+    "CELFailure",
+    "CELSuccess",
+    "RunFilter",
     "ConcurrencyExpression",
     "DesiredWorkerLabel",
     "RateLimit",

@@ -20,6 +20,22 @@ key                                  type    holds
 ``P:workflows``                      hash    workflow name -> shape JSON (registered by
                                              workers, read by processes without the code)
 ``P:workers``                        hash    worker id -> worker JSON (heartbeats)
+``P:crons`` (``:names :declared      hash    cron records; uniqueness, declared ids per
+:version :fired``)                           workflow, change counter, last tick fired
+``P:sched:<id>``, ``P:scheds``       hash,   one scheduled run; ids by creation time
+                                     zset
+``P:ix:status``                      zset    run ids scored ``rank * 1e13 + created ms``
+                                             (one status window per rank; runs listing)
+``P:ix:<kind>:<value>``              zset    run ids by creation time per workflow (wf),
+                                             metadata pair (md) or parent run/task (parent)
+``P:ix:keys``                        set     the ``P:ix:<kind>:<value>`` keys (retention)
+``P:truns``                          hash    task run id -> ``run_id|task``
+``P:stream:<run_id>``                list    ``put_stream`` chunks in order
+``P:stream:<run_id>:new``            channel index of each chunk pushed (subscribers wake)
+``P:conc:<gate>`` (``:q :h``)        hash,   one concurrency gate: counts, maxima, holders
+                                     zsets   and waiters; waiters and holders per key
+``P:rl:<key>``, ``P:rl:keys``        hash,   one rate-limit bucket; keys for listing
+                                     zset
 ===================================  ======  ==============================================
 """
 
@@ -72,3 +88,123 @@ class Keys:
     def run_prefix(self) -> str:
         """Prefix handed to Lua scripts that must address runs named inside a message."""
         return f"{self.base}:run:"
+
+    # --- crons and scheduled runs (hatchet_celery/_runtime/crons.py, schedules.py) ---------
+    @property
+    def crons(self) -> str:
+        """hash: cron id -> cron record JSON (declared ``on_crons`` and API-created)."""
+        return f"{self.base}:crons"
+
+    @property
+    def cron_names(self) -> str:
+        """hash: ``workflow<US>name<US>expression`` -> cron id (API crons are unique so)."""
+        return f"{self.base}:crons:names"
+
+    @property
+    def crons_declared(self) -> str:
+        """hash: workflow name -> JSON list of the ids of its declared crons."""
+        return f"{self.base}:crons:declared"
+
+    @property
+    def crons_version(self) -> str:
+        """string: bumped on every change to ``crons``, so beats reload only on change."""
+        return f"{self.base}:crons:version"
+
+    @property
+    def cron_fired(self) -> str:
+        """hash: cron id -> epoch second of the latest tick fired (the fire high-water mark)."""
+        return f"{self.base}:crons:fired"
+
+    def scheduled(self, scheduled_id: str) -> str:
+        """hash: one scheduled run (workflow, trigger time, input, metadata, run once fired)."""
+        return f"{self.base}:sched:{scheduled_id}"
+
+    @property
+    def scheduled_index(self) -> str:
+        """zset: scheduled run ids by creation time (listing)."""
+        return f"{self.base}:scheds"
+
+    # --- runs listing, task run lookup, streams (hatchet_celery/_runtime/run_index.py) -----
+    @property
+    def status_index(self) -> str:
+        """zset: run ids scored ``rank * 1e13 + created ms`` (see ``run_index.STATUS_RANK``)."""
+        return f"{self.base}:ix:status"
+
+    def index(self, kind: str, value: str) -> str:
+        """zset: run ids by creation time that share a workflow, metadata pair or parent."""
+        return f"{self.base}:ix:{kind}:{value}"
+
+    @property
+    def index_registry(self) -> str:
+        """set: every ``index()`` key written, so retention can trim them."""
+        return f"{self.base}:ix:keys"
+
+    @property
+    def task_runs(self) -> str:
+        """hash: task run id -> ``run_id|task`` (cancel, replay, get by task run id)."""
+        return f"{self.base}:truns"
+
+    def stream(self, run_id: str) -> str:
+        """list: the ``put_stream`` chunks of a run, in order."""
+        return f"{self.base}:stream:{run_id}"
+
+    def stream_channel(self, run_id: str) -> str:
+        """channel: the index of every chunk pushed to ``stream(run_id)``."""
+        return f"{self.base}:stream:{run_id}:new"
+
+    # --- waits and events (_runtime/waits.py, conditions.py, durable_waits.py, events.py) --
+    # Run-hash fields of waits (see waits.py): ``cw:<task>`` active wait spec,
+    # ``cv:<task>:<cid>`` satisfied condition data, ``cd:<task>`` decided condition action,
+    # ``cp:<task>:<node>`` durable checkpoint, ``cm:<task>:<memo key>`` durable memo.
+    @property
+    def event_data(self) -> str:
+        """hash: event id -> event JSON (key, payload, metadata, scope, ts, runs)."""
+        return f"{self.base}:ev:data"
+
+    @property
+    def events(self) -> str:
+        """zset: event ids by push time (listing, retention)."""
+        return f"{self.base}:ev:all"
+
+    def events_by_key(self, event_key: str) -> str:
+        """zset: ids of the events pushed with one (namespaced) key, by push time (lookback)."""
+        return f"{self.base}:ev:key:{event_key}"
+
+    def event_waiters(self, event_key: str) -> str:
+        """hash: ``run|task|wait|cond`` -> waiter JSON, the waits an event key may satisfy."""
+        return f"{self.base}:ev:wait:{event_key}"
+
+    @property
+    def event_subscriptions(self) -> str:
+        """hash: workflow name -> JSON ``{on_events, tasks}`` (written by workers)."""
+        return f"{self.base}:ev:subs"
+
+    @property
+    def event_filters(self) -> str:
+        """hash: filter id -> filter JSON (API-created and declarative ``default_filters``)."""
+        return f"{self.base}:ev:filters"
+
+    # --- flow control (_runtime/concurrency.py, ratelimits.py, affinity.py) ---------------
+    # Run-hash fields of flow control: ``aff`` run-level desired worker labels (JSON),
+    # ``sw`` the run's sticky worker id; waiting statuses WAIT_CONCURRENCY,
+    # WAIT_RATE_LIMIT, WAIT_WORKER.
+    def conc_state(self, gate: str) -> str:
+        """hash: one concurrency gate: counts and maxima per key, holder and waiter records."""
+        return f"{self.base}:conc:{gate}"
+
+    def conc_queue(self, gate: str) -> str:
+        """zset (lex): waiters of a gate per expression and key, oldest first."""
+        return f"{self.base}:conc:{gate}:q"
+
+    def conc_held(self, gate: str) -> str:
+        """zset (lex): holders of a gate per expression and key, oldest first."""
+        return f"{self.base}:conc:{gate}:h"
+
+    def rate_limit(self, key: str) -> str:
+        """hash: one rate-limit bucket: limit, window, next free time (GCRA), pause."""
+        return f"{self.base}:rl:{key}"
+
+    @property
+    def rate_limits(self) -> str:
+        """zset: rate-limit keys by last change (listing)."""
+        return f"{self.base}:rl:keys"

@@ -15,6 +15,7 @@ import redis
 
 from hatchet_celery._keys import Keys
 
+
 def script_names() -> list[str]:
     """Every ``lua/<name>.lua`` except the ``_lib`` prelude."""
     folder = resources.files("hatchet_celery").joinpath("lua")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from abc import ABC
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
@@ -71,7 +71,7 @@ class ParentCondition(Condition):
         self.parent = parent
         self.expression = expression
         default = parent.name + (f":{expression}" if expression else "")
-        default += ":" + datetime.now(timezone.utc).isoformat()
+        default += ":" + datetime.now(UTC).isoformat()
         super().__init__(readable_data_key or default)
 
 

@@ -7,11 +7,12 @@ properties); methods that need more (logs, errors of other tasks) ask Redis on u
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import json
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._durations import Duration, to_seconds
@@ -76,7 +77,7 @@ class Context:
         self.deadline = time.time() + execution_timeout
         self.slot_released = False
 
-    # --- identity -------------------------------------------------------------------------
+    # --- identity ----------
     @property
     def workflow_run_id(self) -> str:
         return self._workflow_run_id
@@ -185,7 +186,7 @@ class Context:
     def workflow_input(self) -> dict[str, Any]:
         return self._raw_input
 
-    # --- cancellation -----------------------------------------------------------------------
+    # --- cancellation ----------
     @property
     def is_cancelled(self) -> bool:
         return self._cancelled.is_set()
@@ -201,21 +202,23 @@ class Context:
         self._cancelled.set()
 
     def cancel(self) -> None:
-        """Cancel this task's whole run and set the cancellation flag."""
+        """Cancel this task run (as Hatchet does: its descendants never run, the run ends
+        CANCELLED unless a task failed) and set the cancellation flag."""
         self._mark_cancelled()
         if self._registry is not None:
-            self._registry.features().runs.cancel(self._workflow_run_id)
+            from hatchet_celery._runtime.cancellation import cancel_task
+
+            cancel_task(self._registry.engine(), self._workflow_run_id, self.task_name)
 
     async def aio_cancel(self) -> None:
         await asyncio.to_thread(self.cancel)
 
-    # --- parents ------------------------------------------------------------------------------
+    # --- parents ----------
     def _parent(self, task: Task[Any, Any]) -> Any:
         name = task.name
         if name not in self._parent_outputs:
             raise ValueError(
-                f"task {self.task_name!r}: {name!r} is not a parent of this task "
-                "(or has no output)"
+                f"task {self.task_name!r}: {name!r} is not a parent of this task (or has no output)"
             )
         return self._parent_outputs[name]
 
@@ -248,7 +251,7 @@ class Context:
         err = self.get_task_run_error(task)
         return err.serialize() if err else None
 
-    # --- logs, streams, timeouts ---------------------------------------------------------------
+    # --- logs, streams, timeouts ----------
     def log(self, line: str | dict[str, Any] | Any, raise_on_error: bool = False) -> None:
         text = json.dumps(line) if isinstance(line, dict) else str(line)
         try:
@@ -257,7 +260,7 @@ class Context:
                     self._task_run_id,
                     {
                         "message": text[:LOG_LINE_LIMIT],
-                        "created_at": datetime.now(timezone.utc).isoformat(),
+                        "created_at": datetime.now(UTC).isoformat(),
                         "retry_count": self._retry_count,
                         "attempt": self.attempt_number,
                         "level": "INFO",
@@ -275,10 +278,8 @@ class Context:
     def put_stream(self, data: str | bytes) -> None:
         if self._registry is None:
             return
-        try:
+        with contextlib.suppress(Exception):
             self._registry.features().runs._put_stream(self._workflow_run_id, data)
-        except Exception:
-            pass
 
     async def aio_put_stream(self, data: str | bytes) -> None:
         await asyncio.to_thread(self.put_stream, data)
@@ -304,7 +305,14 @@ class Context:
     async def aio_upsert_worker_labels(self, labels: dict[str, str | int]) -> None:
         await asyncio.to_thread(self.upsert_worker_labels, labels)
 
-    # --- children -----------------------------------------------------------------------------
+    @property
+    def worker(self) -> Any:
+        """The worker running this task (``id()``, ``labels()``, ``upsert_labels()``)."""
+        from hatchet_celery._runtime.affinity import WorkerContext
+
+        return WorkerContext(self)
+
+    # --- children ----------
     def _next_child_index(self) -> int:
         with self._spawn_lock:
             index = self._spawn_index

@@ -16,6 +16,7 @@ still catches ``FailedTaskRunExceptionGroup``::
     ├── RunCancelledError (ValueError)      ``ref.result()`` on a cancelled run
     ├── RunNotFoundError (ValueError)
     ├── WorkflowNotFoundError (ValueError)  trigger by name of an unknown workflow
+    ├── TriggerNotFoundError (ValueError)   no cron / scheduled run with that id
     ├── DedupeViolationError
     ├── IdempotencyCollisionError
     │   └── BulkTriggerIdempotencyCollisionError
@@ -135,6 +136,10 @@ class WorkflowNotFoundError(HatchetCeleryError, ValueError):
     """No declaration in this process and no worker registered the workflow in Redis."""
 
 
+class TriggerNotFoundError(HatchetCeleryError, ValueError):
+    """No cron trigger or scheduled run has this id (deleted, or expired after firing)."""
+
+
 class TaskRunError(HatchetCeleryError):
     """One task run's failure: exception type, message and traceback text.
 
@@ -252,5 +257,6 @@ __all__ = [
     "RunNotFoundError",
     "TaskRunError",
     "TaskTimeoutError",
+    "TriggerNotFoundError",
     "WorkflowNotFoundError",
 ]

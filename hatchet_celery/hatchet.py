@@ -6,10 +6,12 @@ import importlib
 import uuid
 from collections.abc import AsyncGenerator, Callable, Sequence
 from datetime import timedelta
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
+from hatchet_celery._cron import parse_cron
 from hatchet_celery._durations import Duration
 from hatchet_celery._runtime.registry import Registry, registry_for
+from hatchet_celery._settings import Config
 from hatchet_celery.config import ClientConfig
 from hatchet_celery.context import Context, current_context
 from hatchet_celery.exceptions import DeclarationError
@@ -80,11 +82,12 @@ class Hatchet:
         self,
         debug: bool | None = None,
         client: Any = None,
-        config: ClientConfig | None = None,
+        config: ClientConfig | Config | None = None,
         *,
         app: Any = None,
     ) -> None:
-        if config is not None and not isinstance(config, ClientConfig):
+        self._config: ClientConfig
+        if isinstance(config, Config):
             # An internal ``Config`` (used by ``Registry.features``).
             self._config = ClientConfig(
                 namespace=config.namespace,
@@ -100,7 +103,7 @@ class Hatchet:
         self._registry.set_features(_Features(self._registry))
         self.debug = bool(debug)
 
-    # --- identity and configuration ------------------------------------------------------------
+    # --- identity and configuration ----------
     @property
     def config(self) -> ClientConfig:
         return self._config
@@ -134,7 +137,7 @@ class Hatchet:
             return getattr(self._registry.features(), name)
         raise AttributeError(f"'Hatchet' object has no attribute {name!r}")
 
-    # --- declarations ------------------------------------------------------------------------------
+    # --- declarations ----------
     def _workflow_config(
         self,
         name: str,
@@ -152,6 +155,8 @@ class Hatchet:
         if not name or not isinstance(name, str):
             raise DeclarationError(f"a workflow needs a non-empty name, got {name!r}")
         _check_priority(int(default_priority), f"workflow {name!r}: default_priority")
+        for expression in on_crons or []:  # a bad cron fails here, not at the first tick
+            parse_cron(expression, what=f"workflow {name!r}: on_crons expression")
         return WorkflowConfig(
             name=name,
             description=description,
@@ -185,8 +190,17 @@ class Hatchet:
         idempotency: Any = None,
     ) -> Workflow[Any]:
         config = self._workflow_config(
-            name, description, on_events, on_crons, version, sticky, default_priority,
-            concurrency, task_defaults, default_filters, default_additional_metadata,
+            name,
+            description,
+            on_events,
+            on_crons,
+            version,
+            sticky,
+            default_priority,
+            concurrency,
+            task_defaults,
+            default_filters,
+            default_additional_metadata,
         )
         wf: Workflow[Any] = Workflow(config, self._registry, input_validator)
         wf.cron_input = cron_input
@@ -220,8 +234,17 @@ class Hatchet:
         def decorator(fn: Callable[..., R]) -> Standalone[Any, R]:
             wf_name = name or fn.__name__
             config = self._workflow_config(
-                wf_name, description, on_events, on_crons, version, sticky, default_priority,
-                None, None, default_filters, default_additional_metadata,
+                wf_name,
+                description,
+                on_events,
+                on_crons,
+                version,
+                sticky,
+                default_priority,
+                None,
+                None,
+                default_filters,
+                default_additional_metadata,
             )
             standalone: Standalone[Any, R] = Standalone(config, self._registry, input_validator)
             standalone.cron_input = cron_input
@@ -262,7 +285,8 @@ class Hatchet:
         execution_timeout: Duration = timedelta(seconds=60),
         retries: int = 0,
         rate_limits: list[RateLimit] | None = None,
-        desired_worker_labels: dict[str, DesiredWorkerLabel] | list[DesiredWorkerLabel]
+        desired_worker_labels: dict[str, DesiredWorkerLabel]
+        | list[DesiredWorkerLabel]
         | None = None,
         backoff_factor: float | None = None,
         backoff_max_seconds: int | None = None,
@@ -272,14 +296,27 @@ class Hatchet:
         slot_cost: int | None = None,
     ) -> Callable[[Callable[..., R]], Standalone[Any, R]]:
         return self._standalone(
-            False, name=name, description=description, input_validator=input_validator,
-            on_events=on_events, on_crons=on_crons, cron_input=cron_input, version=version,
-            sticky=sticky, default_priority=default_priority, concurrency=concurrency,
-            schedule_timeout=schedule_timeout, execution_timeout=execution_timeout,
-            retries=retries, rate_limits=rate_limits, desired_worker_labels=desired_worker_labels,
-            backoff_factor=backoff_factor, backoff_max_seconds=backoff_max_seconds,
+            False,
+            name=name,
+            description=description,
+            input_validator=input_validator,
+            on_events=on_events,
+            on_crons=on_crons,
+            cron_input=cron_input,
+            version=version,
+            sticky=sticky,
+            default_priority=default_priority,
+            concurrency=concurrency,
+            schedule_timeout=schedule_timeout,
+            execution_timeout=execution_timeout,
+            retries=retries,
+            rate_limits=rate_limits,
+            desired_worker_labels=desired_worker_labels,
+            backoff_factor=backoff_factor,
+            backoff_max_seconds=backoff_max_seconds,
             default_filters=default_filters,
-            default_additional_metadata=default_additional_metadata, slot_cost=slot_cost,
+            default_additional_metadata=default_additional_metadata,
+            slot_cost=slot_cost,
         )
 
     def durable_task(
@@ -299,7 +336,8 @@ class Hatchet:
         execution_timeout: Duration = timedelta(seconds=60),
         retries: int = 0,
         rate_limits: list[RateLimit] | None = None,
-        desired_worker_labels: dict[str, DesiredWorkerLabel] | list[DesiredWorkerLabel]
+        desired_worker_labels: dict[str, DesiredWorkerLabel]
+        | list[DesiredWorkerLabel]
         | None = None,
         backoff_factor: float | None = None,
         backoff_max_seconds: int | None = None,
@@ -309,12 +347,24 @@ class Hatchet:
         eviction_policy: EvictionPolicy | None = None,
     ) -> Callable[[Callable[..., R]], Standalone[Any, R]]:
         return self._standalone(
-            True, name=name, description=description, input_validator=input_validator,
-            on_events=on_events, on_crons=on_crons, cron_input=cron_input, version=version,
-            sticky=sticky, default_priority=default_priority, concurrency=concurrency,
-            schedule_timeout=schedule_timeout, execution_timeout=execution_timeout,
-            retries=retries, rate_limits=rate_limits, desired_worker_labels=desired_worker_labels,
-            backoff_factor=backoff_factor, backoff_max_seconds=backoff_max_seconds,
+            True,
+            name=name,
+            description=description,
+            input_validator=input_validator,
+            on_events=on_events,
+            on_crons=on_crons,
+            cron_input=cron_input,
+            version=version,
+            sticky=sticky,
+            default_priority=default_priority,
+            concurrency=concurrency,
+            schedule_timeout=schedule_timeout,
+            execution_timeout=execution_timeout,
+            retries=retries,
+            rate_limits=rate_limits,
+            desired_worker_labels=desired_worker_labels,
+            backoff_factor=backoff_factor,
+            backoff_max_seconds=backoff_max_seconds,
             default_filters=default_filters,
             default_additional_metadata=default_additional_metadata,
         )
@@ -334,7 +384,7 @@ class Hatchet:
             self._registry,
             slots=slots,
             durable_slots=durable_slots,
-            labels=cast(dict[str, str | int], merged),
+            labels=merged,
             workflows=workflows,
             lifespan=lifespan,
         )

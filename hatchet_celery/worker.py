@@ -77,6 +77,10 @@ class Worker:
             )
         if not workflow.tasks:
             raise ValueError(f"worker {self.name!r}: workflow {workflow.name!r} has no tasks")
+        if self.registry.workflows.get(workflow.name) is not workflow:
+            # Two declarations share this name: the one a worker serves is the one that runs.
+            for task in workflow.tasks:
+                self.registry.add_task(workflow, task)
         self.workflows.append(workflow)
 
     def register_workflows(self, workflows: list[BaseWorkflow[Any]]) -> None:

@@ -75,7 +75,7 @@ def register_task(app: Any, registry: Registry, task: Task[Any, Any]) -> None:
     )(run)
 
 
-class HatchetWorkerStep(bootsteps.StartStopStep):
+class HatchetWorkerStep(bootsteps.StartStopStep):  # type: ignore[misc]
     """Runs the timer pump, lease renewal and worker heartbeat inside every worker."""
 
     def __init__(self, worker: Any, **kwargs: Any) -> None:

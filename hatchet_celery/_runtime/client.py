@@ -14,15 +14,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._runtime.engine import REDISPATCH_SECONDS
-from hatchet_celery._runtime.hooks import Ready
+from hatchet_celery._runtime.hooks import RUNS_CREATED, TRIGGER_CHECKS, Ready, load_extensions
+from hatchet_celery._runtime.run_index import listing_keys
 from hatchet_celery._runtime.state import RunState, parse_run
 from hatchet_celery.context import current_context
 from hatchet_celery.exceptions import (
     FailedTaskRunExceptionGroup,
     RunCancelledError,
     RunNotFoundError,
-    WorkflowNotFoundError,
     TaskRunError,
+    WorkflowNotFoundError,
 )
 
 if TYPE_CHECKING:
@@ -46,13 +47,26 @@ class Client:
 
     # --- trigger ---------------------------------------------------------------------------
     def trigger(
-        self, workflow: BaseWorkflow[Any], items: list[WorkflowRunTriggerConfig]
+        self,
+        workflow: BaseWorkflow[Any],
+        items: list[WorkflowRunTriggerConfig],
+        run_ids: list[str] | None = None,
     ) -> list[str]:
-        """Create one run per item and enqueue its root tasks; returns the run ids in order."""
-        return self._create(TriggerTarget.of(workflow), items, defer=False)
+        """Create one run per item and enqueue its root tasks; returns the run ids in order.
+
+        ``run_ids`` (one per item) makes creation idempotent: a run id that exists already
+        is returned as it is (used by scheduled runs, whose timer may fire twice).
+        """
+        load_extensions()
+        for check in TRIGGER_CHECKS:
+            check(self.engine, workflow, items)
+        return self._create(TriggerTarget.of(workflow), items, defer=False, run_ids=run_ids)
 
     def trigger_by_name(
-        self, workflow_name: str, items: list[WorkflowRunTriggerConfig]
+        self,
+        workflow_name: str,
+        items: list[WorkflowRunTriggerConfig],
+        run_ids: list[str] | None = None,
     ) -> list[str]:
         """Trigger a workflow this process may not have imported.
 
@@ -63,17 +77,22 @@ class Client:
         name = self.registry.config.apply_namespace(workflow_name)
         local = self.registry.workflows.get(name)
         if local is not None:
-            return self.trigger(local, items)
+            return self.trigger(local, items, run_ids)
         raw = self.engine.store.redis.hget(self.engine.keys.workflows, name)
         if raw is None:
             raise WorkflowNotFoundError(
                 f"workflow {name!r} is not declared in this process and no worker has "
                 "registered it in Redis (start a worker that serves it)"
             )
-        return self._create(TriggerTarget.from_json(name, json.loads(raw)), items, defer=True)
+        target = TriggerTarget.from_json(name, json.loads(raw))
+        return self._create(target, items, defer=True, run_ids=run_ids)
 
     def _create(
-        self, target: TriggerTarget, items: list[WorkflowRunTriggerConfig], defer: bool
+        self,
+        target: TriggerTarget,
+        items: list[WorkflowRunTriggerConfig],
+        defer: bool,
+        run_ids: list[str] | None = None,
     ) -> list[str]:
         engine = self.engine
         keys = engine.keys
@@ -81,9 +100,9 @@ class Client:
         now = engine.now()
         created: list[tuple[str, list[tuple[str, str]], int, str | None]] = []
         pipe = engine.store.redis.pipeline(transaction=False)
-        for item in items:
+        for position, item in enumerate(items):
             opts = item.options
-            run_id = str(uuid.uuid4())
+            run_id = run_ids[position] if run_ids else str(uuid.uuid4())
             metadata = dict(target.default_metadata)
             parent_run = parent_task = parent_task_run = dedupe = ""
             child_index = ""
@@ -124,20 +143,31 @@ class Client:
                 args += [name, task_run_id, watch_at, deadline]
                 roots.append((name, task_run_id))
             parent_key = keys.run(parent_run) if dedupe else keys.run(run_id)
-            engine.store.script_in(
-                pipe, "create_run", [keys.run(run_id), keys.runs, keys.timers, parent_key], args
-            )
+            run_keys = [keys.run(run_id), keys.runs, keys.timers, parent_key]
+            run_keys += listing_keys(keys, target.name, metadata, parent_run, parent_task_run)
+            if len(items) == 1:
+                # A pipeline holding a script costs an extra SCRIPT EXISTS round trip.
+                results: list[Any] = [engine.store.script("create_run", run_keys, args)]
+            else:
+                engine.store.script_in(pipe, "create_run", run_keys, args)
             created.append((run_id, roots, priority, parent_task_run or None))
-        results = pipe.execute()
+        if len(items) != 1:
+            results = pipe.execute()
         ready: list[Ready] = []
         final_ids = []
-        for (run_id, roots, priority, parent_id), res in zip(created, results, strict=True):
+        new_runs: list[tuple[str, Any]] = []
+        for (run_id, roots, priority, parent_id), res, item in zip(
+            created, results, items, strict=True
+        ):
             if int(res[0]) == 0:  # deduplicated child: the existing run answers
                 final_ids.append(res[1])
                 continue
             final_ids.append(run_id)
+            new_runs.append((run_id, item.options))
             for name, task_run_id in roots:
                 ready.append(Ready(target.name, name, run_id, task_run_id, 0, parent_id, priority))
+        for listener in RUNS_CREATED:
+            listener(engine, new_runs, ctx)
         if ready and not defer:
             engine.dispatch(ready)
         return final_ids
@@ -176,7 +206,12 @@ class Client:
         pipe.execute()
 
     def upsert_worker_labels(self, worker_id: str, labels: dict[str, str | int]) -> None:
-        """Recorded by the workers feature; a no-op until that is wired."""
+        """Change this worker's labels (its heartbeat record, which routing reads)."""
+        from hatchet_celery._runtime.affinity import upsert_labels
+        from hatchet_celery._runtime.process import PROCESS
+
+        if worker_id == PROCESS.worker_id:
+            upsert_labels(self.engine, labels)
 
     # --- results ------------------------------------------------------------------------------
     @staticmethod
@@ -295,4 +330,7 @@ class TriggerTarget:
             "on_events": list(workflow.config.on_events),
             "on_crons": list(workflow.config.on_crons),
             "input_validator": getattr(workflow.input_validator, "__name__", "dict"),
+            # for cancel / replay from a process without the code (run_shape.py)
+            "parents": {k: list(v) for k, v in workflow.compiled().parents.items()},
+            "schedule_timeouts": {t.name: t.schedule_timeout_s for t in workflow.tasks},
         }

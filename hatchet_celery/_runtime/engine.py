@@ -7,7 +7,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from hatchet_celery._keys import Keys
 from hatchet_celery._runtime.hooks import RUN_FINISHED, TASK_FINISHED, Gate, Ready, gates_for
@@ -108,6 +108,9 @@ class Engine:
                     parent_id=r.parent_id,
                     priority=CELERY_PRIORITY.get(r.priority or 1, 6),
                     serializer="json",
+                    # Outcomes live in the run hash: without this, an app with a Redis
+                    # result backend subscribes and unsubscribes per message (2 round trips).
+                    ignore_result=True,
                     **options,
                 )
 
@@ -137,15 +140,18 @@ class Engine:
             if wf.tasks
         }
         if shapes:
-            self.store.redis.hset(self.keys.workflows, mapping=shapes)
+            self.store.redis.hset(self.keys.workflows, mapping=cast(Any, shapes))
 
-    def heartbeat(self, process: Any) -> None:
+    def heartbeat(self, process: Any, stopped: bool = False) -> None:
         record = {
             "id": process.worker_id,
             "name": process.name,
             "labels": process.labels,
             "slots": process.slots,
             "last_heartbeat": time.time(),
+            # what affinity routing may send to this worker (_runtime/affinity.py)
+            "workflows": sorted(self.registry.workflows),
+            "stopped": stopped,
         }
         self.store.redis.hset(self.keys.workers, process.worker_id, json.dumps(record))
 
@@ -154,4 +160,6 @@ class Engine:
         self.store.redis.zremrangebyscore(
             self.keys.runs, "-inf", now - self.config.retention_seconds - 3600
         )
+        from hatchet_celery._runtime.run_index import TRIMMER
 
+        TRIMMER.trim(self, now)  # status, workflow, metadata, parent and task-run indexes

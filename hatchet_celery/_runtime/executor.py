@@ -13,8 +13,8 @@ import json
 import logging
 import time
 import uuid
-from contextlib import AsyncExitStack
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, TypeAdapter
@@ -23,8 +23,8 @@ from pydantic_core import to_jsonable_python
 from hatchet_celery._runtime import aio
 from hatchet_celery._runtime.engine import REDISPATCH_SECONDS
 from hatchet_celery._runtime.hooks import Ready
-from hatchet_celery._runtime.state import TERMINAL
 from hatchet_celery._runtime.process import PROCESS
+from hatchet_celery._runtime.state import TERMINAL
 from hatchet_celery._runtime.watchdog import InFlight, watchdog
 from hatchet_celery.context import Context, current_context
 from hatchet_celery.exceptions import (
@@ -95,7 +95,12 @@ def on_failure_args(engine: Engine, task: Task[Any, Any], now: float) -> list[An
 
 
 def execute(
-    registry: Registry, task: Task[Any, Any], request: Any, run_id: str, task_name: str, attempt: int
+    registry: Registry,
+    task: Task[Any, Any],
+    request: Any,
+    run_id: str,
+    task_name: str,
+    attempt: int,
 ) -> None:
     engine = registry.engine()
     keys = engine.keys
@@ -103,20 +108,34 @@ def execute(
     parents = task.workflow.compiled().parents.get(task.name, ())
     res = engine.store.script(
         "claim",
-        [keys.run(run_id), keys.leases, keys.timers],
-        [run_id, task.name, attempt, PROCESS.worker_id, now, now + engine.config.lease_seconds,
-         *parents],
+        [keys.run(run_id), keys.leases, keys.timers, keys.status_index],
+        [
+            run_id,
+            task.name,
+            attempt,
+            PROCESS.worker_id,
+            now,
+            now + engine.config.lease_seconds,
+            *parents,
+        ],
     )
     code = int(res[0])
     if code == 0:
         log.info("hatchet_celery: run %s of %s is gone; message dropped", run_id, task.celery_name)
         return
     if code == 2:
-        log.debug("hatchet_celery: %s of run %s is %s; duplicate dropped", task.name, run_id, res[1])
+        log.debug(
+            "hatchet_celery: %s of run %s is %s; duplicate dropped", task.name, run_id, res[1]
+        )
         return
     if code == 3:
         record_failure(
-            engine, task, run_id, str(res[1]), attempt, "",
+            engine,
+            task,
+            run_id,
+            str(res[1]),
+            attempt,
+            "",
             TaskTimeoutError(
                 f"task {task.name!r} waited in the queue longer than its schedule_timeout "
                 f"({task.schedule_timeout_s:g}s): SCHEDULING_TIMED_OUT"
@@ -191,6 +210,10 @@ def build_context(
 
 def invoke(task: Task[Any, Any], ctx: Context, inflight: InFlight) -> Any:
     """Run the user function: sync in this pool thread, async on the process loop."""
+    if task.is_async_function and task.is_durable:  # waits suspend, the slot is freed
+        from hatchet_celery._runtime.durable_waits import run_durable
+
+        return run_durable(task, ctx, inflight)
     if task.is_async_function:
         future = aio.submit(_run_async(task, ctx))
         inflight.future = future
@@ -219,21 +242,45 @@ async def _run_async(task: Task[Any, Any], ctx: Context) -> Any:
 
 
 def record_success(
-    engine: Engine, task: Task[Any, Any], run_id: str, claim: str, task_run_id: str, payload: str,
-    status: str = "COMPLETED", priority: int | None = None,
+    engine: Engine,
+    task: Task[Any, Any],
+    run_id: str,
+    claim: str,
+    task_run_id: str,
+    payload: str,
+    status: str = "COMPLETED",
+    priority: int | None = None,
 ) -> None:
     keys = engine.keys
     now = time.time()
     shape = task.workflow.compiled()
     children = shape.children.get(task.name, ())
-    args: list[Any] = [run_id, task.name, claim, payload, now, engine.config.retention_seconds,
-                       status, *on_failure_args(engine, task, now), len(children)]
+    args: list[Any] = [
+        run_id,
+        task.name,
+        claim,
+        payload,
+        now,
+        engine.config.retention_seconds,
+        status,
+        *on_failure_args(engine, task, now),
+        len(children),
+    ]
     by_name = task.workflow.task_map()
     for child, nparents in children:
         watch_at, deadline = _watch(now, by_name[child].schedule_timeout_s)
         args += [child, nparents, str(uuid.uuid4()), watch_at, deadline]
     res = engine.store.script(
-        "complete", [keys.run(run_id), keys.leases, keys.timers, keys.done_channel], args
+        "complete",
+        [
+            keys.run(run_id),
+            keys.leases,
+            keys.timers,
+            keys.done_channel,
+            keys.status_index,
+            keys.task_runs,
+        ],
+        args,
     )
     if int(res[0]) != 1:
         log.info("hatchet_celery: outcome of %s in run %s was stale; dropped", task.name, run_id)
@@ -245,7 +292,11 @@ def record_success(
 
 
 def release(
-    engine: Engine, task: Task[Any, Any], run_id: str, parent_id: str, ready: list[Any],
+    engine: Engine,
+    task: Task[Any, Any],
+    run_id: str,
+    parent_id: str,
+    ready: list[Any],
     priority: int | None = None,
 ) -> None:
     """Dispatch the task runs a transition queued (pairs of name, task run id)."""
@@ -280,20 +331,36 @@ def record_failure(
     keys = engine.keys
     now = time.time()
     retry = (
-        retry_allowed
-        and not isinstance(exc, NonRetryableException)
-        and int(attempt) < task.retries
+        retry_allowed and not isinstance(exc, NonRetryableException) and int(attempt) < task.retries
     )
     retry_at = now + task.backoff_seconds(int(attempt) + 1) if retry else now
     shape = task.workflow.compiled()
     args: list[Any] = [
-        run_id, task.name, claim, error_json(task, exc, task_run_id), now,
-        engine.config.retention_seconds, 1 if retry else 0, retry_at, expected, final_status,
-        *on_failure_args(engine, task, now), task.schedule_timeout_s,
+        run_id,
+        task.name,
+        claim,
+        error_json(task, exc, task_run_id),
+        now,
+        engine.config.retention_seconds,
+        1 if retry else 0,
+        retry_at,
+        expected,
+        final_status,
+        *on_failure_args(engine, task, now),
+        task.schedule_timeout_s,
         *shape.descendants.get(task.name, ()),
     ]
     res = engine.store.script(
-        "fail", [keys.run(run_id), keys.leases, keys.timers, keys.done_channel], args
+        "fail",
+        [
+            keys.run(run_id),
+            keys.leases,
+            keys.timers,
+            keys.done_channel,
+            keys.status_index,
+            keys.task_runs,
+        ],
+        args,
     )
     if int(res[0]) == 2:
         if res[2]:
@@ -303,5 +370,11 @@ def record_failure(
             engine.run_finished(task.workflow.name, run_id, res[1])
     if int(res[0]) != -1:
         level = logging.INFO if retry else logging.WARNING
-        log.log(level, "hatchet_celery: %s of run %s failed (attempt %s): %s",
-                task.name, run_id, int(attempt) + 1, exc)
+        log.log(
+            level,
+            "hatchet_celery: %s of run %s failed (attempt %s): %s",
+            task.name,
+            run_id,
+            int(attempt) + 1,
+            exc,
+        )

@@ -9,6 +9,9 @@
 - ``task_finished`` / ``run_finished`` listeners run after a task run reached a final
   status or a run finished (release concurrency slots, wake waiters...).
 - Timer kinds are registered with ``services.timer_handler``.
+- ``worker_started`` listeners run when a worker's services start.
+- ``trigger_checks`` run before a trigger creates anything; ``runs_created`` listeners
+  see the runs a trigger created (with their options) before their roots are dispatched.
 
 Extension modules register themselves at import; ``load_extensions`` imports the ones
 that exist, once per process.
@@ -50,18 +53,37 @@ class Gate(Protocol):
 
 
 class TaskFinished(Protocol):
-    def __call__(
-        self, engine: Engine, task: Task[Any, Any], run_id: str, status: str
-    ) -> None: ...
+    def __call__(self, engine: Engine, task: Task[Any, Any], run_id: str, status: str) -> None: ...
 
 
 class RunFinished(Protocol):
     def __call__(self, engine: Engine, workflow: str, run_id: str, status: str) -> None: ...
 
 
+class WorkerStarted(Protocol):
+    def __call__(self, engine: Engine) -> None: ...
+
+
+class TriggerCheck(Protocol):
+    """Raise before anything is created when a trigger cannot work (rate-limit units)."""
+
+    def __call__(self, engine: Engine, workflow: Any, items: list[Any]) -> None: ...
+
+
+class RunsCreated(Protocol):
+    """Runs just created, before their roots are dispatched: ``(run_id, options)`` pairs
+    and the context of the task that triggered them (sticky and affinity run options)."""
+
+    def __call__(self, engine: Engine, runs: list[tuple[str, Any]], ctx: Any) -> None: ...
+
+
 GATES: list[Gate] = []
 TASK_FINISHED: list[TaskFinished] = []
 RUN_FINISHED: list[RunFinished] = []
+# Called once per worker start, after extensions are loaded (register declarations...).
+WORKER_STARTED: list[WorkerStarted] = []
+TRIGGER_CHECKS: list[TriggerCheck] = []
+RUNS_CREATED: list[RunsCreated] = []
 
 EXTENSION_MODULES = (
     "hatchet_celery._runtime.conditions",

@@ -42,16 +42,27 @@ def _context(
     )
 
 
-async def _deps(task: Task[Any, Any], input: Any, ctx: Context, given: dict[str, Any] | None,
-                stack: AsyncExitStack) -> dict[str, Any]:
+async def _deps(
+    task: Task[Any, Any],
+    input: Any,
+    ctx: Context,
+    given: dict[str, Any] | None,
+    stack: AsyncExitStack,
+) -> dict[str, Any]:
     if given is not None:
         return {k: v for k, v in given.items() if k in task.dependencies}
     return await task.resolve_dependencies(input, ctx, stack)
 
 
-def mock_run(task: Task[Any, Any], input: Any, additional_metadata: dict[str, Any] | None,
-             parent_outputs: dict[str, Any] | None, retry_count: int, lifespan: Any,
-             dependencies: dict[str, Any] | None) -> Any:
+def mock_run(
+    task: Task[Any, Any],
+    input: Any,
+    additional_metadata: dict[str, Any] | None,
+    parent_outputs: dict[str, Any] | None,
+    retry_count: int,
+    lifespan: Any,
+    dependencies: dict[str, Any] | None,
+) -> Any:
     ctx = _context(task, input, additional_metadata, parent_outputs, retry_count, lifespan)
     token = current_context.set(ctx)
     try:
@@ -67,9 +78,15 @@ def mock_run(task: Task[Any, Any], input: Any, additional_metadata: dict[str, An
         current_context.reset(token)
 
 
-async def aio_mock_run(task: Task[Any, Any], input: Any, additional_metadata: dict[str, Any] | None,
-                       parent_outputs: dict[str, Any] | None, retry_count: int, lifespan: Any,
-                       dependencies: dict[str, Any] | None) -> Any:
+async def aio_mock_run(
+    task: Task[Any, Any],
+    input: Any,
+    additional_metadata: dict[str, Any] | None,
+    parent_outputs: dict[str, Any] | None,
+    retry_count: int,
+    lifespan: Any,
+    dependencies: dict[str, Any] | None,
+) -> Any:
     ctx = _context(task, input, additional_metadata, parent_outputs, retry_count, lifespan)
     token = current_context.set(ctx)
     try:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._runtime.engine import REDISPATCH_SECONDS
-from hatchet_celery._runtime.hooks import Ready
+from hatchet_celery._runtime.hooks import WORKER_STARTED, Ready, load_extensions
 from hatchet_celery._runtime.process import PROCESS
 
 if TYPE_CHECKING:
@@ -63,17 +63,27 @@ def fire_task_timer(engine: Engine, member: str, now: float) -> None:
         item = Ready(res[1], task_name, run_id, "", int(attempt), parent_id, priority)
         if kind == "d":  # a retry goes through the gates again (slots, tokens)
             engine.dispatch([item])
-        else:  # the watchdog re-sends a message that may have been lost
-            engine.publish_ready([item])
+        else:  # the watchdog re-sends a message that may have been lost; the gates let an
+            # admitted task run through again (they are idempotent per attempt) and route
+            # it to a live worker (its message may sit in the queue of one that died)
+            engine.dispatch([item])
     elif res[0] == "timeout":
         task = engine.registry.tasks.get(engine.celery_name(_wf_of(engine, run_id), task_name))
-        claim = engine.store.redis.hget(keys.run(run_id), f"c:{task_name}") or "0"
+        claim = str(engine.store.redis.hget(keys.run(run_id), f"c:{task_name}") or "0")
         if task is None:
-            log.warning("hatchet_celery: cannot time out %s of run %s: task not registered here",
-                        task_name, run_id)
+            log.warning(
+                "hatchet_celery: cannot time out %s of run %s: task not registered here",
+                task_name,
+                run_id,
+            )
             return
         record_failure(
-            engine, task, run_id, claim, int(attempt), "",
+            engine,
+            task,
+            run_id,
+            claim,
+            int(attempt),
+            "",
             TaskTimeoutError(
                 f"task {task_name!r} waited in the queue longer than its schedule_timeout "
                 f"({task.schedule_timeout_s:g}s): SCHEDULING_TIMED_OUT"
@@ -97,11 +107,13 @@ def reap_lost(engine: Engine, now: float) -> int:
         claim, run_id, task_name = member.split("|", 2)
         task = engine.registry.tasks.get(engine.celery_name(_wf_of(engine, run_id), task_name))
         schedule = task.schedule_timeout_s if task is not None else 300.0
-        count += int(engine.store.script(
-            "requeue_lost",
-            [keys.leases, keys.run(run_id), keys.timers],
-            [member, run_id, task_name, claim, now, now + schedule],
-        ))
+        count += int(
+            engine.store.script(
+                "requeue_lost",
+                [keys.leases, keys.run(run_id), keys.timers],
+                [member, run_id, task_name, claim, now, now + schedule],
+            )
+        )
     if count:
         log.warning("hatchet_celery: requeued %d task run(s) whose worker was lost", count)
     return count
@@ -119,6 +131,12 @@ class WorkerServices:
     def start(self) -> None:
         engine = self.registry.engine()
         engine.register_worker(PROCESS)
+        load_extensions()  # timer kinds and start hooks of every feature, before the pump
+        for listener in WORKER_STARTED:
+            try:
+                listener(engine)
+            except Exception:
+                log.exception("hatchet_celery: worker start hook %r failed", listener)
         self._thread = threading.Thread(target=self._loop, name="hatchet-celery-pump", daemon=True)
         self._thread.start()
 
@@ -126,6 +144,10 @@ class WorkerServices:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        try:  # routing stops sending work to this worker's own queue at once
+            self.registry.engine().heartbeat(PROCESS, stopped=True)
+        except Exception:
+            log.debug("hatchet_celery: could not record the worker's stop", exc_info=True)
 
     def _loop(self) -> None:
         engine = self.registry.engine()
@@ -148,7 +170,9 @@ class WorkerServices:
             except Exception as exc:
                 failures += 1
                 if failures in (1, 10) or failures % 100 == 0:
-                    log.warning("hatchet_celery: timer pump iteration failed (%d): %s", failures, exc)
+                    log.warning(
+                        "hatchet_celery: timer pump iteration failed (%d): %s", failures, exc
+                    )
                 busy = False
             else:
                 failures = 0

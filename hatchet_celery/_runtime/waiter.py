@@ -9,6 +9,7 @@ every pending run is read again, so a message missed while disconnected is not f
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import logging
 import os
 import threading
@@ -82,7 +83,7 @@ class RunWaiter:
         channel = self.store.keys.done_channel
         backoff = 0.1
         while True:
-            pubsub = self.store.redis.pubsub()
+            pubsub = self.store.redis.pubsub()  # type: ignore[no-untyped-call]
             try:
                 pubsub.subscribe(channel)
                 # The confirmation proves the subscription is live before waiters rely on it.
@@ -111,10 +112,8 @@ class RunWaiter:
                 log.exception("hatchet_celery: run-completion listener error")
                 time.sleep(backoff)
             finally:
-                try:
+                with contextlib.suppress(Exception):
                     pubsub.close()
-                except Exception:
-                    pass
 
 
 __all__ = ["RunWaiter"]

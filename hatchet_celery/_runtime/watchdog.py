@@ -48,7 +48,9 @@ class Watchdog:
         self._inflight: set[InFlight] = set()
         self._lock = threading.Lock()
         self._last_check = 0.0
-        self._thread = threading.Thread(target=self._loop, name="hatchet-celery-watchdog", daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop, name="hatchet-celery-watchdog", daemon=True
+        )
         self._thread.start()
 
     def track(self, item: InFlight) -> None:
@@ -84,7 +86,11 @@ class Watchdog:
             engine = group[0].engine
             pipe = engine.store.redis.pipeline(transaction=False)
             for item in group:
-                pipe.zadd(engine.keys.leases, {item.lease_member: now + engine.config.lease_seconds}, xx=True)
+                pipe.zadd(
+                    engine.keys.leases,
+                    {item.lease_member: now + engine.config.lease_seconds},
+                    xx=True,
+                )
                 item.renewed_at = now
             pipe.execute()
 
@@ -116,7 +122,12 @@ class Watchdog:
             item.future.cancel()
         seconds = item.task.execution_timeout_s
         record_failure(
-            item.engine, item.task, item.run_id, item.claim, item.attempt, item.ctx.task_run_id,
+            item.engine,
+            item.task,
+            item.run_id,
+            item.claim,
+            item.attempt,
+            item.ctx.task_run_id,
             TaskTimeoutError(f"Task exceeded timeout of {seconds:g}s (TIMED_OUT)"),
         )
 

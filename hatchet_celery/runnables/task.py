@@ -82,9 +82,7 @@ async def _call_dependency(
     if inspect.iscoroutinefunction(fn):
         value = await fn(input, ctx, **nested)
     elif inspect.isasyncgenfunction(fn):
-        value = await stack.enter_async_context(
-            _agen_cm(fn(input, ctx, **nested))  # type: ignore[arg-type]
-        )
+        value = await stack.enter_async_context(_agen_cm(fn(input, ctx, **nested)))
     elif inspect.isgeneratorfunction(fn):
         value = stack.enter_context(_gen_cm(fn(input, ctx, **nested)))
     else:
@@ -122,7 +120,7 @@ def _output_type(fn: Callable[..., Any]) -> Any:
         hints = typing.get_type_hints(fn)
     except Exception:
         hints = dict(getattr(fn, "__annotations__", {}))
-    ret = hints.get("return", None)
+    ret = hints.get("return")
     if ret is None or ret is type(None):
         return EmptyModel
     return ret
@@ -169,6 +167,9 @@ class ConditionSet:
 
 class Task(Generic[TWorkflowInput, R]):
     """A task of a workflow. Not runnable by itself: trigger its workflow."""
+
+    name: str
+    celery_name: str
 
     def __init__(
         self,

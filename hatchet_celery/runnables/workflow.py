@@ -12,7 +12,7 @@ import dataclasses
 import warnings
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from pydantic import TypeAdapter
 
@@ -34,12 +34,12 @@ from hatchet_celery.runnables.types import (
     EvictionPolicy,
     Priority,
     StickyStrategy,
-    TaskDefaults,
     WorkflowConfig,
 )
 from hatchet_celery.workflow_run import TaskRunRef, WorkflowRunRef
 
 if TYPE_CHECKING:
+    from hatchet_celery._runtime.client import Client
     from hatchet_celery._runtime.registry import Registry
 
 TWorkflowInput = TypeVar("TWorkflowInput")
@@ -81,9 +81,7 @@ def _labels(
     if value is None:
         return []
     if isinstance(value, dict):
-        return [
-            label.model_copy(update={"key": label.key or key}) for key, label in value.items()
-        ]
+        return [label.model_copy(update={"key": label.key or key}) for key, label in value.items()]
     return list(value)
 
 
@@ -105,7 +103,12 @@ class BaseWorkflow(Generic[TWorkflowInput]):
         self._compiled: Any = None
         self.service_name = self.name.lower()
 
-    # --- declaration ----------------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        """The workflow's id: its namespaced name (what runs, indexes and filters carry)."""
+        return self.name
+
+    # --- declaration ----------
     @property
     def tasks(self) -> list[Task[TWorkflowInput, Any]]:
         extra = [t for t in (self.on_failure, self.on_success) if t is not None]
@@ -150,7 +153,7 @@ class BaseWorkflow(Generic[TWorkflowInput]):
             self._compiled = Shape.build(self)
         return self._compiled
 
-    # --- input -----------------------------------------------------------------------------
+    # --- input ----------
     def _dump_input(self, input: Any) -> Any:
         """Validate and serialise an input; a bad input raises before anything is sent."""
         if input is None:
@@ -170,7 +173,7 @@ class BaseWorkflow(Generic[TWorkflowInput]):
         result: TWorkflowInput = self._input_adapter.validate_python(raw or {})
         return result
 
-    # --- triggering --------------------------------------------------------------------------
+    # --- triggering ----------
     def _trigger_config(
         self,
         input: Any,
@@ -209,7 +212,7 @@ class BaseWorkflow(Generic[TWorkflowInput]):
             key=key,
         )
 
-    def _client(self) -> Any:
+    def _client(self) -> Client:
         return self._registry.client()
 
     def _ref(self, run_id: str) -> Any:
@@ -382,7 +385,14 @@ class BaseWorkflow(Generic[TWorkflowInput]):
         additional_metadata: dict[str, Any] | None = None,
         priority: int | None = None,
     ) -> Any:
-        return self._registry.hatchet_features().scheduled.create(
+        if options is not None:
+            warnings.warn(
+                "options= is deprecated: pass the keywords directly", DeprecationWarning, 2
+            )
+            additional_metadata = {**options.additional_metadata, **(additional_metadata or {})}
+            priority = priority if priority is not None else options.priority
+        _check_priority(priority, f"schedule of workflow {self.name!r}")
+        return self._registry.hatchet_features().scheduled.schedule_version(
             workflow_name=self.name,
             trigger_at=run_at,
             input=self._dump_input(input),
@@ -432,6 +442,12 @@ class BaseWorkflow(Generic[TWorkflowInput]):
             self.create_cron, cron_name, expression, input, additional_metadata, priority
         )
 
+    def to_proto(self) -> Any:
+        """The declaration with the fields of Hatchet's ``CreateWorkflowVersionRequest``."""
+        from hatchet_celery.runnables.proto import declaration_of
+
+        return declaration_of(self)
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
 
@@ -460,9 +476,7 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
             if execution_timeout == _DEFAULT_EXEC and d.execution_timeout is not None
             else execution_timeout,
             "retries": d.retries if retries == 0 and d.retries is not None else retries,
-            "backoff_factor": backoff_factor
-            if backoff_factor is not None
-            else d.backoff_factor,
+            "backoff_factor": backoff_factor if backoff_factor is not None else d.backoff_factor,
             "backoff_max_seconds": backoff_max_seconds
             if backoff_max_seconds is not None
             else d.backoff_max_seconds,
@@ -476,7 +490,8 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
         parents: list[Task[TWorkflowInput, Any]] | None = None,
         retries: int = 0,
         rate_limits: list[RateLimit] | None = None,
-        desired_worker_labels: dict[str, DesiredWorkerLabel] | list[DesiredWorkerLabel]
+        desired_worker_labels: dict[str, DesiredWorkerLabel]
+        | list[DesiredWorkerLabel]
         | None = None,
         backoff_factor: float | None = None,
         backoff_max_seconds: int | None = None,
@@ -522,7 +537,8 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
         parents: list[Task[TWorkflowInput, Any]] | None = None,
         retries: int = 0,
         rate_limits: list[RateLimit] | None = None,
-        desired_worker_labels: dict[str, DesiredWorkerLabel] | list[DesiredWorkerLabel]
+        desired_worker_labels: dict[str, DesiredWorkerLabel]
+        | list[DesiredWorkerLabel]
         | None = None,
         backoff_factor: float | None = None,
         backoff_max_seconds: int | None = None,
@@ -577,13 +593,11 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
         def decorator(fn: Callable[..., R]) -> Task[TWorkflowInput, R]:
             if getattr(self, kind) is not None:
                 what = "on-failure" if kind == "on_failure" else "on-success"
-                raise DeclarationError(
-                    f"workflow {self.name!r}: only one {what} task is allowed"
-                )
+                raise DeclarationError(f"workflow {self.name!r}: only one {what} task is allowed")
             task: Task[TWorkflowInput, R] = Task(
                 fn=fn,
                 workflow=self,
-                name=(name or f"{self.config.name}-{label}").lower(),
+                name=f"{(name or fn.__name__).lower()}-{label}",  # Hatchet's naming
                 kind=kind,
                 retries=retries,
                 backoff_factor=backoff_factor,
@@ -684,13 +698,6 @@ class Standalone(BaseWorkflow[TWorkflowInput], Generic[TWorkflowInput, R]):
 
     def _ref(self, run_id: str) -> Any:
         return TaskRunRef(self, WorkflowRunRef(run_id, self._registry))
-
-    @overload
-    def run(self, input: TWorkflowInput = ..., *, wait_for_result: bool = ...) -> Any: ...
-    @overload
-    def run(self, input: TWorkflowInput, options: Any, wait_for_result: bool = ...) -> Any: ...
-    def run(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        return super().run(*args, **kwargs)
 
     def run_many(
         self,

@@ -1,0 +1,364 @@
+"""Durable tasks: waits that hold no slot, checkpoints that survive any worker.
+
+Each wait of a durable task (``aio_sleep_for``, ``aio_wait_for``, ``aio_wait_for_event``)
+is checkpoint ``n`` of its task run (``cp:<task>:<n>`` in the run hash). At a wait:
+
+1. A stored checkpoint is returned at once (a replay passes the waits already done);
+   one of another shape raises ``NonDeterminismError``.
+2. Otherwise the task *suspends*: the coroutine parks, the Celery task ends with
+   ``executor.Suspended`` whose commit registers the wait and moves the task run
+   RUNNING -> SUSPENDED in one script (``cond_wait``), releasing its lease: no slot is
+   held. When the wait is met, ``cond_satisfy`` stores the checkpoint and queues the task
+   run again; its new message is claimed by some worker.
+3. If the process that claims it still holds the parked coroutine, the coroutine simply
+   resumes (``hand_over``): local state and timings survive, as they do in Hatchet when a
+   task is not evicted. Any other process replays the function from the top, and every
+   checkpoint already passed returns its stored result. A worker killed mid-task loses
+   nothing: its lease expires and the task run is replayed elsewhere.
+
+A parked coroutine whose task run went on elsewhere (or that waited longer than
+``MAX_PARK_SECONDS``, Hatchet's default eviction TTL) is cancelled by a sweeper on the
+process loop; only the memory of that coroutine is lost, never progress.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import hashlib
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from hatchet_celery._runtime import aio
+from hatchet_celery._runtime.waits import Wait, WaitCondition, register
+from hatchet_celery.conditions import (
+    Condition,
+    OrGroup,
+    SleepCondition,
+    UserEventCondition,
+    flatten,
+)
+from hatchet_celery.exceptions import NonDeterminismError
+
+if TYPE_CHECKING:
+    from hatchet_celery._runtime.watchdog import InFlight
+    from hatchet_celery.durable import DurableContext
+    from hatchet_celery.runnables.task import Task
+
+log = logging.getLogger(__name__)
+
+MAX_PARK_SECONDS = 15 * 60.0
+SWEEP_EVERY = 5.0
+
+
+class Session:
+    """A durable task run executing in this process: its coroutine and the thread
+    (Celery slot) currently waiting on it, if any."""
+
+    def __init__(self, task: Task[Any, Any], ctx: DurableContext, inflight: InFlight) -> None:
+        self.task = task
+        self.ctx = ctx
+        self.inflight = inflight
+        self.key = (inflight.run_id, task.name)
+        self.steps: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self.future: concurrent.futures.Future[Any] | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.resume: asyncio.Future[None] | None = None
+        self.parked_at = 0.0
+        self.strikes = 0
+        ctx._session = self
+
+    def start(self) -> None:
+        from hatchet_celery._runtime.executor import _run_async
+
+        self.future = aio.submit(_run_async(self.task, self.ctx))
+        self.future.add_done_callback(lambda f: self.steps.put(("done", f)))
+        self.inflight.future = self.future
+
+    def alive(self) -> bool:
+        return self.future is not None and not self.future.done()
+
+    def next_step(self) -> Any:
+        """Block this Celery slot until the coroutine finishes or parks at a wait."""
+        from hatchet_celery._runtime.executor import Suspended
+        from hatchet_celery._runtime.watchdog import watchdog
+
+        kind, value = self.steps.get()
+        if kind == "done":
+            return value.result()
+        # The commit moves the task run out of RUNNING: detach this attempt from the
+        # watchdog first, or its claim check would cancel the parked coroutine.
+        watchdog().untrack(self.inflight)
+        self.inflight.future = None
+        raise Suspended(commit=value)
+
+    # --- coroutine side ---------------------------------------------------------------
+    async def park(self, commit: Callable[[InFlight], None]) -> None:
+        """Give the slot back and wait (in memory) until this task run is claimed again."""
+        self.loop = asyncio.get_running_loop()
+        self.resume = self.loop.create_future()
+        self.parked_at = time.time()
+        self.strikes = 0
+        PARKED.put(self)
+        self.steps.put(("park", commit))
+        await self.resume
+
+    # --- thread side ------------------------------------------------------------------
+    def hand_over(self, inflight: InFlight) -> None:
+        """The task run was claimed again in this process: resume the parked coroutine."""
+        self.inflight = inflight
+        inflight.ctx = self.ctx
+        inflight.future = self.future
+        self.ctx.deadline = time.time() + self.task.execution_timeout_s
+        self.ctx._cancelled.clear()
+        resume, loop = self.resume, self.loop
+        if resume is not None and loop is not None:
+            loop.call_soon_threadsafe(_wake, resume)
+
+    def abandon(self) -> None:
+        """Drop the coroutine (the task run replays wherever it is claimed next)."""
+        PARKED.discard(self)
+        if self.future is not None and not self.future.done():
+            self.future.cancel()
+
+
+def _wake(resume: asyncio.Future[None]) -> None:
+    if not resume.done():
+        resume.set_result(None)
+
+
+class Parking:
+    """The parked sessions of this process, by (run id, task)."""
+
+    def __init__(self) -> None:
+        self._sessions: dict[tuple[str, str], Session] = {}
+        self._lock = threading.Lock()
+        self._sweeper: concurrent.futures.Future[None] | None = None
+
+    def put(self, session: Session) -> None:
+        with self._lock:
+            old = self._sessions.get(session.key)
+            self._sessions[session.key] = session
+            if self._sweeper is None or self._sweeper.done():
+                self._sweeper = aio.submit(_sweep())
+        if old is not None and old is not session:
+            old.abandon()
+
+    def take(self, key: tuple[str, str]) -> Session | None:
+        with self._lock:
+            return self._sessions.pop(key, None)
+
+    def discard(self, session: Session) -> None:
+        with self._lock:
+            if self._sessions.get(session.key) is session:
+                del self._sessions[session.key]
+
+    def sessions(self) -> list[Session]:
+        with self._lock:
+            return list(self._sessions.values())
+
+
+PARKED = Parking()
+
+
+async def _sweep() -> None:
+    """Cancel parked coroutines whose task run went on elsewhere, or parked too long."""
+    while PARKED.sessions():
+        await asyncio.sleep(SWEEP_EVERY)
+        try:
+            await asyncio.to_thread(_sweep_once, time.time())
+        except Exception:
+            log.exception("hatchet_celery: durable sweeper failed")
+
+
+def _sweep_once(now: float) -> None:
+    sessions = PARKED.sessions()
+    by_engine: dict[int, list[Session]] = {}
+    for s in sessions:
+        if not s.alive() or now - s.parked_at > MAX_PARK_SECONDS:
+            s.abandon()
+        else:
+            by_engine.setdefault(id(s.inflight.engine), []).append(s)
+    for group in by_engine.values():
+        engine = group[0].inflight.engine
+        pipe = engine.store.redis.pipeline(transaction=False)
+        for s in group:
+            pipe.hget(engine.keys.run(s.key[0]), f"s:{s.key[1]}")
+        for s, status in zip(group, pipe.execute(), strict=True):
+            if status in ("SUSPENDED", "QUEUED"):
+                s.strikes = 0
+            else:
+                s.strikes += 1  # twice in a row: claimed elsewhere, finished or gone
+                if s.strikes >= 2:
+                    s.abandon()
+
+
+def run_durable(task: Task[Any, Any], ctx: Any, inflight: InFlight) -> Any:
+    """The executor's ``invoke`` for async durable tasks: resume a parked coroutine of this
+    task run, or start (replay) the function; returns its output or raises ``Suspended``."""
+    session = PARKED.take((inflight.run_id, task.name))
+    if session is not None and session.alive() and session.inflight.attempt == inflight.attempt:
+        session.hand_over(inflight)
+    else:
+        if session is not None:
+            session.abandon()
+        session = Session(task, ctx, inflight)
+        session.start()
+    return session.next_step()
+
+
+# --- the waits of DurableContext ------------------------------------------------------------
+def signature(groups: list[list[Condition]]) -> str:
+    """What a replay must meet again at the same checkpoint (keys and times excluded)."""
+    shape = []
+    for group in groups:
+        items = []
+        for c in group:
+            if isinstance(c, SleepCondition):
+                items.append(f"sleep:{c.seconds:g}")
+            elif isinstance(c, UserEventCondition):
+                items.append(f"event:{c.event_key}:{c.expression or ''}:{c.scope or ''}")
+            else:
+                items.append(type(c).__name__)
+        shape.append(items)
+    return json.dumps(shape)
+
+
+def _conditions(ctx: DurableContext, groups: list[list[Condition]]) -> list[WaitCondition]:
+    config = ctx._task.workflow._registry.config
+    out: list[WaitCondition] = []
+    for gi, group in enumerate(groups):
+        for c in group:
+            cid = str(len(out))
+            if isinstance(c, SleepCondition):
+                out.append(
+                    WaitCondition(
+                        id=cid,
+                        kind="sleep",
+                        action="CREATE",
+                        group=str(gi),
+                        key=c.readable_data_key,
+                        seconds=c.seconds,
+                    )
+                )
+            elif isinstance(c, UserEventCondition):
+                since = c.consider_events_since.timestamp() if c.consider_events_since else None
+                out.append(
+                    WaitCondition(
+                        id=cid,
+                        kind="event",
+                        action="CREATE",
+                        group=str(gi),
+                        key=c.readable_data_key,
+                        event_key=config.apply_namespace(c.event_key),
+                        scope=c.scope,
+                        expression=c.expression,
+                        since=since,
+                    )
+                )
+            else:
+                raise TypeError(
+                    f"durable task {ctx.task_name!r}: aio_wait_for takes SleepCondition, "
+                    f"UserEventCondition or or_(...) groups, got {type(c).__name__}"
+                )
+    return out
+
+
+async def wait(ctx: DurableContext, items: tuple[Condition | OrGroup, ...]) -> dict[str, Any]:
+    """Checkpoint ``n``: its stored result, or suspend until the conditions are met."""
+    groups = flatten(list(items))
+    if not groups:
+        raise ValueError(f"durable task {ctx.task_name!r}: aio_wait_for needs a condition")
+    node = ctx._next_node()
+    sig = signature(groups)
+    conditions = _conditions(ctx, groups)
+    session: Session | None = getattr(ctx, "_session", None)
+    if session is None:  # mock_run: no engine, so no durability; sleeps happen in place
+        return await _wait_in_place(conditions)
+    engine = session.inflight.engine
+    run_key, field = engine.keys.run(ctx.workflow_run_id), f"cp:{ctx.task_name}:{node}"
+    stored = await asyncio.to_thread(engine.store.redis.hget, run_key, field)
+    if stored is None:
+        spec = Wait(
+            run_id=ctx.workflow_run_id,
+            task=ctx.task_name,
+            workflow=ctx.workflow_name,
+            wid=str(node),
+            mode="durable",
+            conditions=conditions,
+            schedule_timeout=ctx._task.schedule_timeout_s,
+            since=time.time(),
+            node=node,
+            signature=sig,
+        )
+
+        def commit(inflight: InFlight) -> None:
+            if not register(engine, spec, inflight.claim, time.time()):
+                session.abandon()  # cancelled or timed out meanwhile: nothing to wait for
+
+        await session.park(commit)
+        stored = await asyncio.to_thread(engine.store.redis.hget, run_key, field)
+        if stored is None:
+            raise RuntimeError(f"durable task {ctx.task_name!r}: checkpoint {node} is missing")
+    record = json.loads(stored)
+    if record.get("sig") != sig:
+        raise NonDeterminismError(
+            ctx.task_run_id,
+            ctx.invocation_count,
+            f"durable task {ctx.task_name!r} reached checkpoint {node} waiting for {sig}, "
+            f"but the recorded run waited there for {record.get('sig')}",
+            node_id=node,
+        )
+    result: dict[str, Any] = record["r"]
+    return result
+
+
+async def _wait_in_place(conditions: list[WaitCondition]) -> dict[str, Any]:
+    sleeps = [c for c in conditions if c.kind == "sleep"]
+    if not sleeps:
+        raise RuntimeError("waiting for events needs a worker (not available in mock_run)")
+    first = min(sleeps, key=lambda c: c.seconds)
+    await asyncio.sleep(first.seconds)
+    return {"CREATE": {first.key: [{"sleep_duration": f"{int(first.seconds)}s"}]}}
+
+
+def memo_key(task_run_id: str, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    h = hashlib.sha256(task_run_id.encode())
+    h.update(getattr(fn, "__qualname__", repr(fn)).encode())
+    h.update(json.dumps(args, default=str, sort_keys=True).encode())
+    h.update(json.dumps(kwargs, default=str, sort_keys=True).encode())
+    return h.hexdigest()
+
+
+async def memo_get(ctx: DurableContext, key: str) -> str | None:
+    session: Session | None = getattr(ctx, "_session", None)
+    if session is None:
+        return None
+    engine = session.inflight.engine
+    value = await asyncio.to_thread(
+        engine.store.redis.hget,
+        engine.keys.run(ctx.workflow_run_id),
+        f"cm:{ctx.task_name}:{key}",
+    )
+    return str(value) if value is not None else None
+
+
+async def memo_put(ctx: DurableContext, key: str, value: str) -> str:
+    """Store a memoized value; the first one stored wins (replays agree)."""
+    session: Session | None = getattr(ctx, "_session", None)
+    if session is None:
+        return value
+    engine = session.inflight.engine
+    run_key, field = engine.keys.run(ctx.workflow_run_id), f"cm:{ctx.task_name}:{key}"
+    if not await asyncio.to_thread(engine.store.redis.hsetnx, run_key, field, value):
+        stored = await asyncio.to_thread(engine.store.redis.hget, run_key, field)
+        return str(stored) if stored is not None else value
+    return value
+
+
+__all__ = ["PARKED", "Session", "memo_get", "memo_key", "memo_put", "run_durable", "wait"]

@@ -1,0 +1,304 @@
+"""Waits on sleeps and events, shared by task conditions and durable tasks.
+
+A wait belongs to one task run and lives in its run hash (``cw:<task>``, see ``_keys.py``):
+a list of conditions, each with an action (QUEUE / SKIP / CANCEL for task conditions,
+CREATE for durable waits) and an OR-group; an action is taken when every one of its
+groups has a met condition (Hatchet's CNF). Three scripts carry it:
+
+- ``cond_wait`` registers the wait and moves the task run out of QUEUED / RUNNING in one
+  step: sleep timers (kind ``wsl``) go to the timer set, event conditions to a waiter
+  hash per event key.
+- ``event_push`` (events.py) stores an event and reads the waiters of its key in one step.
+- ``cond_satisfy`` records a met condition and resolves the wait when an action is due.
+
+No event is lost between a push and a registration: the push sees every waiter registered
+before it, and a registration reads the events stored since its lookback start *after* it
+registered (``lookback``), so whichever came first, one side sees the other. CEL cannot
+run inside Redis, so the matching (scope, expression) is done here, in Python, and the
+scripts only take the decisions that must be atomic.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from hatchet_celery._cel import CelEvaluationError, cel_bool, compile_cel
+from hatchet_celery._durations import render
+from hatchet_celery._runtime.hooks import Ready
+from hatchet_celery._runtime.services import timer_handler
+
+if TYPE_CHECKING:
+    from hatchet_celery._runtime.engine import Engine
+
+log = logging.getLogger(__name__)
+
+# A gate decision is carried out by whoever took it; if that process dies, a ``wdx`` timer
+# this much later carries it out instead (at once when the deciding process lacks the code).
+RECOVERY_SECONDS = 5.0
+EVENT_CEL_VARIABLES = ("input", "additional_metadata", "event_key")
+
+
+@dataclass(frozen=True)
+class WaitCondition:
+    """One sleep or event condition of a wait, as registered."""
+
+    id: str
+    kind: str  # "sleep" | "event"
+    action: str  # QUEUE | SKIP | CANCEL | CREATE
+    group: str
+    key: str  # readable_data_key: names the condition in the result
+    seconds: float = 0.0
+    event_key: str = ""  # namespaced
+    scope: str | None = None
+    expression: str | None = None
+    since: float | None = None  # lookback start; None = the wait's own start
+
+
+@dataclass
+class Wait:
+    """A wait of one task run: gate (task conditions) or durable (a checkpoint)."""
+
+    run_id: str
+    task: str
+    workflow: str
+    wid: str
+    mode: str  # "gate" | "durable"
+    conditions: list[WaitCondition]
+    schedule_timeout: float
+    since: float  # lookback start of event conditions without their own
+    node: int = 0
+    signature: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def member(self, cond: WaitCondition) -> str:
+        """Its sleep timer member, or its entry in the waiter hash of its event key."""
+        if cond.kind == "sleep":
+            return f"wsl|{self.run_id}|{self.task}|{self.wid}|{cond.id}|{render(cond.seconds)}"
+        return f"{self.run_id}|{self.task}|{self.wid}|{cond.id}"
+
+    def spec_json(self) -> str:
+        return json.dumps(
+            {
+                "wid": self.wid,
+                "mode": self.mode,
+                "node": self.node,
+                "sig": self.signature,
+                "sched": self.schedule_timeout,
+                "conds": [
+                    {
+                        "id": c.id,
+                        "kind": c.kind,
+                        "action": c.action,
+                        "group": c.group,
+                        "key": c.key,
+                        "ek": c.event_key,
+                        "m": self.member(c),
+                    }
+                    for c in self.conditions
+                ],
+            }
+        )
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What ``cond_satisfy`` decided: the action, and what carrying it out needs."""
+
+    run_id: str
+    task: str
+    action: str
+    attempt: int
+    claim: str
+    workflow: str
+    priority: int | None
+    parent_task_run_id: str | None
+    result: dict[str, Any]
+
+
+def register(engine: Engine, wait: Wait, token: str, now: float) -> bool:
+    """Register ``wait`` and move its task run to WAITING / SUSPENDED; then read lookback.
+
+    Returns False when the task run was not in the expected state (nothing registered).
+    A condition met at once (lookback event, zero sleep) may resolve the wait right here.
+    """
+    keys = engine.keys
+    sleeps = [c for c in wait.conditions if c.kind == "sleep"]
+    events = [c for c in wait.conditions if c.kind == "event"]
+    args: list[Any] = [wait.run_id, wait.task, wait.mode, token, now, wait.spec_json(), len(sleeps)]
+    for c in sleeps:
+        args += [wait.member(c), now + c.seconds]
+    script_keys = [keys.run(wait.run_id), keys.timers, keys.leases]
+    for c in events:
+        script_keys.append(keys.event_waiters(c.event_key))
+        args += [
+            wait.member(c),
+            json.dumps(
+                {
+                    "run": wait.run_id,
+                    "task": wait.task,
+                    "wf": wait.workflow,
+                    "wid": wait.wid,
+                    "cid": c.id,
+                    "scope": c.scope,
+                    "expr": c.expression,
+                }
+            ),
+        ]
+    if not int(engine.store.script("cond_wait", script_keys, args)):
+        return False
+    if events:
+        lookback(engine, wait, events, now)
+    return True
+
+
+def lookback(engine: Engine, wait: Wait, events: list[WaitCondition], now: float) -> None:
+    """Meet event conditions with events stored since their lookback start (newest first)."""
+    keys = engine.keys
+    redis = engine.store.redis
+    pipe = redis.pipeline(transaction=False)
+    for c in events:
+        since = c.since if c.since is not None else wait.since
+        pipe.zrevrangebyscore(keys.events_by_key(c.event_key), "+inf", since)
+    id_lists: list[list[str]] = pipe.execute()
+    wanted = sorted({i for ids in id_lists for i in ids})
+    if not wanted:
+        return
+    docs = dict(zip(wanted, redis.hmget(keys.event_data, wanted), strict=True))
+    for c, ids in zip(events, id_lists, strict=True):
+        waiter = {"scope": c.scope, "expr": c.expression}
+        for event_id in ids:
+            raw = docs.get(event_id)
+            if raw is None:
+                continue
+            event = json.loads(raw)
+            if matches(waiter, event):
+                res = satisfy(
+                    engine,
+                    wait.run_id,
+                    wait.task,
+                    wait.wid,
+                    c.id,
+                    json.dumps(event.get("payload") or {}),
+                    local=True,
+                )
+                if res is not None:
+                    return
+                break
+
+
+def matches(waiter: dict[str, Any], event: dict[str, Any]) -> bool:
+    """Scope and CEL expression of an event condition against a stored event."""
+    scope = waiter.get("scope")
+    if scope is not None and event.get("scope") != scope:
+        return False
+    expression = waiter.get("expr")
+    if not expression:
+        return True
+    program = compile_cel(expression, what="event condition", variables=EVENT_CEL_VARIABLES)
+    try:
+        return cel_bool(
+            program,
+            {
+                "input": event.get("payload") or {},
+                "additional_metadata": event.get("metadata") or {},
+                "event_key": event.get("key", ""),
+            },
+            what="event condition",
+        )
+    except CelEvaluationError as exc:
+        log.info("hatchet_celery: %s", exc)
+        return False
+
+
+def satisfy(
+    engine: Engine,
+    run_id: str,
+    task: str,
+    wid: str,
+    cid: str,
+    data_json: str,
+    *,
+    waiter_key: str | None = None,
+    member: str = "",
+    local: bool = True,
+) -> Resolution | None:
+    """Record a met condition; when it resolves the wait, carry the decision out.
+
+    ``local``: the caller has the task's code (it can carry out gate decisions itself);
+    otherwise a worker's timer pump does, at once.
+    """
+    keys = engine.keys
+    now = engine.now()
+    cx_at = now + RECOVERY_SECONDS if local else now
+    res = engine.store.script(
+        "cond_satisfy",
+        [keys.run(run_id), keys.timers, keys.leases, waiter_key or keys.timers],
+        [run_id, task, wid, cid, data_json, now, now + engine.config.lease_seconds, cx_at, member],
+    )
+    if int(res[0]) != 2:
+        return None
+    resolution = Resolution(
+        run_id=run_id,
+        task=task,
+        action=str(res[1]),
+        attempt=int(res[2] or 0),
+        claim=str(res[3]),
+        workflow=str(res[4]),
+        priority=int(res[5]) if res[5] else None,
+        parent_task_run_id=str(res[6]) or None,
+        result=json.loads(res[7]),
+    )
+    carry_out(engine, resolution)
+    _forget(engine, json.loads(res[8]))
+    return resolution
+
+
+def _forget(engine: Engine, spec: dict[str, Any]) -> None:
+    """Drop the sleep timers and event waiters of a resolved wait (they would be stale)."""
+    keys = engine.keys
+    pipe = engine.store.redis.pipeline(transaction=False)
+    for c in spec.get("conds", []):
+        if c["kind"] == "sleep":
+            pipe.zrem(keys.timers, c["m"])
+        else:
+            pipe.hdel(keys.event_waiters(c["ek"]), c["m"])
+    pipe.execute()
+
+
+def carry_out(engine: Engine, r: Resolution) -> None:
+    """Act on a resolved wait: wake a durable task, or hand a gate decision to the gate."""
+    if r.action == "CREATE":
+        engine.publish_ready(
+            [Ready(r.workflow, r.task, r.run_id, "", r.attempt, r.parent_task_run_id, r.priority)]
+        )
+        return
+    from hatchet_celery._runtime.conditions import carry_out_decision
+
+    task = engine.registry.tasks.get(engine.celery_name(r.workflow, r.task))
+    if task is None:
+        return  # the 'wdx' timer, due now, lets a worker with the code do it
+    carry_out_decision(
+        engine, task, r.run_id, r.action, r.attempt, r.claim, r.priority, r.parent_task_run_id
+    )
+
+
+@timer_handler("wsl")
+def fire_sleep(engine: Engine, member: str, now: float) -> None:
+    """A sleep condition's time has come: meet it (a stale wait just drops the timer)."""
+    _, run_id, task, wid, cid, duration = member.split("|", 5)
+    satisfy(engine, run_id, task, wid, cid, json.dumps({"sleep_duration": duration}))
+    engine.store.redis.zrem(engine.keys.timers, member)
+
+
+__all__ = [
+    "Resolution",
+    "Wait",
+    "WaitCondition",
+    "carry_out",
+    "matches",
+    "register",
+    "satisfy",
+]
