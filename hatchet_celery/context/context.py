@@ -76,6 +76,7 @@ class Context:
         self._spawn_lock = threading.Lock()
         self.deadline = time.time() + execution_timeout
         self.slot_released = False
+        self._slot_units = 0  # worker slot units held (_runtime/slots.py)
 
     # --- identity ----------
     @property
@@ -292,7 +293,11 @@ class Context:
         self.refresh_timeout(increment_by)
 
     def release_slot(self) -> None:
+        """Free this task's worker slot units now, though it keeps running."""
+        from hatchet_celery._runtime.slots import SLOTS
+
         self.slot_released = True
+        SLOTS.release(self)
 
     async def aio_release_slot(self) -> None:
         self.release_slot()
