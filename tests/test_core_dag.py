@@ -162,3 +162,20 @@ async def test_aio_run_many_without_waiting_returns_refs() -> None:
     )
     values = [await r.aio_result() for r in refs]
     assert [v["n"] for v in values] == list(range(20))
+
+
+def test_waiting_on_many_refs_uses_one_subscription(redis_client: object) -> None:
+    import redis as redis_lib
+
+    assert isinstance(redis_client, redis_lib.Redis)
+    refs = noop.run_many(
+        [noop.create_bulk_run_item(Num(n=i)) for i in range(500)], wait_for_result=False
+    )
+    before = redis_client.client_list()
+    results = [r.result() for r in refs]
+    after = redis_client.client_list()
+    assert [r["n"] for r in results] == list(range(500))
+    subscribers = [c for c in after if int(c.get("sub", 0)) > 0 or int(c.get("psub", 0)) > 0]
+    # one listener in this test process and one per worker process at most
+    assert len(subscribers) <= 2
+    assert len(after) <= len(before) + 2
