@@ -13,6 +13,18 @@ from tests.apps.core_procs import Sleep, async_wait, fan, hatchet, noop, slow
 TARGET = "tests.apps.core_procs:hatchet"
 
 
+def _wait_until_running(run_id: str, task_name: str = "proc_slow") -> None:
+    client = hatchet._registry.client()
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        state = client.fetch(run_id)
+        task = state.tasks.get(task_name) if state else None
+        if task is not None and task.status == "RUNNING":
+            return
+        time.sleep(0.05)
+    pytest.fail(f"{task_name} of run {run_id} never started")
+
+
 def test_two_worker_processes_share_one_run() -> None:
     with WorkerProcess(TARGET, name="w1", slots=2), WorkerProcess(TARGET, name="w2", slots=2):
         result = fan.run(Sleep(seconds=0.5))
@@ -25,16 +37,7 @@ def test_task_of_a_sigkilled_worker_completes_on_another() -> None:
     first = WorkerProcess(TARGET, name="doomed", slots=2).start()
     try:
         ref = slow.run(Sleep(seconds=3.0), wait_for_result=False)
-        client = hatchet._registry.client()
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            state = client.fetch(ref.workflow_run_id)
-            task = state.tasks.get("proc_slow") if state else None
-            if task is not None and task.status == "RUNNING":
-                break
-            time.sleep(0.05)
-        else:
-            pytest.fail("the task never started")
+        _wait_until_running(ref.workflow_run_id)
         first.kill()
     finally:
         first.stop()
@@ -62,17 +65,10 @@ def test_sigterm_finishes_what_is_in_flight() -> None:
     worker = WorkerProcess(TARGET, name="drain", slots=2).start()
     try:
         ref = slow.run(Sleep(seconds=1.5), wait_for_result=False)
-        client = hatchet._registry.client()
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            state = client.fetch(ref.workflow_run_id)
-            task = state.tasks.get("proc_slow") if state else None
-            if task is not None and task.status == "RUNNING":
-                break
-            time.sleep(0.05)
+        _wait_until_running(ref.workflow_run_id)
         rc = worker.stop(grace=20)
     finally:
         worker.kill()
     assert rc == 0
-    state = client.fetch(ref.workflow_run_id)
+    state = hatchet._registry.client().fetch(ref.workflow_run_id)
     assert state is not None and state.status == "COMPLETED"
