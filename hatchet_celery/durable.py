@@ -1,11 +1,34 @@
-"""``DurableContext``: the context of durable tasks (waits that survive restarts)."""
+"""``DurableContext``: the context of durable tasks (waits that survive restarts).
+
+Every wait is a numbered checkpoint stored in Redis; a waiting task holds no worker slot,
+and a replay (after a restart, or on another worker) returns the result of every
+checkpoint already passed. How: ``_runtime/durable_waits.py``.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
+from pydantic import BaseModel, TypeAdapter
+
+from hatchet_celery._durations import Duration, render, to_seconds
+from hatchet_celery._runtime import durable_waits
+from hatchet_celery.conditions import OrGroup, SleepCondition, UserEventCondition
 from hatchet_celery.context import Context
+
+T = TypeVar("T")
+
+
+class SleepResult(BaseModel):
+    """What ``aio_sleep_for`` returns: the duration slept."""
+
+    duration: timedelta
+
+
+class _Now(BaseModel):
+    ts: datetime
 
 
 class DurableContext(Context):
@@ -13,14 +36,113 @@ class DurableContext(Context):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.wait_index = 0
+        self._wait_index = 0
+        self._node = 0
         self.invocation_count = 1
-        self._now: datetime | None = None
+        self._session: Any = None
+
+    @property
+    def wait_index(self) -> int:
+        return self._wait_index
+
+    def _increment_wait_index(self) -> int:
+        index = self._wait_index
+        self._wait_index += 1
+        return index
+
+    def _next_node(self) -> int:
+        self._node += 1
+        return self._node
+
+    async def aio_wait_for(
+        self,
+        signal_key: str,
+        *conditions: SleepCondition | UserEventCondition | OrGroup,
+        label: str | None = None,
+    ) -> dict[str, Any]:
+        """Wait until the conditions hold (positional ones ANDed, ``or_`` groups ORed).
+
+        Returns ``{"CREATE": {<readable_data_key>: [data, ...]}}`` with the met conditions:
+        an event's payload, or ``{"sleep_duration": ...}`` for a sleep.
+        """
+        return await durable_waits.wait(self, conditions)
+
+    async def aio_sleep_for(self, duration: Duration, label: str | None = None) -> SleepResult:
+        """Sleep durably: no slot is held, and a replay does not sleep again."""
+        seconds = to_seconds(duration, what="aio_sleep_for duration")
+        index = self._increment_wait_index()
+        await self.aio_wait_for(
+            f"sleep:{render(seconds)}-{index}",
+            SleepCondition(timedelta(seconds=seconds)),
+            label=label,
+        )
+        return SleepResult(duration=timedelta(seconds=seconds))
+
+    async def aio_sleep_until(self, wake_at: datetime, label: str | None = None) -> SleepResult:
+        """Sleep until ``wake_at`` (measured from the memoized ``aio_now``)."""
+        now = await self.aio_now()
+        if wake_at.tzinfo is None:
+            wake_at = wake_at.replace(tzinfo=UTC)
+        return await self.aio_sleep_for(max(wake_at - now, timedelta(0)), label=label)
+
+    async def aio_wait_for_event(
+        self,
+        key: str,
+        expression: str | None = None,
+        *,
+        payload_validator: type[Any] | None = None,
+        scope: str | None = None,
+        lookback_window: timedelta | None = None,
+        label: str | None = None,
+    ) -> Any:
+        """Wait for an event on ``key`` (matching ``expression`` and ``scope``); returns its
+        payload, validated by ``payload_validator`` when given.
+
+        ``lookback_window`` (which needs ``scope``) also accepts events pushed that long
+        before the wait started, so an event that beat the wait is not missed.
+        """
+        if (lookback_window and not scope) or (scope and not lookback_window):
+            raise ValueError("Both `lookback_window` and scope must be provided together")
+        index = self._increment_wait_index()
+        since = (await self.aio_now()) - lookback_window if lookback_window else None
+        result = await self.aio_wait_for(
+            f"event:{key}-{index}",
+            UserEventCondition(
+                event_key=key, expression=expression, scope=scope, consider_events_since=since
+            ),
+            label=label,
+        )
+        matches: dict[str, list[Any]] = result.get("CREATE", {})
+        payload = next(iter(matches.values()))[0]
+        if payload_validator is not None:
+            return TypeAdapter(payload_validator).validate_python(payload)
+        return payload
+
+    async def _aio_memo(
+        self,
+        fn: Callable[..., Awaitable[T]],
+        result_validator: type[T],
+        /,
+        *args: Any,
+        **kwargs: Any,
+    ) -> T:
+        """Run ``fn(*args, **kwargs)`` once per task run and arguments; replays get the
+        stored result."""
+        adapter: TypeAdapter[T] = TypeAdapter(result_validator)
+        key = durable_waits.memo_key(self.task_run_id, fn, args, kwargs)
+        stored = await durable_waits.memo_get(self, key)
+        if stored is not None:
+            return adapter.validate_json(stored)
+        value = await fn(*args, **kwargs)
+        text = adapter.dump_json(value).decode()
+        return adapter.validate_json(await durable_waits.memo_put(self, key, text))
+
+    async def _now(self) -> _Now:
+        return _Now(ts=datetime.now(UTC))
 
     async def aio_now(self) -> datetime:
-        if self._now is None:
-            self._now = datetime.now(timezone.utc)
-        return self._now
+        """The current time, memoized: the same value in every replay of this task run."""
+        return (await self._aio_memo(self._now, _Now)).ts
 
 
-__all__ = ["DurableContext"]
+__all__ = ["DurableContext", "SleepResult"]

@@ -10,6 +10,7 @@ run time without a restart.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -27,7 +28,7 @@ from pydantic import BaseModel
 from hatchet_celery import ClientConfig, Context, Hatchet
 from hatchet_celery._runtime.crons import CronTicker
 from hatchet_celery.exceptions import DeclarationError, TriggerNotFoundError
-from tests.apps import sched_beat
+from tests.apps import hatchet, sched_beat
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,21 +54,21 @@ def make_hatchet(namespace: str) -> tuple[Hatchet, Any]:
     return h, wf
 
 
-def cron_runs(h: Hatchet) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """(metadata, input) of every run in the namespace of ``h``."""
+def cron_runs(h: Hatchet) -> list[tuple[dict[str, Any], dict[str, Any], int]]:
+    """(metadata, input, priority) of every run in the namespace of ``h``."""
     engine = h._registry.engine()
     redis = engine.store.redis
     ids = redis.zrange(engine.keys.runs, 0, -1)
     pipe = redis.pipeline(transaction=False)
     for run_id in ids:
-        pipe.hmget(engine.keys.run(run_id), ["md", "in"])
-    return [(json.loads(md), json.loads(inp)) for md, inp in pipe.execute() if md]
+        pipe.hmget(engine.keys.run(run_id), ["md", "in", "pr"])
+    return [(json.loads(md), json.loads(i), int(pr)) for md, i, pr in pipe.execute() if md]
 
 
 def fired_seconds(h: Hatchet, name: str | None = None) -> Counter[int]:
     """How many runs each tick created (by ``hatchet__cron_scheduled_at``)."""
     counts: Counter[int] = Counter()
-    for md, _ in cron_runs(h):
+    for md, _, _ in cron_runs(h):
         if md.get("hatchet__cron_name") == name:
             at = datetime.strptime(md["hatchet__cron_scheduled_at"], "%Y-%m-%dT%H:%M:%SZ")
             counts[int(at.replace(tzinfo=UTC).timestamp())] += 1
@@ -94,8 +95,8 @@ def test_two_beats_fire_each_tick_once_and_a_restart_does_not_back_fill() -> Non
         restarted.tick(T0 + 15 + step * 0.25)
     assert fired_seconds(h) == Counter({T0 + s: 1 for s in [*range(1, 10), 16, 17, 18]})
     # Every run carries the declared input and Hatchet's cron metadata.
-    md, payload = cron_runs(h)[0]
-    assert payload == {"label": "declared"}
+    md, payload, priority = cron_runs(h)[0]
+    assert (payload, priority) == ({"label": "declared"}, 1)
     assert md["hatchet__cron_expression"] == "* * * * * *"
     assert "hatchet__cron_name" not in md
 
@@ -114,8 +115,10 @@ def test_a_cron_created_at_run_time_fires_from_the_next_reload_and_stops_when_de
     fired = fired_seconds(h, "every-two")
     # picked up at the first reload (T0+1), then every even second, each once
     assert fired == Counter({T0 + 2: 1, T0 + 4: 1, T0 + 6: 1})
-    md, payload = next(r for r in cron_runs(h) if r[0].get("hatchet__cron_name") == "every-two")
-    assert payload == {"label": "api"}
+    md, payload, priority = next(
+        r for r in cron_runs(h) if r[0].get("hatchet__cron_name") == "every-two"
+    )
+    assert (payload, priority) == ({"label": "api"}, 2)
     assert md["k"] == "v" and md["hatchet__cron_expression"] == "*/2 * * * * *"
     assert md["hatchet__cron_scheduled_at"] == "2030-03-17T17:46:42Z"
 
@@ -127,7 +130,7 @@ def test_a_cron_created_at_run_time_fires_from_the_next_reload_and_stops_when_de
         h.cron.get(created.metadata.id)
 
 
-def test_cron_client_create_list_get_and_errors() -> None:
+def test_cron_client_create_list_get_and_errors(caplog: pytest.LogCaptureFixture) -> None:
     h, wf = make_hatchet("sched_unit_client")
     made = h.cron.create("BeatUnit", "nightly", "0 2 * * *", {"label": "n"}, {"team": "x"})
     assert (made.workflow_name, made.cron, made.name) == (
@@ -148,8 +151,10 @@ def test_cron_client_create_list_get_and_errors() -> None:
         wf.create_cron("nightly", "0 2 * * *", Label(label="again"))
     with pytest.raises(DeclarationError, match="'0 25 \\* \\* \\*'"):
         h.cron.create("BeatUnit", "bad", "0 25 * * *", {}, {})
-    with pytest.raises(ValueError, match="NoSuchWorkflow"):
-        h.cron.create("NoSuchWorkflow", "x", "* * * * *", {}, {})
+    caplog.set_level(logging.WARNING)
+    later = h.cron.create("NoSuchWorkflow", "x", "* * * * *", {}, {})  # served later, maybe
+    assert "'sched_unit_client_NoSuchWorkflow'" in caplog.text
+    h.cron.delete(later.metadata.id)
     h.cron.delete(made.metadata.id)
     with pytest.raises(TriggerNotFoundError):
         h.cron.delete(made.metadata.id)
@@ -163,6 +168,32 @@ def test_a_bad_on_crons_expression_fails_at_declaration() -> None:
 
         @h.task(name="bad_task", on_crons=["61 * * * *"])
         def bad_task(input: Label, ctx: Context) -> None: ...
+
+
+# --- declared crons registered by workers ---------------------------------------------------
+yearly = hatchet.workflow(
+    name="BeatYearly", input_validator=Label, on_crons=["0 0 1 1 *"], cron_input=Label(label="y")
+)
+
+
+@yearly.task()
+def yearly_step(input: Label, ctx: Context) -> dict[str, Any]:
+    return {"label": input.label, "metadata": ctx.additional_metadata}
+
+
+def test_a_worker_registers_declared_crons_and_one_can_be_run_by_hand(worker: Any) -> None:
+    rows = hatchet.cron.list(workflow_id=yearly.id).rows or []
+    assert [(r.cron, r.method.value, r.input) for r in rows] == [
+        ("0 0 1 1 *", "DEFAULT", {"label": "y"})
+    ]
+    with hatchet.cron.client() as client:
+        ran = hatchet.cron._wa(client).workflow_cron_trigger(
+            tenant=hatchet.tenant_id, cron_workflow=rows[0].metadata.id
+        )
+    out = yearly.get_run_ref(ran.external_id).result()["yearly_step"]
+    assert out["label"] == "y"
+    assert out["metadata"]["hatchet__cron_expression"] == "0 0 1 1 *"
+    assert out["metadata"]["hatchet__cron_scheduled_at"].endswith("Z")
 
 
 # --- real celery beat processes -------------------------------------------------------------
@@ -250,7 +281,7 @@ def test_a_beat_fires_a_cron_created_at_run_time_and_stops_once_it_is_deleted(
     while not fired_seconds(sched_beat.hatchet, "runtime"):
         assert time.time() < deadline, "the run-time cron never fired"
         time.sleep(0.05)
-    md, payload = next(
+    md, payload, _ = next(
         r for r in cron_runs(sched_beat.hatchet) if r[0].get("hatchet__cron_name") == "runtime"
     )
     assert payload == {"label": "api"} and md["source"] == "test"

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._runtime import flow
+from hatchet_celery._runtime.engine import UNDECLARED_DELAY
 from hatchet_celery._runtime.hooks import (
     RUNS_CREATED,
     WORKER_STARTED,
@@ -308,8 +309,9 @@ def retry_route(engine: Engine, member: str, now: float) -> None:
     )
     wf = engine.registry.workflows.get(wf_name or "")
     task = wf.task_map().get(task_name) if wf is not None else None
-    if task is None:
-        return  # not declared here: a worker that declares it takes the timer
+    if task is None:  # not declared here: offered again to a worker that declares it
+        redis.zadd(engine.keys.timers, {member: now + UNDECLARED_DELAY})
+        return
     if status != flow.WAIT_WORKER:
         redis.zrem(engine.keys.timers, member)
         return

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._cel import CelProgram, cel_int, cel_key, compile_cel
 from hatchet_celery._runtime import flow
+from hatchet_celery._runtime.engine import UNDECLARED_DELAY
 from hatchet_celery._runtime.hooks import (
     RUN_FINISHED,
     TASK_FINISHED,
@@ -315,8 +316,9 @@ def sweep(engine: Engine, member: str, now: float) -> None:
     gate = member.split("|", 1)[1]
     spec = _spec_of_gate(engine, gate)
     redis = engine.store.redis
-    if spec is None:
-        return  # not declared here: a worker that declares it sweeps (the timer stays due)
+    if spec is None:  # not declared here: offered again to a worker that declares it
+        redis.zadd(engine.keys.timers, {member: now + UNDECLARED_DELAY})
+        return
     state = engine.keys.conc_state(gate)
     holders = [str(f)[2:] for f in redis.hkeys(state) if str(f)[:2] in ("h:", "w:")]
     if not holders:

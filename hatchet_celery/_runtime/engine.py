@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 # publish) is published again this often until a worker claims it; duplicates are
 # harmless because claiming is idempotent.
 REDISPATCH_SECONDS = 30.0
+# A task run this process cannot dispatch (not declared here) is offered again this soon.
+UNDECLARED_DELAY = 0.2
 # Hatchet priority 1..3 onto kombu's Redis priority steps (lower number = sooner).
 CELERY_PRIORITY = {1: 6, 2: 3, 3: 0}
 
@@ -70,9 +72,13 @@ class Engine:
         """
         to_publish: list[Ready] = []
         groups: dict[str, list[Ready]] = {}
+        undeclared: list[Ready] = []
         for item in ready:
             task = self.registry.tasks.get(self.celery_name(item.workflow, item.task))
-            gates = gates_for(task) if task is not None else []
+            if task is None:
+                undeclared.append(item)
+                continue
+            gates = gates_for(task)
             if after is not None and after in gates:
                 gates = gates[gates.index(after) + 1 :]
             if not gates:
@@ -91,6 +97,18 @@ class Engine:
             to_publish.extend(items)
         if to_publish:
             self.publish_ready(to_publish)
+        if undeclared:
+            self.defer_undeclared(undeclared)
+
+    def defer_undeclared(self, ready: list[Ready]) -> None:
+        """Task runs this process does not declare (a timer taken by a worker serving other
+        workflows): it cannot apply their gates (concurrency, rate limits, routing), so a
+        due dispatch timer hands them to the pump of a worker that declares them."""
+        due = self.now() + UNDECLARED_DELAY
+        pipe = self.store.redis.pipeline(transaction=False)
+        for r in ready:
+            pipe.zadd(self.keys.timers, {f"d|{r.attempt}|{r.run_id}|{r.task}": due})
+        pipe.execute()
 
     def publish_ready(self, ready: Iterable[Ready]) -> None:
         """Send task messages as they are (no gate): ``args = (run id, task, attempt)``."""

@@ -21,12 +21,13 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from hatchet_celery._cel import CelEvaluationError, cel_bool, compile_cel
 from hatchet_celery._runtime.client import TriggerTarget
 from hatchet_celery._runtime.hooks import WORKER_STARTED
-from hatchet_celery._runtime.waits import matches, satisfy
+from hatchet_celery._runtime.services import timer_handler
+from hatchet_celery._runtime.waits import RECOVERY_SECONDS, matches, satisfy
 from hatchet_celery.clients.events import Event
 from hatchet_celery.context import current_context
 
@@ -160,8 +161,14 @@ def push(registry: Registry, events: list[EventIn]) -> list[Event]:
         engine.store.script_in(
             pipe,
             "event_push",
-            [keys.event_data, keys.events, keys.events_by_key(e.key), keys.event_waiters(e.key)],
-            [doc["id"], json.dumps(doc), now, cutoff],
+            [
+                keys.event_data,
+                keys.events,
+                keys.events_by_key(e.key),
+                keys.event_waiters(e.key),
+                keys.timers,
+            ],
+            [doc["id"], json.dumps(doc), now, cutoff, now + RECOVERY_SECONDS],
         )
     pipe.hgetall(keys.event_subscriptions)
     pipe.hgetall(keys.event_filters)
@@ -171,6 +178,7 @@ def push(registry: Registry, events: list[EventIn]) -> list[Event]:
     for doc, flat in zip(docs, results[:-2], strict=True):
         _wake(engine, doc, flat)
     _trigger(registry, docs, subs, filters)
+    engine.store.redis.zrem(keys.timers, *[f"wev|{doc['id']}" for doc in docs])
     tenant = str(uuid.uuid5(uuid.NAMESPACE_URL, f"hatchet-celery:{registry.config.namespace}"))
     return [to_event(doc, tenant) for doc in docs]
 
@@ -189,8 +197,12 @@ def to_event(doc: dict[str, Any], tenant_id: str) -> Event:
     )
 
 
-def _wake(engine: Engine, doc: dict[str, Any], flat: list[str]) -> None:
-    """Meet the waits (task conditions, durable waits) that this event satisfies."""
+def _wake(engine: Engine, doc: dict[str, Any], flat: list[str], recovering: bool = False) -> None:
+    """Meet the waits (task conditions, durable waits) that this event satisfies.
+
+    ``recovering``: the waiters were read after the push, so waits that started after the
+    event are among them; they must not take it.
+    """
     if not flat:
         return
     waiter_key = engine.keys.event_waiters(doc["key"])
@@ -198,6 +210,8 @@ def _wake(engine: Engine, doc: dict[str, Any], flat: list[str]) -> None:
     for i in range(0, len(flat), 2):
         member, waiter = flat[i], json.loads(flat[i + 1])
         if not matches(waiter, doc):
+            continue
+        if recovering and float(waiter.get("since") or 0) > float(doc["ts"]):
             continue
         local = engine.celery_name(waiter.get("wf", ""), waiter["task"]) in engine.registry.tasks
         try:
@@ -251,6 +265,7 @@ def _trigger(
     from hatchet_celery.clients.admin import TriggerWorkflowOptions, WorkflowRunTriggerConfig
 
     batches: dict[str, list[WorkflowRunTriggerConfig]] = {}
+    ids: dict[str, list[str]] = {}
     for doc in docs:
         base = {
             k: v for k, v in (doc.get("metadata") or {}).items() if not k.startswith("hatchet__")
@@ -259,7 +274,15 @@ def _trigger(
         for name, sub in subs.items():
             if not any(key_matches(p, doc["key"]) for p in sub.get("on_events", [])):
                 continue
-            for payload in _runs_for(doc, name, filters):
+            for n, payload in enumerate(_runs_for(doc, name, filters)):
+                # The same run id if the event is processed again (recovery): no duplicate.
+                ids.setdefault(name, []).append(
+                    str(
+                        uuid.uuid5(
+                            uuid.NAMESPACE_URL, f"hatchet-celery:event:{doc['id']}:{name}:{n}"
+                        )
+                    )
+                )
                 metadata = dict(base)
                 if payload is not None:
                     metadata[FILTER_PAYLOAD_KEY] = payload
@@ -274,13 +297,24 @@ def _trigger(
                 )
     for name, items in batches.items():
         try:
-            _trigger_workflow(registry, name, subs[name], items)
+            _trigger_workflow(registry, name, subs[name], items, ids[name])
         except Exception:
-            log.exception("hatchet_celery: event trigger of workflow %r failed", name)
+            if len(items) == 1:
+                log.exception("hatchet_celery: event trigger of workflow %r failed", name)
+                continue
+            for item, run_id in zip(items, ids[name], strict=True):  # keep the others
+                try:
+                    _trigger_workflow(registry, name, subs[name], [item], [run_id])
+                except Exception as exc:  # e.g. an idempotency key taken: no run, as Hatchet
+                    log.info("hatchet_celery: event run of workflow %r not created: %s", name, exc)
 
 
 def _trigger_workflow(
-    registry: Registry, name: str, sub: dict[str, Any], items: list[WorkflowRunTriggerConfig]
+    registry: Registry,
+    name: str,
+    sub: dict[str, Any],
+    items: list[WorkflowRunTriggerConfig],
+    run_ids: list[str],
 ) -> None:
     """Trigger what the workers serve: the local declaration only when it is the same shape.
 
@@ -291,16 +325,39 @@ def _trigger_workflow(
     try:
         local = registry.workflows.get(name)
         if local is not None and [t.name for t in local.tasks] == sub.get("tasks"):
-            client.trigger(local, items)
+            client.trigger(local, items, run_ids)
             return
         engine = registry.engine()
         raw = engine.store.redis.hget(engine.keys.workflows, name)
         if raw is None:
-            client.trigger_by_name(name, items)
+            client.trigger_by_name(name, items, run_ids)
         else:  # a worker's pump dispatches the roots (through the gates)
-            client._create(TriggerTarget.from_json(name, json.loads(raw)), items, defer=True)
+            target = TriggerTarget.from_json(name, json.loads(raw))
+            client._create(target, items, defer=True, run_ids=run_ids)
     finally:
         current_context.reset(token)
+
+
+@timer_handler("wev")
+def recover_event(engine: Engine, member: str, now: float) -> None:
+    """Finish an event whose pushing process died before waking and triggering."""
+    event_id = member.split("|", 1)[1]
+    keys = engine.keys
+    raw = engine.store.redis.hget(keys.event_data, event_id)
+    if raw is not None:
+        doc = json.loads(raw)
+        redis = engine.store.redis
+        waiters = cast(dict[str, str], redis.hgetall(keys.event_waiters(doc["key"])))
+        _wake(engine, doc, _flat(waiters), recovering=True)
+        subs_raw = cast(dict[str, str], redis.hgetall(keys.event_subscriptions))
+        subs = {k: json.loads(v) for k, v in subs_raw.items()}
+        filters = [json.loads(v) for v in cast(list[str], redis.hvals(keys.event_filters))]
+        _trigger(engine.registry, [doc], subs, filters)
+    engine.store.redis.zrem(keys.timers, member)
+
+
+def _flat(mapping: dict[str, str]) -> list[str]:
+    return [x for pair in mapping.items() for x in pair]
 
 
 __all__ = ["EventIn", "key_matches", "push", "register_subscriptions", "to_event"]

@@ -24,6 +24,7 @@ from hatchet_celery._runtime import aio
 from hatchet_celery._runtime.engine import REDISPATCH_SECONDS
 from hatchet_celery._runtime.hooks import Ready
 from hatchet_celery._runtime.process import PROCESS
+from hatchet_celery._runtime.slots import SLOTS
 from hatchet_celery._runtime.state import TERMINAL
 from hatchet_celery._runtime.watchdog import InFlight, watchdog
 from hatchet_celery.context import Context, current_context
@@ -149,6 +150,7 @@ def execute(
     inflight = InFlight(engine, task, ctx, run_id, claim, attempt)
     watchdog().track(inflight)
     try:
+        SLOTS.acquire(task, ctx)  # waits only for slot_cost > 1 (_runtime/slots.py)
         output = invoke(task, ctx, inflight)
         payload = serialize_output(task, output)
     except Suspended as suspended:
@@ -165,6 +167,7 @@ def execute(
         record_success(engine, task, run_id, claim, ctx.task_run_id, payload, priority=ctx.priority)
     finally:
         watchdog().untrack(inflight)
+        SLOTS.release(ctx)
 
 
 def build_context(

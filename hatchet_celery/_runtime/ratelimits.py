@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._cel import CelProgram, cel_int, cel_key, compile_cel
 from hatchet_celery._runtime import flow
+from hatchet_celery._runtime.engine import UNDECLARED_DELAY
 from hatchet_celery._runtime.hooks import TRIGGER_CHECKS, Ready, register_gate
 from hatchet_celery._runtime.services import timer_handler
 from hatchet_celery.exceptions import HatchetCeleryError, TaskTimeoutError
@@ -224,9 +225,10 @@ def retry(engine: Engine, member: str, now: float) -> None:
     """Try again to take the units of a task run that waits for a static key to be put."""
     _, attempt, run_id, task_name = member.split("|", 3)
     workflow, task = _task_of(engine, run_id, task_name)
-    if task is None:
-        return  # not declared here: a worker that declares it takes the timer
     redis = engine.store.redis
+    if task is None:  # not declared here: offered again to a worker that declares it
+        redis.zadd(engine.keys.timers, {member: now + UNDECLARED_DELAY})
+        return
     redis.zrem(engine.keys.timers, member)
     status, deadline, pr = redis.hmget(
         engine.keys.run(run_id), [f"s:{task_name}", f"x:{task_name}", "pr"]

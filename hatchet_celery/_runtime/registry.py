@@ -30,6 +30,10 @@ class Registry:
         self._client: Client | None = None
         self._features: Any = None
         self._lock = threading.RLock()
+        if app is not None:  # the user's app may go to `celery beat` before it is built on
+            from hatchet_celery.beat import install as install_beat_hook
+
+            install_beat_hook()
 
     # --- declarations -------------------------------------------------------------------------
     def add_task(self, workflow: BaseWorkflow[Any], task: Task[Any, Any]) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._cel import CelEvaluationError, cel_bool, compile_cel
@@ -71,7 +71,6 @@ class Wait:
     since: float  # lookback start of event conditions without their own
     node: int = 0
     signature: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def member(self, cond: WaitCondition) -> str:
         """Its sleep timer member, or its entry in the waiter hash of its event key."""
@@ -144,6 +143,7 @@ def register(engine: Engine, wait: Wait, token: str, now: float) -> bool:
                     "cid": c.id,
                     "scope": c.scope,
                     "expr": c.expression,
+                    "since": c.since if c.since is not None else wait.since,
                 }
             ),
         ]

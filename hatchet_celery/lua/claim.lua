@@ -1,5 +1,5 @@
 -- A worker takes a queued task run: QUEUED -> RUNNING under a new claim token.
--- KEYS[1] run hash  KEYS[2] leases  KEYS[3] timers
+-- KEYS[1] run hash  KEYS[2] leases  KEYS[3] timers  (optional) KEYS[4] status index
 -- ARGV: run_id task attempt worker now lease_until then parent task names
 -- Returns {1, claim, input, metadata, priority, task_run_id, parent_run_id,
 --          parent_task_run_id, child_index, child_key, workflow, p1_output, p2_output...}
@@ -25,6 +25,7 @@ redis.call('ZREM', timers, watchdog_member(attempt, run_id, task))
 redis.call('ZADD', leases, ARGV[6], claim .. '|' .. run_id .. '|' .. task)
 if redis.call('HGET', run, 'st') == 'QUEUED' then
   redis.call('HSET', run, 'st', 'RUNNING', 'bt', now)
+  index_status({status = KEYS[4]}, run, run_id, 'RUNNING')
 end
 local f = redis.call('HMGET', run, 'in', 'md', 'pr', 'i:' .. task, 'par', 'ptr', 'ci', 'ck', 'wf')
 local out = {1, claim, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9]}

@@ -1,12 +1,14 @@
 -- A task run's attempt failed: schedule a retry, or record the failure, block the
 -- task's descendants and finish the run when nothing else can happen.
 -- KEYS[1] run hash  KEYS[2] leases  KEYS[3] timers  KEYS[4] done channel
+--      (optional) KEYS[5] status index  KEYS[6] task run index
 -- ARGV: run_id task claim error now retention retry(0|1) retry_at expected_status
 --       final_status(FAILED|CANCELLED) of of_id of_watch of_deadline schedule_timeout
 --       then descendants
 -- Returns {1, attempt} retry scheduled, {2, run_status, of_or_''} recorded, {-1} stale.
 local run, leases, timers, done = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local run_id, task, claim, now = ARGV[1], ARGV[2], ARGV[3], ARGV[5]
+local ix = {status = KEYS[5], tasks = KEYS[6]}
 if redis.call('HGET', run, 's:' .. task) ~= ARGV[9]
     or redis.call('HGET', run, 'c:' .. task) ~= claim then
   return {-1}
@@ -35,5 +37,5 @@ for i = 16, #ARGV do
   end
 end
 redis.call('HINCRBY', run, 'd', blocked)
-local of = maybe_finish(run, timers, done, run_id, now, ARGV[6], ARGV[11], ARGV[12], ARGV[13], ARGV[14])
+local of = maybe_finish(run, timers, done, run_id, now, ARGV[6], ARGV[11], ARGV[12], ARGV[13], ARGV[14], ix)
 return {2, redis.call('HGET', run, 'st'), of or ''}

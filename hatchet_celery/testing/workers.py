@@ -73,8 +73,12 @@ class WorkerProcess:
         labels: dict[str, str | int] | None = None,
         env: dict[str, str] | None = None,
         cwd: str | None = None,
+        wrapper: list[str] | None = None,
     ) -> None:
         self.target = target
+        # A command the interpreter runs under (``["ip", "netns", "exec", "ns1"]``): it must
+        # exec the interpreter in place, so ``pid`` stays the worker's own.
+        self.wrapper = list(wrapper or [])
         self.options: dict[str, Any] = {"name": name, "slots": slots}
         if labels:
             self.options["labels"] = labels
@@ -91,7 +95,15 @@ class WorkerProcess:
         ready.unlink(missing_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child process
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", _MAIN, self.target, json.dumps(self.options), str(ready)],
+            [
+                *self.wrapper,
+                sys.executable,
+                "-c",
+                _MAIN,
+                self.target,
+                json.dumps(self.options),
+                str(ready),
+            ],
             env=self.env,
             cwd=self.cwd,
             stdout=log,

@@ -1,0 +1,185 @@
+"""What one no-op task costs each side: round trips, Redis work, CPU.
+
+For each contender in turn, N no-op tasks are enqueued at once (W1's shape) and these
+are read before and after:
+
+- round trips of the driver (this process) and of the worker (``roundtrips.py`` counts
+  redis-py sends, one per command, pipeline or script call);
+- Redis commands, including those run inside Lua scripts (``INFO commandstats``), the
+  number of scripts and the server time they took, and Redis CPU (``INFO cpu``);
+- CPU seconds of the worker process (all threads).
+
+Background work (the timer pump's polls, heartbeats, idle ``BRPOP`` timeouts) is measured
+over an idle second first and subtracted pro rata. ``--cprofile`` additionally runs a
+``solo`` worker (tasks on its main thread) under cProfile and prints its hottest
+functions.
+
+    python -m benchmarks.profile [--n 1000] [--cprofile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import pstats
+import tempfile
+import time
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import redis
+from celery import group
+
+from benchmarks import roundtrips
+from benchmarks.harness import WorkerSpec, workers
+from benchmarks.report import Figure
+
+
+class Snapshot:
+    def __init__(self, r: redis.Redis, counts: Path) -> None:
+        stats = r.info("commandstats")
+        self.commands = {k[len("cmdstat_") :]: int(v["calls"]) for k, v in stats.items()}
+        evalsha = stats.get("cmdstat_evalsha", {})
+        self.lua_usec = int(evalsha.get("usec", 0))
+        cpu = r.info("cpu")
+        self.redis_cpu = float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"])
+        worker = roundtrips.read(counts)
+        self.worker_trips = int(worker["round_trips"])
+        self.worker_cpu = float(worker["cpu_s"])
+        self.driver_trips = roundtrips.count()
+        self.at = time.perf_counter()
+
+    def minus(self, before: Snapshot) -> dict[str, float]:
+        commands = {k: v - before.commands.get(k, 0) for k, v in self.commands.items()}
+        total = sum(v for k, v in commands.items() if k not in ("info", "commandstats"))
+        return {
+            "seconds": self.at - before.at,
+            "driver_trips": self.driver_trips - before.driver_trips,
+            "worker_trips": self.worker_trips - before.worker_trips,
+            "commands": float(total),
+            "scripts": float(commands.get("evalsha", 0) + commands.get("eval", 0)),
+            "lua_usec": float(self.lua_usec - before.lua_usec),
+            "redis_cpu": self.redis_cpu - before.redis_cpu,
+            "worker_cpu": self.worker_cpu - before.worker_cpu,
+        }
+
+
+def _settle(r: redis.Redis, counts: Path, seconds: float) -> dict[str, float]:
+    """What the idle system does per second (subtracted from the measured phases)."""
+    time.sleep(0.2)
+    before = Snapshot(r, counts)
+    time.sleep(seconds)
+    idle = Snapshot(r, counts).minus(before)
+    return {k: v / idle["seconds"] for k, v in idle.items()}
+
+
+def measure(apps: ModuleType, side: str, n: int, r: redis.Redis, counts: Path) -> dict[str, float]:
+    if side == "celery":
+
+        def work() -> None:
+            group(apps.plain_noop.s() for _ in range(n)).apply_async().get(timeout=300)
+    else:
+        items = [apps.hatchet_noop.create_bulk_run_item() for _ in range(n)]
+
+        def work() -> None:
+            apps.hatchet_noop.run_many(items)
+
+    idle = _settle(r, counts, 1.0)
+    before = Snapshot(r, counts)
+    work()
+    time.sleep(0.15)  # let the worker's counter file catch up with its last sends
+    delta = Snapshot(r, counts).minus(before)
+    per_task = {}
+    for key, value in delta.items():
+        if key == "seconds":
+            continue
+        background = idle[key] * delta["seconds"] if key != "driver_trips" else 0.0
+        per_task[key] = max(value - background, 0.0) / n
+    per_task["wall_s"] = delta["seconds"]
+    return per_task
+
+
+def profile_figures(apps: ModuleType, redis_url: str, spec: WorkerSpec, n: int) -> list[Figure]:
+    """Per-task costs of both sides (threads pool: the counter lives in the worker process)."""
+    roundtrips.install()
+    counts = Path(tempfile.mkdtemp(prefix="hc-bench-rt-")) / "worker{index}.json"
+    r = redis.Redis.from_url(redis_url)
+    pool_spec = WorkerSpec("threads", spec.concurrency, 1, spec.loglevel)
+    results: dict[str, dict[str, float]] = {}
+    try:
+        with workers(pool_spec, redis_url, env={"BENCH_ROUND_TRIPS": str(counts)}):
+            worker_counts = Path(str(counts).replace("{index}", "0"))
+            _wait_for(worker_counts)
+            apps.plain_noop.delay().get(timeout=60)
+            apps.hatchet_noop.run()
+            for side in ("celery", "hatchet"):
+                results[side] = measure(apps, side, n, r, worker_counts)
+    finally:
+        r.close()
+    c, h = results["celery"], results["hatchet"]
+
+    def fig(key: str, label: str, unit: str, scale: float = 1.0, **kw: Any) -> Figure:
+        return Figure(
+            f"profile_{key}", label, unit, h[key] * scale, c[key] * scale,
+            extra={"celery": c, "hatchet": h}, **kw,
+        )  # fmt: skip
+
+    return [
+        fig("driver_trips", "per task: driver round trips", "trips"),
+        fig("worker_trips", "per task: worker round trips", "trips"),
+        fig("commands", "per task: Redis commands (incl. Lua)", "cmds"),
+        fig("scripts", "per task: Lua scripts", "scripts"),
+        fig("lua_usec", "per task: Lua time in Redis", "us"),
+        fig("redis_cpu", "per task: Redis CPU", "us", 1e6),
+        fig("worker_cpu", "per task: worker CPU", "ms", 1e3),
+    ]
+
+
+def _wait_for(path: Path, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"worker round-trip counter {path} never appeared")
+        time.sleep(0.05)
+
+
+def cprofile_worker(apps: ModuleType, redis_url: str, n: int, top: int = 25) -> None:
+    """Run N no-op tasks of each side through a solo worker under cProfile; print the top."""
+    folder = Path(tempfile.mkdtemp(prefix="hc-bench-prof-"))
+    with workers(WorkerSpec("solo", 1, 1), redis_url, profile_dir=folder):
+        apps.plain_noop.delay().get(timeout=60)
+        apps.hatchet_noop.run()
+        group(apps.plain_noop.s() for _ in range(n)).apply_async().get(timeout=300)
+        apps.hatchet_noop.run_many([apps.hatchet_noop.create_bulk_run_item() for _ in range(n)])
+    stats = pstats.Stats(str(folder / "worker0.prof"))
+    print(f"\nsolo worker, {n} tasks per side, sorted by cumulative time:")
+    stats.sort_stats("cumulative").print_stats(
+        r"hatchet_celery/|celery/app/trace|celery/backends/(base|redis)|kombu/transport/redis",
+        top,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=1000, help="tasks per side")
+    parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--cprofile", action="store_true", help="also cProfile a solo worker")
+    args = parser.parse_args(argv)
+
+    from benchmarks.report import table
+    from benchmarks.run import load_apps
+    from hatchet_celery.testing import RedisServer
+
+    with RedisServer() as server:
+        apps = load_apps(server.url)
+        figures = profile_figures(
+            apps, server.url, WorkerSpec(concurrency=args.concurrency), args.n
+        )
+        print(table(figures))
+        if args.cprofile:
+            cprofile_worker(apps, server.url, args.n)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

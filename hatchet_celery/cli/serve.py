@@ -1,0 +1,207 @@
+"""``hatchet-celery worker|beat|dev|embedded``: the long-running processes.
+
+``worker`` and ``beat`` are the usual Celery worker and beat for the user's app (the
+same as ``celery -A proj worker`` / ``celery -A proj beat -S hatchet_celery.beat:Scheduler``);
+``dev`` runs both in one process on the embedded redis-server, for a laptop.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from hatchet_celery.cli._common import (
+    EXIT_USAGE,
+    CliError,
+    handle_errors,
+    load_target,
+    parse_pairs,
+    registry_of,
+    state,
+)
+
+BEAT_SCHEDULER = "hatchet_celery.beat:Scheduler"
+
+
+def _hatchet_and_worker(
+    ctx: click.Context,
+    target: str | None,
+    name: str | None,
+    slots: int | None,
+    labels: tuple[str, ...],
+) -> Any:
+    """The ``Worker`` to start: the target itself, or one serving every declared workflow."""
+    from hatchet_celery.hatchet import Hatchet
+    from hatchet_celery.worker import Worker
+
+    st = state(ctx)
+    target = target or st.app_target
+    if target:
+        obj = load_target(target)
+    elif st.celery_app is not None and getattr(st.celery_app, "_hatchet_registry", None):
+        obj = st.celery_app
+    else:
+        raise CliError("name the app to serve: MODULE:ATTR (e.g. proj.tasks:hatchet)", EXIT_USAGE)
+    if isinstance(obj, Worker):
+        if name or slots or labels:
+            raise CliError(
+                f"{target} is a Worker: set its name, slots and labels in code", EXIT_USAGE
+            )
+        return obj
+    registry = registry_of(obj)
+    hatchet = obj if isinstance(obj, Hatchet) else Hatchet(config=registry.config)
+    workflows = [w for w in registry.workflows.values() if w.tasks]
+    if not workflows:
+        raise CliError(f"{target or 'the app'} declares no workflow or task", EXIT_USAGE)
+    label_values: dict[str, str | int] = {
+        k: int(v) if v.lstrip("-").isdigit() else v
+        for k, v in parse_pairs(labels, "--label").items()
+    }
+    return hatchet.worker(
+        name or "hatchet-celery-worker",
+        slots=slots,
+        labels=label_values or None,
+        workflows=workflows,
+    )
+
+
+_worker_options = [
+    click.argument("target", required=False),
+    click.option("--name", default=None, help="Worker name (default hatchet-celery-worker)."),
+    click.option("--slots", default=None, type=click.IntRange(1), help="Concurrent task runs."),
+    click.option(
+        "--label",
+        "labels",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Worker label for affinity (repeatable).",
+    ),
+]
+
+
+def worker_options(fn: Any) -> Any:
+    for option in reversed(_worker_options):
+        fn = option(fn)
+    return fn
+
+
+@click.command()
+@worker_options
+@click.pass_context
+@handle_errors
+def worker(
+    ctx: click.Context,
+    target: str | None,
+    name: str | None,
+    slots: int | None,
+    labels: tuple[str, ...],
+) -> None:
+    """Start a worker for TARGET (MODULE:ATTR of a Hatchet or a Worker)."""
+    _hatchet_and_worker(ctx, target, name, slots, labels).start()
+
+
+@click.command()
+@click.argument("target", required=False)
+@click.option("--loglevel", default="INFO", show_default=True)
+@click.option("--schedule", default=None, help="Celery beat's schedule file.")
+@click.pass_context
+@handle_errors
+def beat(ctx: click.Context, target: str | None, loglevel: str, schedule: str | None) -> None:
+    """Start celery beat for the crons of TARGET (MODULE:ATTR)."""
+    registry = registry_of(_app_object(ctx, target))
+    options: dict[str, Any] = {"scheduler": BEAT_SCHEDULER, "loglevel": loglevel}
+    if schedule:
+        options["schedule"] = schedule
+    registry.celery_app.Beat(**options).run()
+
+
+def _app_object(ctx: click.Context, target: str | None) -> Any:
+    st = state(ctx)
+    if target or st.app_target:
+        return load_target(target or st.app_target or "")
+    if st.celery_app is not None and getattr(st.celery_app, "_hatchet_registry", None):
+        return st.celery_app
+    raise CliError("name the app: MODULE:ATTR (e.g. proj.tasks:hatchet)", EXIT_USAGE)
+
+
+@click.command()
+@worker_options
+@click.pass_context
+@handle_errors
+def dev(
+    ctx: click.Context,
+    target: str | None,
+    name: str | None,
+    slots: int | None,
+    labels: tuple[str, ...],
+) -> None:
+    """Embedded Redis, a worker and beat in one process, for development."""
+    from celery.beat import EmbeddedService
+
+    from hatchet_celery._embedded import EmbeddedRedis
+    from hatchet_celery._settings import Config
+
+    config = Config.from_env()
+    if not os.environ.get("HATCHET_CELERY_REDIS_URL"):
+        url = EmbeddedRedis(config.data_dir).ensure_running()
+        click.echo(f"hatchet-celery dev: embedded Redis at {url}", err=True)
+    w = _hatchet_and_worker(ctx, target, name or "hatchet-celery-dev", slots, labels)
+    schedule = Path(config.data_dir) / "celerybeat-schedule"
+    schedule.parent.mkdir(parents=True, exist_ok=True)
+    beat_service = EmbeddedService(
+        w.registry.celery_app,
+        thread=True,
+        scheduler_cls=BEAT_SCHEDULER,
+        schedule_filename=str(schedule),
+    )
+    beat_service.start()
+    click.echo("hatchet-celery dev: worker and beat started (Ctrl-C stops both)", err=True)
+    try:
+        w.start()
+    finally:
+        beat_service.stop()
+
+
+@click.group()
+def embedded() -> None:
+    """The embedded redis-server used when HATCHET_CELERY_REDIS_URL is unset."""
+
+
+def _embedded_server(data_dir: str | None) -> Any:
+    from hatchet_celery._embedded import EmbeddedRedis
+    from hatchet_celery._settings import Config
+
+    return EmbeddedRedis(data_dir or Config.from_env().data_dir)
+
+
+_data_dir_option = click.option(
+    "--data-dir", default=None, help="Data folder (default HATCHET_CELERY_DATA_DIR)."
+)
+
+
+@embedded.command("stop")
+@_data_dir_option
+@handle_errors
+def embedded_stop(data_dir: str | None) -> None:
+    """Stop the embedded redis-server (its data stays on disk)."""
+    server = _embedded_server(data_dir)
+    if server.stop():
+        click.echo(f"stopped the embedded redis-server of {server.data_dir}")
+    else:
+        click.echo(f"no embedded redis-server runs for {server.data_dir}")
+
+
+@embedded.command("status")
+@_data_dir_option
+@handle_errors
+def embedded_status(data_dir: str | None) -> None:
+    """Say whether the embedded redis-server runs (exit 1 if not)."""
+    server = _embedded_server(data_dir)
+    if server.is_running():
+        click.echo(f"running: {server.url} (data in {server.data_dir})")
+    else:
+        click.echo(f"stopped (data folder {server.data_dir})")
+        raise click.exceptions.Exit(1)

@@ -1,0 +1,15 @@
+"""Result of ``hatchet.scheduled.bulk_update``."""
+
+from pydantic import Field
+
+from hatchet_celery.clients.rest.models._base import RestModel
+from hatchet_celery.clients.rest.models.scheduled_workflows_bulk_error import (
+    ScheduledWorkflowsBulkError,
+)
+
+
+class ScheduledWorkflowsBulkUpdateResponse(RestModel):
+    """The ids moved, and an error per id that was not."""
+
+    updated_ids: list[str] = Field(default_factory=list)
+    errors: list[ScheduledWorkflowsBulkError] = Field(default_factory=list)

@@ -1,0 +1,242 @@
+"""``hatchet.cron``: create, list, get and delete cron triggers (stored in Redis).
+
+Crons created here are fired by any running beat within a second, without a restart
+(see ``hatchet_celery.beat``). Declared ``on_crons`` appear in ``list`` too
+(``method=DEFAULT``) once a worker or a beat that imports them has started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from hatchet_celery._cron import parse_cron
+from hatchet_celery._runtime import crons
+from hatchet_celery._runtime.crons import Cron
+from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
+from hatchet_celery.clients.rest.models.cron_workflows import CronWorkflows
+from hatchet_celery.clients.rest.models.cron_workflows_list import CronWorkflowsList
+from hatchet_celery.clients.rest.models.cron_workflows_method import CronWorkflowsMethod
+from hatchet_celery.clients.rest.models.cron_workflows_order_by_field import (
+    CronWorkflowsOrderByField,
+)
+from hatchet_celery.clients.rest.models.pagination_response import PaginationResponse
+from hatchet_celery.clients.rest.models.trigger_run_result import TriggerRunResult
+from hatchet_celery.clients.rest.models.workflow_run_order_by_direction import (
+    WorkflowRunOrderByDirection,
+)
+from hatchet_celery.exceptions import TriggerNotFoundError
+from hatchet_celery.features._triggers import check_workflow, metadata_matches, page
+from hatchet_celery.runnables.types import Priority
+
+if TYPE_CHECKING:
+    from hatchet_celery._runtime.engine import Engine
+    from hatchet_celery._runtime.registry import Registry
+
+
+def _dt(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+class _CronApi:
+    """The REST calls Hatchet programs reach through ``hatchet.cron._wa(client)``."""
+
+    def __init__(self, cron_client: CronClient) -> None:
+        self._cron = cron_client
+
+    def workflow_cron_trigger(self, tenant: str | None = None, *, cron_workflow: str) -> Any:
+        """Run the cron's workflow now, as a tick would (``TriggerRunResult``)."""
+        return self._cron.trigger_now(cron_workflow)
+
+
+class CronClient:
+    """Hatchet's ``CronClient`` over the Redis cron store."""
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+
+    @property
+    def _engine(self) -> Engine:
+        return self._registry.engine()
+
+    # --- REST-shaped plumbing that Hatchet programs call ----------------------------------
+    @contextmanager
+    def client(self) -> Iterator[CronClient]:
+        """Hatchet's REST client context; there is no HTTP client here, so it is ``self``."""
+        yield self
+
+    def _wa(self, client: Any = None) -> _CronApi:
+        return _CronApi(self)
+
+    _wra = _wa
+
+    def to_rest(self, cron: Cron) -> CronWorkflows:
+        return CronWorkflows(
+            metadata=APIResourceMeta(
+                id=cron.id, created_at=_dt(cron.created_at), updated_at=_dt(cron.updated_at)
+            ),
+            tenant_id=crons.tenant_id(self._registry.config.namespace),
+            workflow_version_id=crons.workflow_id(cron.workflow_name),
+            workflow_id=crons.workflow_id(cron.workflow_name),
+            workflow_name=cron.workflow_name,
+            cron=cron.cron,
+            name=cron.name,
+            input=cron.input,
+            additional_metadata=cron.additional_metadata,
+            enabled=cron.enabled,
+            method=CronWorkflowsMethod(cron.method),
+            priority=cron.priority,
+        )
+
+    # --- the API ----------------------------------------------------------------------------
+    def create(
+        self,
+        workflow_name: str,
+        cron_name: str,
+        expression: str,
+        input: dict[str, Any],
+        additional_metadata: dict[str, Any],
+        priority: int | Priority | None = None,
+    ) -> CronWorkflows:
+        """Store a cron; a running beat fires it from its next tick on.
+
+        The expression is checked here (5 fields, or 6 with leading seconds; UTC); a
+        workflow's (name, expression) pair is unique, as in Hatchet.
+        """
+        if not cron_name:
+            raise ValueError("a cron needs a name (cron_name)")
+        name = self._registry.config.apply_namespace(workflow_name)
+        parse_cron(expression, what=f"cron {cron_name!r} of workflow {name!r}")
+        check_workflow(self._registry, name, f"cron {cron_name!r} created")
+        if priority is not None and not 1 <= int(priority) <= 3:
+            raise ValueError(f"cron {cron_name!r}: priority must be 1, 2 or 3, got {priority!r}")
+        now = time.time()
+        cron = Cron(
+            id=str(uuid.uuid4()),
+            workflow_name=name,
+            cron=expression,
+            name=cron_name,
+            input=dict(input or {}),
+            additional_metadata=dict(additional_metadata or {}),
+            priority=None if priority is None else int(priority),
+            method=crons.API,
+            created_at=now,
+            updated_at=now,
+        )
+        created, cron_id = crons.create(self._engine, cron)
+        if not created:
+            raise ValueError(
+                f"a cron named {cron_name!r} with expression {expression!r} already exists "
+                f"for workflow {name!r} (id {cron_id})"
+            )
+        return self.to_rest(cron)
+
+    def delete(self, cron_id: str) -> None:
+        """Delete a cron; beats stop firing it at once."""
+        if not crons.delete(self._engine, str(cron_id)):
+            raise TriggerNotFoundError(f"cron {cron_id!r} not found")
+
+    def get(self, cron_id: str) -> CronWorkflows:
+        cron = crons.load(self._engine, str(cron_id))
+        if cron is None:
+            raise TriggerNotFoundError(f"cron {cron_id!r} not found")
+        return self.to_rest(cron)
+
+    def list(
+        self,
+        offset: int | None = None,
+        limit: int | None = None,
+        workflow_id: str | None = None,
+        additional_metadata: dict[str, Any] | None = None,
+        order_by_field: CronWorkflowsOrderByField | None = None,
+        order_by_direction: WorkflowRunOrderByDirection | None = None,
+        workflow_name: str | None = None,
+        cron_name: str | None = None,
+    ) -> CronWorkflowsList:
+        """Crons matching every filter given (a workflow's id is its namespaced name)."""
+        config = self._registry.config
+        wanted_id = config.apply_namespace(workflow_id) if workflow_id else None
+        wanted_name = config.apply_namespace(workflow_name) if workflow_name else None
+        rows = [
+            c
+            for c in crons.load_all(self._engine)
+            if (wanted_id is None or crons.workflow_id(c.workflow_name) == wanted_id)
+            and (wanted_name is None or c.workflow_name == wanted_name)
+            and (cron_name is None or c.name == cron_name)
+            and metadata_matches(c.additional_metadata, additional_metadata)
+        ]
+        by_name = order_by_field == CronWorkflowsOrderByField.NAME
+        rows.sort(
+            key=lambda c: (c.name or "", c.created_at) if by_name else (c.created_at, c.id),
+            reverse=order_by_direction == WorkflowRunOrderByDirection.DESC,
+        )
+        selected, pagination = page(rows, offset, limit)
+        return CronWorkflowsList(
+            rows=[self.to_rest(c) for c in selected],
+            pagination=PaginationResponse(**pagination),
+        )
+
+    def trigger_now(self, cron_id: str) -> TriggerRunResult:
+        """Run a cron's workflow at once with its input and metadata (not a tick)."""
+        cron = crons.load(self._engine, str(cron_id))
+        if cron is None:
+            raise TriggerNotFoundError(f"cron {cron_id!r} not found")
+        run_id = crons.trigger(self._registry, cron, datetime.now(UTC))
+        return TriggerRunResult(external_id=run_id)
+
+    # --- aio twins ----------------------------------------------------------------------------
+    async def aio_create(
+        self,
+        workflow_name: str,
+        cron_name: str,
+        expression: str,
+        input: dict[str, Any],
+        additional_metadata: dict[str, Any],
+        priority: int | Priority | None = None,
+    ) -> CronWorkflows:
+        return await asyncio.to_thread(
+            self.create,
+            workflow_name,
+            cron_name,
+            expression,
+            input,
+            additional_metadata,
+            priority,
+        )
+
+    async def aio_delete(self, cron_id: str) -> None:
+        await asyncio.to_thread(self.delete, cron_id)
+
+    async def aio_get(self, cron_id: str) -> CronWorkflows:
+        return await asyncio.to_thread(self.get, cron_id)
+
+    async def aio_list(
+        self,
+        offset: int | None = None,
+        limit: int | None = None,
+        workflow_id: str | None = None,
+        additional_metadata: dict[str, Any] | None = None,
+        order_by_field: CronWorkflowsOrderByField | None = None,
+        order_by_direction: WorkflowRunOrderByDirection | None = None,
+        workflow_name: str | None = None,
+        cron_name: str | None = None,
+    ) -> CronWorkflowsList:
+        return await asyncio.to_thread(
+            self.list,
+            offset=offset,
+            limit=limit,
+            workflow_id=workflow_id,
+            additional_metadata=additional_metadata,
+            order_by_field=order_by_field,
+            order_by_direction=order_by_direction,
+            workflow_name=workflow_name,
+            cron_name=cron_name,
+        )
+
+
+__all__ = ["CronClient"]

@@ -1,0 +1,182 @@
+"""``hatchet.event``: push events (which trigger workflows and wake waits), list and get them.
+
+Events are kept in Redis for the retention period (``HATCHET_CELERY_RETENTION_SECONDS``,
+at least an hour), which bounds how far back a lookback window can reach.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, cast
+
+from hatchet_celery._runtime.events import EventIn, push, to_event
+from hatchet_celery.clients.events import (
+    BulkPushEventOptions,
+    BulkPushEventWithMetadata,
+    Event,
+    PushEventOptions,
+)
+from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
+from hatchet_celery.clients.rest.models.pagination_response import PaginationResponse
+from hatchet_celery.clients.rest.models.v1_event import V1Event
+from hatchet_celery.clients.rest.models.v1_event_list import V1EventList
+from hatchet_celery.features._aio import aio_twin
+from hatchet_celery.runnables.types import Priority
+
+if TYPE_CHECKING:
+    from hatchet_celery._runtime.registry import Registry
+
+
+def _warn_options() -> None:
+    warnings.warn(
+        "options= is deprecated: pass additional_metadata, priority and scope directly",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+
+
+def _priority(value: int | Priority | None) -> int | None:
+    return int(value) if value is not None else None
+
+
+class EventClient:
+    """Hatchet's ``EventClient`` over the Redis event store."""
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+
+    def _key(self, key: str, namespace: str | None = None) -> str:
+        return self._registry.config.apply_namespace(key, namespace)
+
+    @property
+    def _tenant_id(self) -> str:
+        from hatchet_celery._runtime.crons import tenant_id
+
+        return tenant_id(self._registry.config.namespace)
+
+    def push(
+        self,
+        event_key: str,
+        payload: dict[str, Any],
+        options: PushEventOptions | None = None,
+        additional_metadata: dict[str, Any] | None = None,
+        priority: int | Priority | None = None,
+        scope: str | None = None,
+    ) -> Event:
+        """Push one event: wake the waits it meets and trigger the workflows listening."""
+        if options is not None:
+            _warn_options()
+        opts = options or PushEventOptions()
+        metadata = {**opts.additional_metadata, **(additional_metadata or {})}
+        event = EventIn(
+            key=self._key(event_key, opts.namespace),
+            payload=dict(payload or {}),
+            metadata=metadata,
+            priority=_priority(priority if priority is not None else opts.priority),
+            scope=scope if scope is not None else opts.scope,
+        )
+        return push(self._registry, [event])[0]
+
+    def bulk_push(
+        self,
+        events: list[BulkPushEventWithMetadata],
+        options: BulkPushEventOptions | None = None,
+    ) -> list[Event]:
+        """Push many events in one round trip; returns them in order."""
+        if options is not None:
+            _warn_options()
+        namespace = options.namespace if options is not None else None
+        items = [
+            EventIn(
+                key=self._key(e.key, namespace),
+                payload=dict(e.payload or {}),
+                metadata=dict(e.additional_metadata or {}),
+                priority=_priority(e.priority),
+                scope=e.scope,
+            )
+            for e in events
+        ]
+        return push(self._registry, items) if items else []
+
+    def list(
+        self,
+        offset: int | None = None,
+        limit: int | None = None,
+        keys: list[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        workflow_ids: list[str] | None = None,
+        workflow_run_statuses: list[Any] | None = None,
+        event_ids: list[str] | None = None,
+        additional_metadata: dict[str, str] | None = None,
+        scopes: list[str] | None = None,
+    ) -> V1EventList:
+        """Events newest first. ``workflow_ids`` and ``workflow_run_statuses`` are ignored."""
+        engine = self._registry.engine()
+        redis = engine.store.redis
+        low = since.timestamp() if since else "-inf"
+        high = until.timestamp() if until else "+inf"
+        ids: list[str] = event_ids or cast(
+            list[str], redis.zrevrangebyscore(engine.keys.events, high, low)
+        )
+        wanted_keys = {self._key(k) for k in keys} if keys else None
+        rows: list[V1Event] = []
+        docs = redis.hmget(engine.keys.event_data, ids) if ids else []
+        for raw in docs:
+            if raw is None:
+                continue
+            doc = json.loads(raw)
+            if wanted_keys is not None and doc["key"] not in wanted_keys:
+                continue
+            if scopes is not None and doc.get("scope") not in scopes:
+                continue
+            meta = doc.get("metadata") or {}
+            if additional_metadata and any(
+                str(meta.get(k)) != str(v) for k, v in additional_metadata.items()
+            ):
+                continue
+            rows.append(self._v1(doc))
+        start = offset or 0
+        page = rows[start : start + limit] if limit is not None else rows[start:]
+        size = limit or max(len(rows), 1)
+        return V1EventList(
+            pagination=PaginationResponse(
+                current_page=start // size + 1,
+                num_pages=max(1, -(-len(rows) // size)),
+                next_page=None,
+            ),
+            rows=page,
+        )
+
+    def get(self, event_id: str) -> V1Event:
+        """One event by id (``ValueError`` when unknown or expired)."""
+        engine = self._registry.engine()
+        raw = engine.store.redis.hget(engine.keys.event_data, event_id)
+        if raw is None:
+            raise ValueError(f"event {event_id!r} not found (unknown, or past retention)")
+        return self._v1(json.loads(raw))
+
+    def _v1(self, doc: dict[str, Any]) -> V1Event:
+        ts = datetime.fromtimestamp(float(doc["ts"]), UTC)
+        return V1Event(
+            metadata=APIResourceMeta(id=doc["id"], created_at=ts, updated_at=ts),
+            key=doc["key"],
+            tenant_id=self._tenant_id,
+            additional_metadata=doc.get("metadata") or {},
+            payload=doc.get("payload") or {},
+            scope=doc.get("scope"),
+            seen_at=ts,
+        )
+
+    def _event(self, doc: dict[str, Any]) -> Event:
+        return to_event(doc, self._tenant_id)
+
+    aio_push = aio_twin(push)
+    aio_bulk_push = aio_twin(bulk_push)
+    aio_list = aio_twin(list)
+    aio_get = aio_twin(get)
+
+
+__all__ = ["EventClient"]

@@ -1,0 +1,156 @@
+"""``hatchet.filters``: CEL filters deciding which scoped events trigger a workflow.
+
+A workflow with no filter runs for every event on its keys; with filters, an event runs
+it once per filter whose scope equals the event's scope and whose expression is true
+(see ``_runtime/events.py``). Declarative ``default_filters`` are written by the workers
+that serve the workflow and listed here with ``is_declarative=True``.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from hatchet_celery._cel import compile_cel
+from hatchet_celery._runtime.crons import workflow_id as derived_id
+from hatchet_celery._runtime.events import FILTER_CEL_VARIABLES, filter_record
+from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
+from hatchet_celery.clients.rest.models.pagination_response import PaginationResponse
+from hatchet_celery.clients.rest.models.v1_filter import V1Filter
+from hatchet_celery.clients.rest.models.v1_filter_list import V1FilterList
+from hatchet_celery.clients.rest.models.v1_update_filter_request import V1UpdateFilterRequest
+from hatchet_celery.exceptions import WorkflowNotFoundError
+from hatchet_celery.features._aio import aio_twin
+
+if TYPE_CHECKING:
+    from hatchet_celery._runtime.registry import Registry
+
+
+class FiltersClient:
+    """Hatchet's ``FiltersClient`` over the Redis filter store."""
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+
+    @property
+    def _engine(self) -> Any:
+        return self._registry.engine()
+
+    def _workflow_name(self, workflow_id: str) -> str:
+        """A workflow's name from its id (or its name), among those declared or registered."""
+        engine = self._engine
+        names = (
+            set(self._registry.workflows)
+            | set(engine.store.redis.hkeys(engine.keys.workflows))
+            | set(engine.store.redis.hkeys(engine.keys.event_subscriptions))
+        )
+        namespaced = self._registry.config.apply_namespace(workflow_id)
+        for name in names:
+            if workflow_id in (name, derived_id(name)) or namespaced == name:
+                return name
+        raise WorkflowNotFoundError(
+            f"no workflow with id or name {workflow_id!r} is declared here or served by a worker"
+        )
+
+    def _v1(self, record: dict[str, Any]) -> V1Filter:
+        tenant = str(
+            uuid.uuid5(uuid.NAMESPACE_URL, f"hatchet-celery:{self._registry.config.namespace}")
+        )
+        return V1Filter(
+            metadata=APIResourceMeta(
+                id=record["id"],
+                created_at=datetime.fromtimestamp(record["created_at"], UTC),
+                updated_at=datetime.fromtimestamp(
+                    record.get("updated_at", record["created_at"]), UTC
+                ),
+            ),
+            tenant_id=tenant,
+            workflow_id=record["workflow_id"],
+            scope=record["scope"],
+            expression=record["expression"],
+            payload=record.get("payload") or {},
+            is_declarative=bool(record.get("declarative")),
+        )
+
+    def _load(self, filter_id: str) -> dict[str, Any]:
+        engine = self._engine
+        raw = engine.store.redis.hget(engine.keys.event_filters, filter_id)
+        if raw is None:
+            raise ValueError(f"filter {filter_id!r} not found")
+        record: dict[str, Any] = json.loads(raw)
+        return record
+
+    def create(
+        self,
+        workflow_id: str,
+        expression: str,
+        scope: str,
+        payload: dict[str, Any] | None = None,
+    ) -> V1Filter:
+        """A filter on ``workflow_id`` (its id or name); a bad expression fails here."""
+        compile_cel(expression, what="filter expression", variables=FILTER_CEL_VARIABLES)
+        name = self._workflow_name(workflow_id)
+        record = filter_record(
+            str(uuid.uuid4()), name, expression, scope, dict(payload or {}), declarative=False
+        )
+        engine = self._engine
+        engine.store.redis.hset(engine.keys.event_filters, record["id"], json.dumps(record))
+        return self._v1(record)
+
+    def get(self, filter_id: str) -> V1Filter:
+        return self._v1(self._load(filter_id))
+
+    def list(
+        self,
+        limit: int | None = None,
+        offset: int | None = None,
+        workflow_ids: list[str] | None = None,
+        scopes: list[str] | None = None,
+    ) -> V1FilterList:
+        engine = self._engine
+        records = [json.loads(v) for v in engine.store.redis.hvals(engine.keys.event_filters)]
+        if workflow_ids is not None:
+            wanted = set(workflow_ids)
+            records = [r for r in records if r["workflow_id"] in wanted or r["workflow"] in wanted]
+        if scopes is not None:
+            records = [r for r in records if r["scope"] in scopes]
+        records.sort(key=lambda r: r["created_at"], reverse=True)
+        start = offset or 0
+        rows = records[start : start + limit] if limit is not None else records[start:]
+        return V1FilterList(
+            pagination=PaginationResponse(current_page=1, num_pages=1),
+            rows=[self._v1(r) for r in rows],
+        )
+
+    def update(self, filter_id: str, updates: V1UpdateFilterRequest) -> V1Filter:
+        record = self._load(filter_id)
+        if updates.expression is not None:
+            compile_cel(
+                updates.expression, what="filter expression", variables=FILTER_CEL_VARIABLES
+            )
+            record["expression"] = updates.expression
+        if updates.scope is not None:
+            record["scope"] = updates.scope
+        if updates.payload is not None:
+            record["payload"] = dict(updates.payload)
+        record["updated_at"] = datetime.now(UTC).timestamp()
+        engine = self._engine
+        engine.store.redis.hset(engine.keys.event_filters, filter_id, json.dumps(record))
+        return self._v1(record)
+
+    def delete(self, filter_id: str) -> V1Filter:
+        record = self._load(filter_id)
+        engine = self._engine
+        engine.store.redis.hdel(engine.keys.event_filters, filter_id)
+        return self._v1(record)
+
+    aio_create = aio_twin(create)
+    aio_get = aio_twin(get)
+    aio_list = aio_twin(list)
+    aio_update = aio_twin(update)
+    aio_delete = aio_twin(delete)
+
+
+__all__ = ["FiltersClient"]

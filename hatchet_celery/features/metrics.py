@@ -1,0 +1,88 @@
+"""``hatchet.metrics``: how many runs are in each status, from the listing indexes.
+
+Hatchet counts task runs; here the unit is the workflow run (a standalone task's run is
+its one task run), which is what the status index holds.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from hatchet_celery._runtime import run_index
+from hatchet_celery.features._aio import aio_twin
+
+if TYPE_CHECKING:
+    from hatchet_celery._runtime.registry import Registry
+
+DAY = 86400.0
+
+
+class TaskMetrics(BaseModel):
+    cancelled: int
+    completed: int
+    failed: int
+    queued: int
+    running: int
+
+
+class MetricsClient:
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+
+    def get_task_metrics(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        workflow_ids: list[str] | None = None,
+        parent_task_external_id: str | None = None,
+        triggering_event_external_id: str | None = None,
+    ) -> TaskMetrics:
+        """Runs created in [since (a day ago), until (now)] by status."""
+        engine = self._registry.engine()
+        now = time.time()
+        lo = since.timestamp() if since else now - DAY
+        hi = until.timestamp() if until else now
+        filtered = bool(workflow_ids or parent_task_external_id or triggering_event_external_id)
+        counts: dict[str, int] = {}
+        for status in run_index.STATUS_RANK:
+            if not filtered:
+                src = run_index.status_source(engine.keys, status, lo, hi)
+                counts[status.lower()] = int(
+                    engine.store.redis.zcount(src.key, repr(src.lo), repr(src.hi))
+                )
+                continue
+            query = run_index.RunQuery(
+                since=lo,
+                until=hi,
+                statuses=[status],
+                workflows=[self._registry.config.apply_namespace(w) for w in workflow_ids or []],
+                parent=parent_task_external_id,
+                event_id=triggering_event_external_id,
+            )
+            page = run_index.query(engine, query, 0, 2**31)
+            counts[status.lower()] = page.total if page.total is not None else len(page.ids)
+        return TaskMetrics.model_validate(counts)
+
+    def get_queue_metrics(self) -> dict[str, Any]:
+        """Queued and running runs of the last day."""
+        metrics = self.get_task_metrics()
+        return {"queued": metrics.queued, "running": metrics.running}
+
+    def scrape_tenant_prometheus_metrics(self) -> str:
+        """The last day's run counts by status, in Prometheus' text format."""
+        metrics = self.get_task_metrics()
+        lines = ["# TYPE hatchet_celery_runs gauge"]
+        for status, count in metrics.model_dump().items():
+            lines.append(f'hatchet_celery_runs{{status="{status}"}} {count}')
+        return "\n".join(lines) + "\n"
+
+    aio_get_task_metrics = aio_twin(get_task_metrics)
+    aio_get_queue_metrics = aio_twin(get_queue_metrics)
+    aio_scrape_tenant_prometheus_metrics = aio_twin(scrape_tenant_prometheus_metrics)
+
+
+__all__ = ["MetricsClient", "TaskMetrics"]

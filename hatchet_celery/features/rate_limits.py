@@ -1,0 +1,114 @@
+"""``hatchet.rate_limits``: create, pause and list the rate-limit buckets in Redis.
+
+The buckets themselves and how tasks take units from them are in
+``hatchet_celery._runtime.ratelimits``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from hatchet_celery._runtime import ratelimits
+from hatchet_celery.clients.rest.models.pagination_response import PaginationResponse
+from hatchet_celery.clients.rest.models.rate_limit import RateLimit as RateLimitRow
+from hatchet_celery.clients.rest.models.rate_limit_list import RateLimitList
+from hatchet_celery.clients.rest.models.rate_limit_order_by_direction import (
+    RateLimitOrderByDirection,
+)
+from hatchet_celery.clients.rest.models.rate_limit_order_by_field import RateLimitOrderByField
+from hatchet_celery.features._aio import aio_twin
+from hatchet_celery.features._triggers import page
+from hatchet_celery.rate_limit import DURATION_SECONDS, RateLimitDuration
+
+if TYPE_CHECKING:
+    from hatchet_celery._runtime.engine import Engine
+    from hatchet_celery._runtime.registry import Registry
+
+WINDOW_NAMES = {seconds: duration.value for duration, seconds in DURATION_SECONDS.items()}
+
+
+def _utc(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+class RateLimitsClient:
+    """Hatchet's ``RateLimitsClient``: ``put``, ``pause`` and ``list`` (with ``aio_`` twins)."""
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+
+    @property
+    def _engine(self) -> Engine:
+        return self._registry.engine()
+
+    def put(
+        self, key: str, limit: int, duration: RateLimitDuration = RateLimitDuration.SECOND
+    ) -> None:
+        """Create or change the static rate limit ``key``: ``limit`` units per ``duration``."""
+        ratelimits.put(self._engine, key, limit, duration)
+
+    def pause(self, key: str, until: datetime) -> datetime:
+        """Hold every run that takes ``key`` until ``until`` (naive: UTC); never shortens a
+        pause. Returns when the pause ends."""
+        if until.tzinfo is None:
+            until = until.replace(tzinfo=UTC)
+        return _utc(ratelimits.pause(self._engine, key, until.timestamp()))
+
+    def list(
+        self,
+        offset: int | None = None,
+        limit: int | None = None,
+        search: str | None = None,
+        order_by_field: RateLimitOrderByField | None = None,
+        order_by_direction: RateLimitOrderByDirection | None = None,
+    ) -> RateLimitList:
+        """The buckets (static and dynamic keys seen so far), with the units left now."""
+        engine = self._engine
+        redis = engine.store.redis
+        names = [str(k) for k in redis.zrange(engine.keys.rate_limits, 0, -1)]
+        if search:
+            names = [k for k in names if search.lower() in k.lower()]
+        pipe = redis.pipeline(transaction=False)
+        for name in names:
+            pipe.hgetall(engine.keys.rate_limit(name))
+        now = engine.now()
+        rows = [
+            self._row(name, bucket, now)
+            for name, bucket in zip(names, pipe.execute(), strict=True)
+            if bucket and "limit" in bucket
+        ]
+        field = RateLimitOrderByField(order_by_field or RateLimitOrderByField.KEY)
+        attr = {"key": "key", "value": "value", "limitValue": "limit_value"}[field.value]
+        descending = (
+            RateLimitOrderByDirection(order_by_direction) == RateLimitOrderByDirection.DESC
+            if order_by_direction
+            else False
+        )
+        rows.sort(key=lambda r: getattr(r, attr), reverse=descending)
+        rows_page, pagination = page(rows, offset, limit)
+        return RateLimitList(rows=rows_page, pagination=PaginationResponse(**pagination))
+
+    def _row(self, key: str, bucket: dict[str, Any], now: float) -> RateLimitRow:
+        limit = int(bucket["limit"])
+        window = float(bucket["window"])
+        # GCRA: the bucket is full again `window` after its next free instant `tat`.
+        behind = max(float(bucket.get("tat", 0)) - now, 0.0)
+        available = max(0, min(limit, int(limit - behind * limit / window)))
+        paused = float(bucket.get("paused", 0))
+        return RateLimitRow(
+            key=key,
+            tenant_id=self._registry.config.namespace,
+            limit_value=limit,
+            value=available,
+            window=WINDOW_NAMES.get(int(window), f"{window:g}s"),
+            last_refill=_utc(now),
+            paused_until=_utc(paused) if paused > now else None,
+        )
+
+    aio_put = aio_twin(put)
+    aio_pause = aio_twin(pause)
+    aio_list = aio_twin(list)
+
+
+__all__ = ["RateLimitsClient"]

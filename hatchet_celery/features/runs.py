@@ -1,0 +1,390 @@
+"""``hatchet.runs``: find runs, inspect them, cancel, replay and stream them.
+
+Reads come straight from the run hashes (``_runtime/state.py``) and the listing indexes
+(``_runtime/run_index.py``); cancel and replay are Lua transitions
+(``_runtime/cancellation.py``); streams are ``_runtime/streams.py``. Every method has
+an ``aio_`` twin generated from it (``features/_aio.py``).
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, model_validator
+
+from hatchet_celery._runtime import cancellation, run_index, streams
+from hatchet_celery._runtime.state import RunState
+from hatchet_celery.clients.admin import (
+    TriggerWorkflowOptions,
+    WorkflowRunDetail,
+    WorkflowRunTriggerConfig,
+)
+from hatchet_celery.clients.rest.models.pagination_response import PaginationResponse
+from hatchet_celery.clients.rest.models.v1_task_status import V1TaskStatus
+from hatchet_celery.clients.rest.models.v1_task_summary import V1TaskSummary
+from hatchet_celery.clients.rest.models.v1_task_summary_list import V1TaskSummaryList
+from hatchet_celery.clients.rest.models.v1_workflow_run_details import V1WorkflowRunDetails
+from hatchet_celery.exceptions import RunNotFoundError
+from hatchet_celery.features import _views
+from hatchet_celery.features._aio import aio_twin
+from hatchet_celery.workflow_run import WorkflowRunRef
+
+if TYPE_CHECKING:
+    from hatchet_celery._runtime.engine import Engine
+    from hatchet_celery._runtime.registry import Registry
+
+log = logging.getLogger(__name__)
+DEFAULT_LIMIT = 50
+BULK_PAGE = 1000
+
+
+class RunFilter(BaseModel):
+    """Which runs a bulk cancel or replay applies to (every field must match)."""
+
+    since: datetime
+    until: datetime | None = None
+    statuses: list[V1TaskStatus] | None = None
+    workflow_ids: list[str] | None = None
+    additional_metadata: dict[str, str] | None = None
+
+
+class BulkCancelReplayOpts(BaseModel):
+    """Either ``ids`` (run or task run ids) or ``filters``, not both."""
+
+    ids: list[str] | None = None
+    filters: RunFilter | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> BulkCancelReplayOpts:
+        if not self.ids and not self.filters:
+            raise ValueError("ids or filters must be set")
+        if self.ids and self.filters:
+            raise ValueError("ids and filters cannot both be set")
+        return self
+
+
+def _ts(value: datetime | None, default: float) -> float:
+    return value.timestamp() if value is not None else default
+
+
+def _statuses(statuses: builtins.list[V1TaskStatus] | None) -> builtins.list[str]:
+    return [V1TaskStatus(s).value for s in statuses or []]
+
+
+class RunsClient:
+    """Runs of every workflow of this registry's namespace."""
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+
+    @property
+    def _engine(self) -> Engine:
+        return self._registry.engine()
+
+    def _state(self, run_id: str) -> RunState:
+        state = self._registry.client().fetch(run_id)
+        if state is None:
+            raise RunNotFoundError(f"workflow run {run_id!r} not found (or it expired)")
+        return state
+
+    # --- one run ------------------------------------------------------------------------------
+    def get(self, workflow_run_id: str) -> V1WorkflowRunDetails:
+        """The run, its task runs and their event history."""
+        return _views.run_details(self._state(str(workflow_run_id)))
+
+    def get_details(self, external_id: str) -> WorkflowRunDetail:
+        """Status, input, metadata and the task runs created so far, by task name."""
+        return _views.run_detail(self._state(str(external_id)))
+
+    def get_status(self, workflow_run_id: str) -> V1TaskStatus:
+        status = self._engine.store.redis.hget(self._engine.keys.run(workflow_run_id), "st")
+        if status is None:
+            raise RunNotFoundError(f"workflow run {workflow_run_id!r} not found (or it expired)")
+        return _views.task_status(str(status))
+
+    def get_task_run(self, task_run_id: str) -> V1TaskSummary:
+        found = run_index.lookup_task_run(self._engine, task_run_id)
+        state = self._registry.client().fetch(found[0]) if found else None
+        if found is None or state is None or found[1] not in state.tasks:
+            raise RunNotFoundError(f"task run {task_run_id!r} not found (or it expired)")
+        return _views.task_summary(state, state.tasks[found[1]])
+
+    def get_result(self, run_id: str) -> dict[str, Any]:
+        """The outputs of the run's finished task runs, by task name."""
+        return self.get(run_id).run.output
+
+    def get_run_ref(self, workflow_run_id: str) -> WorkflowRunRef:
+        return WorkflowRunRef(workflow_run_id, self._registry)
+
+    def create(
+        self,
+        workflow_name: str,
+        input: dict[str, Any],
+        additional_metadata: dict[str, Any] | None = None,
+        priority: int | None = None,
+    ) -> V1WorkflowRunDetails:
+        """Trigger a workflow by name (declared here, or registered by a worker)."""
+        item = WorkflowRunTriggerConfig(
+            workflow_name=workflow_name,
+            input=json.dumps(input or {}),
+            options=TriggerWorkflowOptions(
+                additional_metadata=dict(additional_metadata or {}),
+                priority=int(priority) if priority is not None else None,
+            ),
+        )
+        run_id = self._registry.client().trigger_by_name(workflow_name, [item])[0]
+        return self.get(run_id)
+
+    # --- cancel and replay --------------------------------------------------------------------
+    def cancel(self, run_id: str) -> None:
+        """Cancel a run (by run id) or a single task run (by task run id)."""
+        cancellation.cancel(self._engine, run_id)
+
+    def replay(self, run_id: str) -> None:
+        """Run the failed and cancelled task runs of a finished run again (retry_count + 1)."""
+        cancellation.replay(self._engine, run_id)
+
+    def bulk_cancel(self, opts: BulkCancelReplayOpts) -> None:
+        for run_id in self._bulk_ids(opts):
+            try:
+                cancellation.cancel(self._engine, run_id)
+            except RunNotFoundError:
+                log.info("hatchet_celery: bulk cancel: %s not found", run_id)
+
+    def bulk_replay(self, opts: BulkCancelReplayOpts) -> None:
+        for run_id in self._bulk_ids(opts):
+            try:
+                cancellation.replay(self._engine, run_id)
+            except RunNotFoundError:
+                log.info("hatchet_celery: bulk replay: %s not found", run_id)
+
+    def _bulk_ids(self, opts: BulkCancelReplayOpts) -> builtins.list[str]:
+        if opts.ids:
+            return builtins.list(opts.ids)
+        assert opts.filters is not None
+        f = opts.filters
+        return self._ids(
+            run_index.RunQuery(
+                since=f.since.timestamp(),
+                until=_ts(f.until, time.time()),
+                statuses=_statuses(f.statuses),
+                workflows=[self._workflow_name(w) for w in f.workflow_ids or []],
+                metadata=dict(f.additional_metadata or {}),
+            )
+        )
+
+    def _ids(self, query: run_index.RunQuery) -> builtins.list[str]:
+        ids: builtins.list[str] = []
+        while True:
+            page = run_index.query(self._engine, query, len(ids), BULK_PAGE)
+            ids.extend(page.ids)
+            if not page.has_more:
+                return ids
+
+    def bulk_cancel_by_filters_with_pagination(
+        self,
+        sleep_time: int = 3,
+        chunk_size: int = 500,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        statuses: builtins.list[V1TaskStatus] | None = None,
+        additional_metadata: dict[str, str] | None = None,
+        workflow_ids: builtins.list[str] | None = None,
+    ) -> None:
+        """Cancel the matching runs (default: QUEUED and RUNNING) in chunks."""
+        self._chunked(
+            self.bulk_cancel,
+            sleep_time,
+            chunk_size,
+            since,
+            until,
+            statuses or [V1TaskStatus.RUNNING, V1TaskStatus.QUEUED],
+            additional_metadata,
+            workflow_ids,
+        )
+
+    def bulk_replay_by_filters_with_pagination(
+        self,
+        sleep_time: int = 3,
+        chunk_size: int = 500,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        statuses: builtins.list[V1TaskStatus] | None = None,
+        additional_metadata: dict[str, str] | None = None,
+        workflow_ids: builtins.list[str] | None = None,
+    ) -> None:
+        """Replay the matching runs (default: FAILED and CANCELLED) in chunks."""
+        self._chunked(
+            self.bulk_replay,
+            sleep_time,
+            chunk_size,
+            since,
+            until,
+            statuses or [V1TaskStatus.FAILED, V1TaskStatus.CANCELLED],
+            additional_metadata,
+            workflow_ids,
+        )
+
+    def _chunked(
+        self,
+        action: Any,
+        sleep_time: float,
+        chunk_size: int,
+        since: datetime | None,
+        until: datetime | None,
+        statuses: builtins.list[V1TaskStatus],
+        additional_metadata: dict[str, str] | None,
+        workflow_ids: builtins.list[str] | None,
+    ) -> None:
+        end = until or datetime.now(UTC)
+        ids = self._bulk_ids(
+            BulkCancelReplayOpts(
+                filters=RunFilter(
+                    since=since or end - timedelta(days=1),
+                    until=end,
+                    statuses=statuses,
+                    workflow_ids=workflow_ids,
+                    additional_metadata=additional_metadata,
+                )
+            )
+        )
+        for start in range(0, len(ids), max(1, chunk_size)):
+            action(BulkCancelReplayOpts(ids=ids[start : start + chunk_size]))
+            if start + chunk_size < len(ids):
+                time.sleep(sleep_time)
+
+    # --- streams ------------------------------------------------------------------------------
+    async def subscribe_to_stream(self, workflow_run_id: str) -> AsyncIterator[str]:
+        """Yield the run's ``put_stream`` chunks in order until the run has ended."""
+        async for chunk in streams.subscribe(self._engine, workflow_run_id):
+            yield chunk
+
+    def _put_stream(self, run_id: str, data: str | bytes) -> None:
+        streams.put(self._engine, run_id, data)
+
+    # --- listing ------------------------------------------------------------------------------
+    def _workflow_name(self, workflow_id: str) -> str:
+        """Workflow ids are their (namespaced) names here."""
+        return self._registry.config.apply_namespace(workflow_id)
+
+    def list_with_pagination(
+        self,
+        since: datetime | None = None,
+        only_tasks: bool = False,
+        offset: int | None = None,
+        limit: int | None = None,
+        statuses: builtins.list[V1TaskStatus] | None = None,
+        until: datetime | None = None,
+        additional_metadata: dict[str, str] | None = None,
+        workflow_ids: builtins.list[str] | None = None,
+        worker_id: str | None = None,
+        parent_task_external_id: str | None = None,
+        triggering_event_external_id: str | None = None,
+        include_payloads: bool = True,
+    ) -> builtins.list[V1TaskSummary]:
+        """Every matching row (all pages), newest first."""
+        rows: builtins.list[V1TaskSummary] = []
+        start = offset or 0
+        while True:
+            page = self.list(
+                since,
+                only_tasks,
+                start,
+                limit or BULK_PAGE,
+                statuses,
+                until,
+                additional_metadata,
+                workflow_ids,
+                worker_id,
+                parent_task_external_id,
+                triggering_event_external_id,
+                include_payloads,
+            )
+            rows.extend(page.rows)
+            start += limit or BULK_PAGE
+            if page.pagination.next_page is None:
+                return rows
+
+    def list(
+        self,
+        since: datetime | None = None,
+        only_tasks: bool = False,
+        offset: int | None = None,
+        limit: int | None = None,
+        statuses: builtins.list[V1TaskStatus] | None = None,
+        until: datetime | None = None,
+        additional_metadata: dict[str, str] | None = None,
+        workflow_ids: builtins.list[str] | None = None,
+        worker_id: str | None = None,
+        parent_task_external_id: str | None = None,
+        triggering_event_external_id: str | None = None,
+        include_payloads: bool = True,
+    ) -> V1TaskSummaryList:
+        """Runs created between ``since`` (default: a day ago) and ``until`` (now), newest
+        first; ``additional_metadata`` matches runs having any of the pairs. With
+        ``only_tasks`` the rows are the task runs of the matching runs."""
+        now = time.time()
+        wanted = _statuses(statuses)
+        query = run_index.RunQuery(
+            since=_ts(since, now - 86400),
+            until=_ts(until, now),
+            statuses=wanted,
+            workflows=[self._workflow_name(w) for w in workflow_ids or []],
+            metadata=dict(additional_metadata or {}),
+            parent=parent_task_external_id,
+            event_id=triggering_event_external_id,
+        )
+        skip, size = max(0, offset or 0), max(1, limit or DEFAULT_LIMIT)
+        engine = self._engine
+        page = run_index.query(engine, query, skip, size)
+        rows: builtins.list[V1TaskSummary] = []
+        for run_id, state in zip(
+            page.ids, self._registry.client().fetch_many(page.ids), strict=True
+        ):
+            if state is None:
+                continue
+            if wanted and _views.task_status(state.status).value not in wanted:
+                run_index.repair(engine, run_id, state.status, state.created_at)
+                continue
+            if worker_id and not any(t.worker == worker_id for t in state.tasks.values()):
+                continue
+            if only_tasks:
+                rows.extend(
+                    _views.task_summary(state, t, include_payloads) for t in state.tasks.values()
+                )
+            else:
+                rows.append(_views.run_summary(state, include_payloads))
+        current = skip // size + 1
+        pages = None if page.total is None else max(1, -(-page.total // size))
+        return V1TaskSummaryList(
+            pagination=PaginationResponse(
+                current_page=current,
+                next_page=current + 1 if page.has_more else None,
+                num_pages=pages,
+            ),
+            rows=rows,
+        )
+
+    aio_get = aio_twin(get)
+    aio_get_details = aio_twin(get_details)
+    aio_get_status = aio_twin(get_status)
+    aio_get_task_run = aio_twin(get_task_run)
+    aio_get_result = aio_twin(get_result)
+    aio_create = aio_twin(create)
+    aio_cancel = aio_twin(cancel)
+    aio_replay = aio_twin(replay)
+    aio_bulk_cancel = aio_twin(bulk_cancel)
+    aio_bulk_replay = aio_twin(bulk_replay)
+    aio_bulk_cancel_by_filters_with_pagination = aio_twin(bulk_cancel_by_filters_with_pagination)
+    aio_bulk_replay_by_filters_with_pagination = aio_twin(bulk_replay_by_filters_with_pagination)
+    aio_list_with_pagination = aio_twin(list_with_pagination)
+    aio_list = aio_twin(list)
+
+
+__all__ = ["BulkCancelReplayOpts", "RunFilter", "RunsClient"]

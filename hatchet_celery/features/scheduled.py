@@ -1,0 +1,425 @@
+"""``hatchet.scheduled``: runs that start at a given instant, kept in Redis until then.
+
+A scheduled run is a timer of the workers' shared timer pump (``_runtime/schedules.py``),
+so it survives restarts of every process and fires within the pump's interval of its
+time when a worker is up. ``wf.schedule()`` answers with a ``WorkflowVersion``-shaped
+object, as Hatchet's gRPC call does; this client answers with Hatchet's REST shapes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+
+from hatchet_celery._runtime import crons, schedules
+from hatchet_celery._runtime.schedules import Scheduled
+from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
+from hatchet_celery.clients.rest.models.pagination_response import PaginationResponse
+from hatchet_celery.clients.rest.models.scheduled_run_status import ScheduledRunStatus
+from hatchet_celery.clients.rest.models.scheduled_workflows import ScheduledWorkflows
+from hatchet_celery.clients.rest.models.scheduled_workflows_bulk_delete_response import (
+    ScheduledWorkflowsBulkDeleteResponse,
+)
+from hatchet_celery.clients.rest.models.scheduled_workflows_bulk_error import (
+    ScheduledWorkflowsBulkError,
+)
+from hatchet_celery.clients.rest.models.scheduled_workflows_bulk_update_item import (
+    ScheduledWorkflowsBulkUpdateItem,
+)
+from hatchet_celery.clients.rest.models.scheduled_workflows_bulk_update_response import (
+    ScheduledWorkflowsBulkUpdateResponse,
+)
+from hatchet_celery.clients.rest.models.scheduled_workflows_list import ScheduledWorkflowsList
+from hatchet_celery.clients.rest.models.scheduled_workflows_method import (
+    ScheduledWorkflowsMethod,
+)
+from hatchet_celery.clients.rest.models.scheduled_workflows_order_by_field import (
+    ScheduledWorkflowsOrderByField,
+)
+from hatchet_celery.clients.rest.models.workflow_run_order_by_direction import (
+    WorkflowRunOrderByDirection,
+)
+from hatchet_celery.clients.rest.models.workflow_run_status import WorkflowRunStatus
+from hatchet_celery.exceptions import TriggerNotFoundError
+from hatchet_celery.features._triggers import check_workflow, metadata_matches, page
+
+if TYPE_CHECKING:
+    from hatchet_celery._runtime.engine import Engine
+    from hatchet_celery._runtime.registry import Registry
+
+log = logging.getLogger(__name__)
+
+# Spelled here because ``list`` is also a method name inside the client class.
+Statuses = list[ScheduledRunStatus]
+Ids = list[str]
+Rows = list[Scheduled]
+Updates = list[ScheduledWorkflowsBulkUpdateItem] | list[tuple[str, datetime]]
+
+# Run hash status -> the legacy run status that scheduled-run rows report.
+_RUN_STATUS = {
+    "QUEUED": WorkflowRunStatus.QUEUED,
+    "RUNNING": WorkflowRunStatus.RUNNING,
+    "COMPLETED": WorkflowRunStatus.SUCCEEDED,
+    "FAILED": WorkflowRunStatus.FAILED,
+    "CANCELLED": WorkflowRunStatus.CANCELLED,
+}
+
+
+class ScheduledWorkflow(BaseModel):
+    """One entry of ``WorkflowVersion.scheduled_workflows``: the schedule id and time."""
+
+    id: str
+    trigger_at: datetime
+
+
+class WorkflowVersion(BaseModel):
+    """What ``wf.schedule()`` returns (Hatchet's gRPC ``WorkflowVersion`` message).
+
+    ``id`` is the scheduled run's id here (Hatchet puts a workflow version id there and
+    the schedule in ``scheduled_workflows``), so ``schedule.id`` is what
+    ``hatchet.scheduled.get/update/delete`` take.
+    """
+
+    id: str
+    created_at: datetime
+    updated_at: datetime
+    version: str = ""
+    order: int = 0
+    workflow_id: str
+    scheduled_workflows: list[ScheduledWorkflow] = Field(default_factory=list)
+
+
+def to_utc_timestamp(when: datetime) -> float:
+    """Epoch seconds of ``when``; a naive datetime is taken as UTC (with a warning)."""
+    if not isinstance(when, datetime):
+        raise TypeError(f"trigger time must be a datetime, got {type(when).__name__}")
+    if when.tzinfo is None or when.utcoffset() is None:
+        log.warning("Timezone-naive datetime provided for schedule. Assuming UTC timezone.")
+        when = when.replace(tzinfo=UTC)
+    return when.timestamp()
+
+
+def _dt(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+class ScheduledClient:
+    """Hatchet's ``ScheduledClient`` over the Redis schedule store."""
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+
+    @property
+    def _engine(self) -> Engine:
+        return self._registry.engine()
+
+    # --- shapes ---------------------------------------------------------------------------
+    def _run_statuses(self, rows: list[Scheduled]) -> dict[str, tuple[str, float]]:
+        """Status and creation time of the runs that scheduled runs created."""
+        fired = [s.run_id for s in rows if s.run_id]
+        if not fired:
+            return {}
+        engine = self._engine
+        pipe = engine.store.redis.pipeline(transaction=False)
+        for run_id in fired:
+            pipe.hmget(engine.keys.run(run_id), ["st", "ct"])
+        out: dict[str, tuple[str, float]] = {}
+        for run_id, (status, created) in zip(fired, pipe.execute(), strict=True):
+            if status:
+                out[run_id] = (status, float(created or 0))
+        return out
+
+    def _status(self, row: Scheduled, runs: dict[str, tuple[str, float]]) -> ScheduledRunStatus:
+        if row.run_id is None:
+            return ScheduledRunStatus.SCHEDULED
+        run = runs.get(row.run_id)
+        if run is None:
+            return ScheduledRunStatus.PENDING
+        return ScheduledRunStatus(_RUN_STATUS[run[0]].value if run[0] in _RUN_STATUS else "PENDING")
+
+    def _to_rest(self, row: Scheduled, runs: dict[str, tuple[str, float]]) -> ScheduledWorkflows:
+        run = runs.get(row.run_id or "")
+        return ScheduledWorkflows(
+            metadata=APIResourceMeta(
+                id=row.id, created_at=_dt(row.created_at), updated_at=_dt(row.updated_at)
+            ),
+            tenant_id=crons.tenant_id(self._registry.config.namespace),
+            workflow_version_id=crons.workflow_id(row.workflow_name),
+            workflow_id=crons.workflow_id(row.workflow_name),
+            workflow_name=row.workflow_name,
+            trigger_at=_dt(row.trigger_at),
+            input=row.input,
+            additional_metadata=row.additional_metadata,
+            workflow_run_created_at=_dt(run[1]) if run else None,
+            workflow_run_name=row.workflow_name if row.run_id else None,
+            workflow_run_status=_RUN_STATUS.get(run[0]) if run else None,
+            workflow_run_id=row.run_id,
+            method=ScheduledWorkflowsMethod(row.method),
+            priority=row.priority,
+        )
+
+    def _one(self, scheduled_id: str) -> ScheduledWorkflows:
+        row = schedules.load(self._engine, str(scheduled_id))
+        if row is None:
+            raise TriggerNotFoundError(f"scheduled run {scheduled_id!r} not found")
+        return self._to_rest(row, self._run_statuses([row]))
+
+    # --- the API ----------------------------------------------------------------------------
+    def create(
+        self,
+        workflow_name: str,
+        trigger_at: datetime,
+        input: dict[str, Any],
+        additional_metadata: dict[str, Any],
+        *,
+        priority: int | None = None,
+    ) -> ScheduledWorkflows:
+        """Run ``workflow_name`` at ``trigger_at`` (UTC) with this input and metadata.
+
+        ``priority`` (1..3) is an addition to Hatchet's signature, used by
+        ``wf.schedule(priority=...)``.
+        """
+        name = self._registry.config.apply_namespace(workflow_name)
+        at = to_utc_timestamp(trigger_at)
+        check_workflow(self._registry, name, "run scheduled")
+        if priority is not None and not 1 <= int(priority) <= 3:
+            raise ValueError(f"schedule of {name!r}: priority must be 1, 2 or 3, got {priority!r}")
+        row = schedules.create(
+            self._engine,
+            name,
+            at,
+            dict(input or {}),
+            dict(additional_metadata or {}),
+            priority,
+            time.time(),
+        )
+        return self._to_rest(row, {})
+
+    def update(self, scheduled_id: str, trigger_at: datetime) -> ScheduledWorkflows:
+        """Move a scheduled run that has not fired yet."""
+        outcome = schedules.update(
+            self._engine, str(scheduled_id), to_utc_timestamp(trigger_at), time.time()
+        )
+        if outcome == 0:
+            raise TriggerNotFoundError(f"scheduled run {scheduled_id!r} not found")
+        if outcome == 2:
+            raise ValueError(f"scheduled run {scheduled_id!r} already fired; it cannot move")
+        return self._one(scheduled_id)
+
+    def delete(self, scheduled_id: str) -> None:
+        if not schedules.delete(self._engine, str(scheduled_id)):
+            raise TriggerNotFoundError(f"scheduled run {scheduled_id!r} not found")
+
+    def get(self, scheduled_id: str) -> ScheduledWorkflows:
+        return self._one(scheduled_id)
+
+    def _matching(
+        self,
+        workflow_id: str | None,
+        parent_workflow_run_id: str | None,
+        parent_step_run_id: str | None,
+        statuses: Statuses | None,
+        additional_metadata: dict[str, Any] | None,
+    ) -> tuple[Rows, dict[str, tuple[str, float]]]:
+        rows = schedules.load_all(self._engine)
+        if parent_workflow_run_id is not None or parent_step_run_id is not None:
+            rows = []  # scheduled runs here are never children of a run
+        wanted_id = self._registry.config.apply_namespace(workflow_id) if workflow_id else None
+        rows = [
+            r
+            for r in rows
+            if (wanted_id is None or crons.workflow_id(r.workflow_name) == wanted_id)
+            and metadata_matches(r.additional_metadata, additional_metadata)
+        ]
+        runs = self._run_statuses(rows)
+        if statuses:
+            wanted = {ScheduledRunStatus(s) for s in statuses}
+            rows = [r for r in rows if self._status(r, runs) in wanted]
+        return rows, runs
+
+    def list(
+        self,
+        offset: int | None = None,
+        limit: int | None = None,
+        workflow_id: str | None = None,
+        parent_workflow_run_id: str | None = None,
+        statuses: Statuses | None = None,
+        additional_metadata: dict[str, Any] | None = None,
+        order_by_field: ScheduledWorkflowsOrderByField | None = None,
+        order_by_direction: WorkflowRunOrderByDirection | None = None,
+    ) -> ScheduledWorkflowsList:
+        """Scheduled runs matching every filter (a workflow's id is its namespaced name)."""
+        rows, runs = self._matching(
+            workflow_id, parent_workflow_run_id, None, statuses, additional_metadata
+        )
+        by_created = order_by_field == ScheduledWorkflowsOrderByField.CREATEDAT
+        rows.sort(
+            key=lambda r: (r.created_at if by_created else r.trigger_at, r.id),
+            reverse=order_by_direction == WorkflowRunOrderByDirection.DESC,
+        )
+        selected, pagination = page(rows, offset, limit)
+        return ScheduledWorkflowsList(
+            rows=[self._to_rest(r, runs) for r in selected],
+            pagination=PaginationResponse(**pagination),
+        )
+
+    def bulk_delete(
+        self,
+        *,
+        scheduled_ids: Ids | None = None,
+        workflow_id: str | None = None,
+        parent_workflow_run_id: str | None = None,
+        parent_step_run_id: str | None = None,
+        statuses: Statuses | None = None,
+        additional_metadata: dict[str, Any] | None = None,
+    ) -> ScheduledWorkflowsBulkDeleteResponse:
+        """Delete the listed ids, or every scheduled run matching the filters.
+
+        As in Hatchet, ``statuses`` alone is not a filter and is ignored (with a warning).
+        """
+        if statuses:
+            log.warning("The 'statuses' filter is not supported for bulk delete and is ignored.")
+        filters = (workflow_id, parent_workflow_run_id, parent_step_run_id, additional_metadata)
+        has_filter = any(v is not None for v in filters)
+        if not scheduled_ids and not has_filter:
+            raise ValueError(
+                "bulk_delete requires either scheduled_ids or at least one filter field."
+            )
+        ids: Ids = [*(scheduled_ids or [])]
+        if has_filter:
+            rows, _ = self._matching(
+                workflow_id, parent_workflow_run_id, parent_step_run_id, None, additional_metadata
+            )
+            matched = {r.id for r in rows}
+            ids = [i for i in ids if i in matched] if scheduled_ids else sorted(matched)
+        response = ScheduledWorkflowsBulkDeleteResponse()
+        for scheduled_id in ids:
+            if schedules.delete(self._engine, str(scheduled_id)):
+                response.deleted_ids.append(scheduled_id)
+            else:
+                response.errors.append(
+                    ScheduledWorkflowsBulkError(id=scheduled_id, error="scheduled run not found")
+                )
+        return response
+
+    def bulk_update(
+        self,
+        updates: Updates,
+    ) -> ScheduledWorkflowsBulkUpdateResponse:
+        """Move several scheduled runs; each is moved or reported in ``errors``."""
+        response = ScheduledWorkflowsBulkUpdateResponse()
+        now = time.time()
+        for update in updates:
+            if isinstance(update, ScheduledWorkflowsBulkUpdateItem):
+                scheduled_id, when = update.id, update.trigger_at
+            else:
+                scheduled_id, when = update
+            outcome = schedules.update(self._engine, scheduled_id, to_utc_timestamp(when), now)
+            if outcome == 1:
+                response.updated_ids.append(scheduled_id)
+            else:
+                reason = "scheduled run not found" if outcome == 0 else "already fired"
+                response.errors.append(ScheduledWorkflowsBulkError(id=scheduled_id, error=reason))
+        return response
+
+    # --- aio twins ----------------------------------------------------------------------------
+    async def aio_create(
+        self,
+        workflow_name: str,
+        trigger_at: datetime,
+        input: dict[str, Any],
+        additional_metadata: dict[str, Any],
+        *,
+        priority: int | None = None,
+    ) -> ScheduledWorkflows:
+        return await asyncio.to_thread(
+            lambda: self.create(
+                workflow_name, trigger_at, input, additional_metadata, priority=priority
+            )
+        )
+
+    async def aio_update(self, scheduled_id: str, trigger_at: datetime) -> ScheduledWorkflows:
+        return await asyncio.to_thread(self.update, scheduled_id, trigger_at)
+
+    async def aio_delete(self, scheduled_id: str) -> None:
+        await asyncio.to_thread(self.delete, scheduled_id)
+
+    async def aio_get(self, scheduled_id: str) -> ScheduledWorkflows:
+        return await asyncio.to_thread(self.get, scheduled_id)
+
+    async def aio_list(
+        self,
+        offset: int | None = None,
+        limit: int | None = None,
+        workflow_id: str | None = None,
+        parent_workflow_run_id: str | None = None,
+        statuses: Statuses | None = None,
+        additional_metadata: dict[str, Any] | None = None,
+        order_by_field: ScheduledWorkflowsOrderByField | None = None,
+        order_by_direction: WorkflowRunOrderByDirection | None = None,
+    ) -> ScheduledWorkflowsList:
+        return await asyncio.to_thread(
+            lambda: self.list(
+                offset,
+                limit,
+                workflow_id,
+                parent_workflow_run_id,
+                statuses,
+                additional_metadata,
+                order_by_field,
+                order_by_direction,
+            )
+        )
+
+    async def aio_bulk_delete(
+        self,
+        *,
+        scheduled_ids: Ids | None = None,
+        workflow_id: str | None = None,
+        parent_workflow_run_id: str | None = None,
+        parent_step_run_id: str | None = None,
+        statuses: Statuses | None = None,
+        additional_metadata: dict[str, Any] | None = None,
+    ) -> ScheduledWorkflowsBulkDeleteResponse:
+        return await asyncio.to_thread(
+            lambda: self.bulk_delete(
+                scheduled_ids=scheduled_ids,
+                workflow_id=workflow_id,
+                parent_workflow_run_id=parent_workflow_run_id,
+                parent_step_run_id=parent_step_run_id,
+                statuses=statuses,
+                additional_metadata=additional_metadata,
+            )
+        )
+
+    async def aio_bulk_update(
+        self,
+        updates: Updates,
+    ) -> ScheduledWorkflowsBulkUpdateResponse:
+        return await asyncio.to_thread(self.bulk_update, updates)
+
+    # --- what ``wf.schedule()`` calls -------------------------------------------------------
+    def schedule_version(
+        self,
+        workflow_name: str,
+        trigger_at: datetime,
+        input: dict[str, Any],
+        additional_metadata: dict[str, Any],
+        priority: int | None = None,
+    ) -> WorkflowVersion:
+        row = self.create(workflow_name, trigger_at, input, additional_metadata, priority=priority)
+        return WorkflowVersion(
+            id=row.metadata.id,
+            created_at=row.metadata.created_at,
+            updated_at=row.metadata.updated_at,
+            workflow_id=row.workflow_id,
+            scheduled_workflows=[ScheduledWorkflow(id=row.metadata.id, trigger_at=row.trigger_at)],
+        )
+
+
+__all__ = ["ScheduledClient", "ScheduledWorkflow", "WorkflowVersion"]

@@ -1,0 +1,132 @@
+"""``hatchet.workers``: the workers serving this namespace, from their heartbeats.
+
+Every worker writes its record (id, name, labels, slots) to ``keys.workers`` every few
+seconds (``engine.heartbeat``); a worker is ACTIVE while its last heartbeat is recent.
+Records of workers silent for an hour are dropped when workers are listed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
+from hatchet_celery.clients.rest.models.pagination_response import PaginationResponse
+from hatchet_celery.clients.rest.models.update_worker_request import UpdateWorkerRequest
+from hatchet_celery.clients.rest.models.worker import Worker
+from hatchet_celery.clients.rest.models.worker_label import WorkerLabel
+from hatchet_celery.clients.rest.models.worker_list import WorkerList
+from hatchet_celery.clients.rest.models.worker_slot_config import WorkerSlotConfig
+from hatchet_celery.clients.rest.models.worker_status import WorkerStatus
+from hatchet_celery.exceptions import HatchetCeleryError
+from hatchet_celery.features._aio import aio_twin
+
+if TYPE_CHECKING:
+    from hatchet_celery._runtime.registry import Registry
+
+# Heartbeats come every 5 s; three missed ones make a worker INACTIVE.
+ACTIVE_WITHIN = 15.0
+FORGET_AFTER = 3600.0
+
+
+class WorkerNotFoundError(HatchetCeleryError, ValueError):
+    """No worker with this id has sent a heartbeat recently."""
+
+
+def to_worker(record: dict[str, Any], now: float) -> Worker:
+    beat = float(record.get("last_heartbeat") or 0)
+    started = float(record.get("started_at") or beat)
+    labels = record.get("labels") or {}
+    slots = int(record.get("slots") or 0)
+    return Worker(
+        metadata=APIResourceMeta(
+            id=str(record["id"]),
+            created_at=datetime.fromtimestamp(started, UTC),
+            updated_at=datetime.fromtimestamp(beat, UTC),
+        ),
+        name=str(record.get("name", "")),
+        last_heartbeat_at=datetime.fromtimestamp(beat, UTC) if beat else None,
+        status=WorkerStatus.ACTIVE if now - beat < ACTIVE_WITHIN else WorkerStatus.INACTIVE,
+        slot_config={"default": WorkerSlotConfig(limit=slots)} if slots else None,
+        labels=[
+            WorkerLabel(
+                metadata=APIResourceMeta(
+                    id=f"{record['id']}:{key}",
+                    created_at=datetime.fromtimestamp(started, UTC),
+                    updated_at=datetime.fromtimestamp(beat, UTC),
+                ),
+                key=str(key),
+                value=None if value is None else str(value),
+            )
+            for key, value in labels.items()
+        ],
+    )
+
+
+class WorkersClient:
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+
+    def _records(self) -> dict[str, dict[str, Any]]:
+        engine = self._registry.engine()
+        raw = engine.store.redis.hgetall(engine.keys.workers)
+        now = time.time()
+        records: dict[str, dict[str, Any]] = {}
+        stale: list[str] = []
+        for key, text in raw.items():
+            worker_id = str(key)
+            try:
+                record = json.loads(text)
+            except ValueError:
+                stale.append(worker_id)
+                continue
+            if now - float(record.get("last_heartbeat") or 0) > FORGET_AFTER:
+                stale.append(worker_id)
+            else:
+                records[worker_id] = record
+        if stale:
+            engine.store.redis.hdel(engine.keys.workers, *stale)
+        return records
+
+    def get(self, worker_id: str) -> Worker:
+        record = self._records().get(worker_id)
+        if record is None:
+            raise WorkerNotFoundError(f"worker {worker_id!r} not found")
+        return to_worker(record, time.time())
+
+    def update(self, worker_id: str, opts: UpdateWorkerRequest) -> Worker:
+        """Pausing a worker is a Hatchet engine feature; with Celery, stop the worker or
+        cancel its queue consumer (``celery control cancel_consumer``) instead."""
+        if opts.is_paused is not None:
+            raise NotImplementedError(
+                "hatchet_celery cannot pause a worker: stop it, or use "
+                "`celery -A proj control cancel_consumer <queue>`"
+            )
+        return self.get(worker_id)
+
+    def pause(self, worker_id: str) -> Worker:
+        return self.update(worker_id, UpdateWorkerRequest(is_paused=True))
+
+    def unpause(self, worker_id: str) -> Worker:
+        return self.update(worker_id, UpdateWorkerRequest(is_paused=False))
+
+    def list(self) -> WorkerList:
+        """Every worker seen in the last hour, most recent heartbeat first."""
+        now = time.time()
+        workers = sorted(
+            (to_worker(r, now) for r in self._records().values()),
+            key=lambda w: w.last_heartbeat_at or datetime.min.replace(tzinfo=UTC),
+            reverse=True,
+        )
+        return WorkerList(pagination=PaginationResponse(current_page=1, num_pages=1), rows=workers)
+
+    aio_get = aio_twin(get)
+    aio_update = aio_twin(update)
+    aio_pause = aio_twin(pause)
+    aio_unpause = aio_twin(unpause)
+    aio_list = aio_twin(list)
+
+
+__all__ = ["WorkerNotFoundError", "WorkersClient"]

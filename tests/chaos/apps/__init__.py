@@ -1,0 +1,1 @@
+"""Worker targets of the chaos suite (each module builds its ``Hatchet`` at import)."""
