@@ -61,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         "workers": spec.describe(),
         "sizes": sizes.__dict__,
     }
-    print(f"machine: {meta['machine']['cpu']}, {meta['machine']['cores']} cores")
+    load = ", ".join(f"{x:.2f}" for x in meta["machine"]["load_average"])
+    print(f"machine: {meta['machine']['cpu']}, {meta['machine']['cores']} cores, load {load}")
     print(f"workers: {spec.describe()}")
 
     from hatchet_celery.testing import RedisServer

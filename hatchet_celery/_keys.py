@@ -200,6 +200,12 @@ class Keys:
         """zset (lex): holders of a gate per expression and key, oldest first."""
         return f"{self.base}:conc:{gate}:h"
 
+    @property
+    def affinity_used(self) -> str:
+        """string: set once a run carried trigger-time labels or a sticky worker (routing
+        reads run options only from then on)."""
+        return f"{self.base}:aff:used"
+
     def rate_limit(self, key: str) -> str:
         """hash: one rate-limit bucket: limit, window, next free time (GCRA), pause."""
         return f"{self.base}:rl:{key}"

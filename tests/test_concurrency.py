@@ -367,3 +367,25 @@ def test_a_leaked_holder_is_swept(redis_client: Any) -> None:
     assert out["start"] - started < concurrency.SWEEP_SECONDS + 3.0
     assert redis_client.hget(state, "c:1:constant") in (None, "0", "1")
     assert not redis_client.hexists(state, f"h:{ghost}")
+
+
+def test_expressions_and_strategies_are_checked_at_declaration() -> None:
+    from hatchet_celery.exceptions import CelCompileError, DeclarationError
+
+    with pytest.raises(CelCompileError, match="inptu"):
+        hatchet.workflow(
+            name="flow_conc_typo",
+            concurrency=ConcurrencyExpression(
+                expression="inptu.group", max_runs=1, limit_strategy=S.GROUP_ROUND_ROBIN
+            ),
+        )
+    with pytest.raises(DeclarationError, match="QUEUE_OLDEST"):
+
+        @hatchet.task(
+            name="flow_conc_queue_oldest",
+            concurrency=ConcurrencyExpression(
+                expression="'k'", max_runs=1, limit_strategy=S.QUEUE_OLDEST
+            ),
+        )
+        def never(input: Job, ctx: Context) -> None:
+            return None

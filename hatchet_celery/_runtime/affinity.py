@@ -112,26 +112,41 @@ class WorkerInfo:
         return self.workflows is None or workflow in self.workflows
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    read_at: float
+    workers: list[WorkerInfo]
+    run_options_used: bool  # some run ever carried trigger-time labels or a sticky worker
+
+
 class Directory:
-    """Live workers from their heartbeats, re-read at most once per ``DIRECTORY_TTL``."""
+    """Live workers from their heartbeats, and whether runs carry routing options at all,
+    re-read at most once per ``DIRECTORY_TTL``."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._cache: dict[str, tuple[float, list[WorkerInfo]]] = {}
+        self._cache: dict[str, Snapshot] = {}
 
     def invalidate(self) -> None:
         with self._lock:
             self._cache.clear()
 
     def live(self, engine: Engine) -> list[WorkerInfo]:
+        return self.snapshot(engine).workers
+
+    def snapshot(self, engine: Engine) -> Snapshot:
         now = time.time()
         where = engine.keys.workers
         with self._lock:
-            read_at, workers = self._cache.get(where, (0.0, []))
-            if now - read_at < DIRECTORY_TTL:
-                return workers
+            cached = self._cache.get(where)
+            if cached is not None and now - cached.read_at < DIRECTORY_TTL:
+                return cached
+        pipe = engine.store.redis.pipeline(transaction=False)
+        pipe.hgetall(where)
+        pipe.exists(engine.keys.affinity_used)
+        records, used = pipe.execute()
         workers = []
-        for text in engine.store.redis.hgetall(where).values():
+        for text in records.values():
             try:
                 record = json.loads(text)
             except ValueError:
@@ -147,9 +162,10 @@ class Directory:
                     workflows=frozenset(served) if served is not None else None,
                 )
             )
+        snap = Snapshot(now, workers, bool(used))
         with self._lock:
-            self._cache[where] = (now, workers)
-        return workers
+            self._cache[where] = snap
+        return snap
 
 
 DIRECTORY = Directory()
@@ -185,7 +201,12 @@ def _trigger_labels(options: Any) -> list[DesiredWorkerLabel]:
 
 
 def on_runs_created(engine: Engine, runs: list[tuple[str, Any]], ctx: Any) -> None:
-    """Record trigger-time desired labels (``aff``) and the sticky worker (``sw``)."""
+    """Record trigger-time desired labels (``aff``) and the sticky worker (``sw``).
+
+    Routing reads these run fields only once ``keys.affinity_used`` exists. The trigger
+    that creates that key waits until every process's directory has seen it, so no task
+    of its runs is dispatched by a process that still skips the read.
+    """
     pipe = None
     for run_id, options in runs:
         labels = _trigger_labels(options)
@@ -201,6 +222,10 @@ def on_runs_created(engine: Engine, runs: list[tuple[str, Any]], ctx: Any) -> No
                 pipe.hset(engine.keys.run(run_id), field, value)
     if pipe is not None:
         pipe.execute()
+        if not DIRECTORY.snapshot(engine).run_options_used and engine.store.redis.set(
+            engine.keys.affinity_used, 1, nx=True
+        ):
+            time.sleep(DIRECTORY_TTL + 0.1)
 
 
 # --- the gate ---------------------------------------------------------------------------------
@@ -242,12 +267,15 @@ def route(engine: Engine, task: Task[Any, Any], aff: str | None, sw: str | None)
 
 class AffinityGate:
     name = "affinity"
+    last = True  # routes what every other gate let through
 
     def applies(self, task: Task[Any, Any]) -> bool:
         return True  # trigger-time labels and sticky children can concern any task
 
     def admit(self, engine: Engine, task: Task[Any, Any], items: list[Ready]) -> list[Ready]:
         cached = [FRESH.get(i.run_id) for i in items]
+        if not DIRECTORY.snapshot(engine).run_options_used:
+            cached = [o or (None, None) for o in cached]  # no run carries options: no read
         unknown = [i.run_id for i, o in zip(items, cached, strict=True) if o is None]
         read = iter(flow.read_fields(engine, unknown, "aff", "sw") if unknown else [])
         options: list[tuple[str | None, str | None]] = []

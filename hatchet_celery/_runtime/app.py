@@ -81,6 +81,9 @@ class HatchetWorkerStep(bootsteps.StartStopStep):  # type: ignore[misc]
     def __init__(self, worker: Any, **kwargs: Any) -> None:
         super().__init__(worker, **kwargs)
         self.services: Any = None
+        from hatchet_celery._runtime.broker_compat import install
+
+        install()  # survive a broker restart with messages in flight (see that module)
 
     def start(self, worker: Any) -> None:
         from hatchet_celery._runtime.services import WorkerServices

@@ -99,10 +99,15 @@ class Client:
         ctx = current_context.get()
         now = engine.now()
         created: list[tuple[str, list[tuple[str, str]], int, str | None]] = []
-        pipe = engine.store.redis.pipeline(transaction=False)
+        calls: list[tuple[list[str], list[Any]]] = []
+        ids = run_ids or [str(uuid.uuid4()) for _ in items]
+        # A process that waits for runs watches these before they exist: waiting for them
+        # then needs no status read (RunWaiter.expect).
+        waiter = engine._waiter
+        watched = waiter is not None and waiter.expect(ids)
         for position, item in enumerate(items):
             opts = item.options
-            run_id = run_ids[position] if run_ids else str(uuid.uuid4())
+            run_id = ids[position]
             metadata = dict(target.default_metadata)
             parent_run = parent_task = parent_task_run = dedupe = ""
             child_index = ""
@@ -145,14 +150,14 @@ class Client:
             parent_key = keys.run(parent_run) if dedupe else keys.run(run_id)
             run_keys = [keys.run(run_id), keys.runs, keys.timers, parent_key]
             run_keys += listing_keys(keys, target.name, metadata, parent_run, parent_task_run)
-            if len(items) == 1:
-                # A pipeline holding a script costs an extra SCRIPT EXISTS round trip.
-                results: list[Any] = [engine.store.script("create_run", run_keys, args)]
-            else:
-                engine.store.script_in(pipe, "create_run", run_keys, args)
+            calls.append((run_keys, args))
             created.append((run_id, roots, priority, parent_task_run or None))
-        if len(items) != 1:
-            results = pipe.execute()
+        try:
+            results = self._run_creates(calls)
+        except BaseException:
+            if watched:
+                waiter.forget(ids)
+            raise
         ready: list[Ready] = []
         final_ids = []
         new_runs: list[tuple[str, Any]] = []
@@ -160,6 +165,8 @@ class Client:
             created, results, items, strict=True
         ):
             if int(res[0]) == 0:  # deduplicated child: the existing run answers
+                if watched:
+                    waiter.forget([run_id])
                 final_ids.append(res[1])
                 continue
             final_ids.append(run_id)
@@ -171,6 +178,18 @@ class Client:
         if ready and not defer:
             engine.dispatch(ready)
         return final_ids
+
+    def _run_creates(self, calls: list[tuple[list[str], list[Any]]]) -> list[Any]:
+        """The ``create_run`` scripts in one round trip: one call alone is sent as it is
+        (a pipeline holding a script costs an extra SCRIPT EXISTS round trip)."""
+        store = self.engine.store
+        if len(calls) == 1:
+            return [store.script("create_run", *calls[0])]
+        pipe = store.redis.pipeline(transaction=False)
+        for run_keys, args in calls:
+            store.script_in(pipe, "create_run", run_keys, args)
+        results: list[Any] = pipe.execute()
+        return results
 
     async def aio_trigger(
         self, workflow: BaseWorkflow[Any], items: list[WorkflowRunTriggerConfig]

@@ -67,6 +67,8 @@ STRATEGIES = frozenset(
         "CANCEL_QUEUED_EXCEPT_OLDEST",
     }
 )
+# Legacy values of Hatchet's enum, read as the strategy they became.
+LEGACY = {"DROP_NEWEST": "CANCEL_NEWEST", "QUEUE_NEWEST": "GROUP_ROUND_ROBIN"}
 CANCEL_REASON = "CANCELLED_BY_CONCURRENCY_LIMIT"
 
 
@@ -117,6 +119,7 @@ def _compile(exprs: list[ConcurrencyExpression], what: str) -> tuple[Expr, ...]:
     for i, e in enumerate(exprs):
         where = f"concurrency expression {i + 1} of {what}"
         strategy = getattr(e.limit_strategy, "value", str(e.limit_strategy))
+        strategy = LEGACY.get(strategy, strategy)
         if strategy not in STRATEGIES:
             raise ValueError(f"{where}: limit_strategy {strategy} is not supported")
         key = compile_cel(e.expression, what=where, variables=CEL_VARIABLES)

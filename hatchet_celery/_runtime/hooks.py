@@ -107,6 +107,8 @@ def register_gate(gate: Gate, order: int | None = None) -> None:
         GATES.append(gate)
     else:
         GATES.insert(order, gate)
+    # A gate that routes (sets ``Ready.queue``) must see what every other gate let through.
+    GATES.sort(key=lambda g: bool(getattr(g, "last", False)))
 
 
 def load_extensions() -> None:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._cel import CelProgram, cel_int, cel_key, compile_cel
+from hatchet_celery._runtime import concurrency as _concurrency  # noqa: F401 - its gates first
 from hatchet_celery._runtime import flow
 from hatchet_celery._runtime.engine import UNDECLARED_DELAY
 from hatchet_celery._runtime.hooks import TRIGGER_CHECKS, Ready, register_gate
@@ -309,5 +310,5 @@ def pause(engine: Engine, key: str, until: float) -> float:
     return float(res)
 
 
-register_gate(GATE)
+register_gate(GATE)  # after the concurrency gates: a slot is taken before tokens are
 TRIGGER_CHECKS.append(check_trigger)

@@ -28,6 +28,8 @@ class RunWaiter:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._pending: dict[str, list[concurrent.futures.Future[None]]] = {}
+        # Runs watched before they were created (``expect``): their futures need no check.
+        self._expected: dict[str, concurrent.futures.Future[None]] = {}
         self._lock = threading.Lock()
         self._subscribed = threading.Event()
         self._thread: threading.Thread | None = None
@@ -39,6 +41,7 @@ class RunWaiter:
                 return
             self._pid = os.getpid()
             self._pending = {}
+            self._expected = {}
             self._subscribed.clear()
             self._thread = threading.Thread(
                 target=self._listen, name="hatchet-celery-waiter", daemon=True
@@ -53,13 +56,48 @@ class RunWaiter:
     def wait_many(self, run_ids: list[str]) -> list[concurrent.futures.Future[None]]:
         self._ensure_listening()
         futures: list[concurrent.futures.Future[None]] = []
+        unchecked: list[str] = []
         with self._lock:
             for run_id in run_ids:
+                expected = self._expected.pop(run_id, None)
+                if expected is not None:
+                    futures.append(expected)
+                    continue
                 fut: concurrent.futures.Future[None] = concurrent.futures.Future()
                 self._pending.setdefault(run_id, []).append(fut)
                 futures.append(fut)
-        self._check(list(dict.fromkeys(run_ids)))
+                unchecked.append(run_id)
+        self._check(list(dict.fromkeys(unchecked)))
         return futures
+
+    def expect(self, run_ids: list[str]) -> bool:
+        """Watch runs this process is about to create; call it before creating them.
+
+        With the listener already subscribed, a run created after this call cannot finish
+        unseen, so ``wait_many`` hands out its future without reading its status: one round
+        trip less per ``run()``. Returns False (nothing watched) while the listener is not
+        up; runs that end up not created must be passed to ``forget``.
+        """
+        with self._lock:
+            live = self._thread is not None and self._thread.is_alive()
+            if not live or self._pid != os.getpid() or not self._subscribed.is_set():
+                return False
+            for run_id in run_ids:
+                fut: concurrent.futures.Future[None] = concurrent.futures.Future()
+                self._pending.setdefault(run_id, []).append(fut)
+                self._expected[run_id] = fut
+        return True
+
+    def forget(self, run_ids: list[str]) -> None:
+        """Stop watching expected runs that were not created (or existed before)."""
+        with self._lock:
+            for run_id in run_ids:
+                fut = self._expected.pop(run_id, None)
+                futures = self._pending.get(run_id, [])
+                if fut is not None and fut in futures:
+                    futures.remove(fut)
+                    if not futures:
+                        del self._pending[run_id]
 
     def _check(self, run_ids: list[str]) -> None:
         """Resolve the runs among ``run_ids`` that are already finished (or gone)."""
@@ -69,12 +107,15 @@ class RunWaiter:
         for run_id in run_ids:
             pipe.hget(self.store.keys.run(run_id), "st")
         for run_id, status in zip(run_ids, pipe.execute(), strict=True):
+            if status is None and run_id in self._expected:
+                continue  # expected: being created now, after the subscription
             if status is None or status in TERMINAL:
                 self._resolve(run_id)
 
     def _resolve(self, run_id: str) -> None:
         with self._lock:
             futures = self._pending.pop(run_id, [])
+            self._expected.pop(run_id, None)
         for fut in futures:
             if not fut.done():
                 fut.set_result(None)

@@ -144,6 +144,9 @@ class ScheduledClient:
 
     def _to_rest(self, row: Scheduled, runs: dict[str, tuple[str, float]]) -> ScheduledWorkflows:
         run = runs.get(row.run_id or "")
+        # The run id is recorded just before the run is created: show it once the run exists
+        # (or existed: ``fired_at``), so a caller can always wait on the id it is given.
+        run_id = row.run_id if run is not None or row.fired_at is not None else None
         return ScheduledWorkflows(
             metadata=APIResourceMeta(
                 id=row.id, created_at=_dt(row.created_at), updated_at=_dt(row.updated_at)
@@ -156,9 +159,9 @@ class ScheduledClient:
             input=row.input,
             additional_metadata=row.additional_metadata,
             workflow_run_created_at=_dt(run[1]) if run else None,
-            workflow_run_name=row.workflow_name if row.run_id else None,
+            workflow_run_name=row.workflow_name if run_id else None,
             workflow_run_status=_RUN_STATUS.get(run[0]) if run else None,
-            workflow_run_id=row.run_id,
+            workflow_run_id=run_id,
             method=ScheduledWorkflowsMethod(row.method),
             priority=row.priority,
         )

@@ -29,6 +29,7 @@ from hatchet_celery.rate_limit import RateLimit
 from hatchet_celery.runnables.task import Task
 from hatchet_celery.runnables.types import (
     ConcurrencyExpression,
+    ConcurrencyLimitStrategy,
     DefaultFilter,
     EmptyModel,
     EvictionPolicy,
@@ -61,13 +62,26 @@ def normalise_concurrency(
         if value <= 0:
             raise DeclarationError(f"{where}: concurrency must be positive, got {value}")
         return [ConcurrencyExpression.from_int(value)]
-    if isinstance(value, ConcurrencyExpression):
-        return [value]
-    items = list(value)
+    items = [value] if isinstance(value, ConcurrencyExpression) else list(value)
     for item in items:
         if not isinstance(item, ConcurrencyExpression):
             raise DeclarationError(f"{where}: concurrency items must be ConcurrencyExpression")
+    for i, item in enumerate(items):
+        _check_concurrency(item, f"concurrency expression {i + 1} of {where}")
     return items
+
+
+def _check_concurrency(expr: ConcurrencyExpression, where: str) -> None:
+    """A bad expression or an unusable strategy fails here, not on the first run."""
+    from hatchet_celery._cel import compile_cel
+
+    if expr.limit_strategy == ConcurrencyLimitStrategy.QUEUE_OLDEST:
+        raise DeclarationError(f"{where}: limit_strategy QUEUE_OLDEST is not supported (Hatchet "
+                               "rejects it too); use GROUP_ROUND_ROBIN")
+    variables = ("input", "additional_metadata")
+    compile_cel(expr.expression, what=where, variables=variables)
+    if isinstance(expr.max_runs, str):
+        compile_cel(expr.max_runs, what=f"max_runs of {where}", variables=variables)
 
 
 def _check_priority(value: int | None, where: str) -> None:

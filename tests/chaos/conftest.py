@@ -78,7 +78,7 @@ class Cluster:
         with self._lock:
             self._serial += 1
             serial = self._serial
-        env = {"HATCHET_CELERY_REDIS_URL": self.url, **self.env}
+        env = {"HATCHET_CELERY_REDIS_URL": self.url, "CHAOS_WORKER": "1", **self.env}
         worker = WorkerProcess(self.target, name=f"chaos-{serial}", slots=self.slots, env=env)
         if self.wrapper:
             worker.wrapper = list(self.wrapper)

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.chaos.apps.workflows import CONC_MAX
+from tests.chaos.apps.workflows import CONC_MAX, Step
 from tests.chaos.conftest import client_for, scale
 from tests.chaos.invariants import check_concurrency, check_outcomes, check_runs, wait_final
 from tests.chaos.load import event_run_ids, record_figures, submit_mixed
@@ -25,8 +25,15 @@ def test_runs_accepted_before_a_redis_restart_complete(
     keys = hatchet._registry.engine().keys
     cluster = cluster_factory(chaos_redis.url, size=2, slots=8)
     before = submit_mixed(hatchet, wf, scale(120, 600), seconds=scale(3.0, 20.0), seed=2)
+    # a few slow runs, so the workers hold delivered, unacked messages when Redis goes
+    slow = wf.dag.run_many_no_wait([wf.dag.create_bulk_run_item(Step(ms=1500))] * 4)
+    before.add("slow", [r.workflow_run_id for r in slow])
     waiting = hatchet._registry.engine().waiter.wait_many(before.run_ids)
     redis = chaos_redis.client(decode_responses=True)
+    deadline = time.time() + 20
+    while redis.zcard(keys.leases) < 2:  # task runs RUNNING right now
+        assert time.time() < deadline, "no task run started"
+        time.sleep(0.02)
     down_at = time.time()
     if how == "restart":
         chaos_redis.restart()

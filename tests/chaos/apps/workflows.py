@@ -85,6 +85,18 @@ def _start(ctx: Context, **extra: Any) -> float:
     return started
 
 
+def log_outcomes() -> None:
+    """In a worker subprocess: log every outcome the runtime accepts (``OUTCOMES``)."""
+    from hatchet_celery._runtime.hooks import TASK_FINISHED
+
+    def log_outcome(engine: Any, task: Any, run_id: str, status: str) -> None:
+        line = {"r": run_id, "t": task.name, "st": status, "p": os.getpid()}
+        engine.store.redis.rpush(OUTCOMES, json.dumps(line))
+
+    if os.environ.get("CHAOS_WORKER") == "1":
+        TASK_FINISHED.append(log_outcome)
+
+
 def declare(hatchet: Hatchet) -> Declared:
     dag = hatchet.workflow(name="ChaosDag", input_validator=Step)
 
