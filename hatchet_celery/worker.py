@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from collections.abc import AsyncGenerator, Callable
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -76,7 +77,13 @@ class Worker:
                 "(pass the object returned by hatchet.workflow() or @hatchet.task())"
             )
         if not workflow.tasks:
-            raise ValueError(f"worker {self.name!r}: workflow {workflow.name!r} has no tasks")
+            # Hatchet refuses this with a ValueError; a worker that serves many modules
+            # should not die for one empty declaration, so it is skipped, loudly.
+            warnings.warn(
+                f"worker {self.name!r}: workflow {workflow.name!r} has no tasks; not served",
+                stacklevel=2,
+            )
+            return
         if self.registry.workflows.get(workflow.name) is not workflow:
             # Two declarations share this name: the one a worker serves is the one that runs.
             for task in workflow.tasks:

@@ -188,5 +188,6 @@ def test_worker_rejects_things_that_are_not_workflows() -> None:
 
     with pytest.raises(TypeError, match="not a workflow"):
         h.worker("w", workflows=[t])  # a Task, not its workflow
-    with pytest.raises(ValueError, match="has no tasks"):
-        h.worker("w", workflows=[h.workflow(name="Empty")])
+    with pytest.warns(UserWarning, match="has no tasks; not served"):
+        worker = h.worker("w", workflows=[h.workflow(name="Empty")])
+    assert worker.workflows == []
