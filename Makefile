@@ -31,7 +31,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.run
 
 chaos: $(STAMP)
-	$(PY) -m pytest -q tests/chaos
+	HATCHET_CELERY_CHAOS_FULL=1 HATCHET_CELERY_CHAOS_REPORT=$(or $(CHAOS_REPORT),chaos-figures.jsonl) $(PY) -m pytest -q tests/chaos
 
 conformance: $(STAMP)
 	$(PY) ../shared/conformance/run.py --mirror $(HATCHET_MIRROR) --project . --python $(PY) --folders $(or $(FOLDERS),core)

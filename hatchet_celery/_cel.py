@@ -246,9 +246,16 @@ def compile_cel(
         )
     if not expression.strip():
         raise CelCompileError(f"{what}: CEL expression {expression!r} is empty")
-    program = _COMPILER.program(expression, fast=fast, what=what)
+    try:
+        program = _COMPILER.program(expression, fast=fast, what=what)
+        free = program.free_variables
+    except RecursionError:  # parser and planner recurse per nesting level
+        shown = expression if len(expression) <= 80 else expression[:77] + "..."
+        raise CelCompileError(
+            f"{what}: CEL expression {shown!r} nests too deeply to compile"
+        ) from None
     if variables is not None:
-        unknown = sorted(program.free_variables - set(variables) - _BUILTIN_IDENTIFIERS)
+        unknown = sorted(free - set(variables) - _BUILTIN_IDENTIFIERS)
         if unknown:
             names = ", ".join(repr(name) for name in unknown)
             offered = ", ".join(sorted(variables)) or "none"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from hatchet_celery import (
     ClientConfig,
     Context,
+    DurableContext,
     EmptyModel,
     Hatchet,
     RunStatus,
@@ -73,6 +75,12 @@ async def ops_parent_of_sleeper(input: EmptyModel, ctx: Context) -> dict[str, An
     return {"child": await ops_async_sleeper.aio_run()}
 
 
+@hatchet.durable_task(name="ops_durable_napper")
+async def ops_durable_napper(input: EmptyModel, ctx: DurableContext) -> dict[str, str]:
+    await ctx.aio_sleep_for(timedelta(seconds=1))
+    return {"woke": "up"}
+
+
 # Declared on a namespace no worker serves: its runs stay QUEUED.
 unserved = Hatchet(config=ClientConfig(namespace="ops_unserved"))
 
@@ -91,6 +99,16 @@ def _wait_status(run_id: str, status: RunStatus, timeout: float = 15.0) -> None:
     raise AssertionError(f"run {run_id} never reached {status}")
 
 
+def _output(app: Hatchet, run_id: str, task: str, timeout: float = 15.0) -> Any:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        details = app.runs.get_details(run_id)
+        if details.done:
+            return details.task_runs[task].output
+        time.sleep(0.02)
+    raise AssertionError(f"run {run_id} did not finish")
+
+
 def _run_keys(redis_client: Any, member_part: str, key: str) -> list[str]:
     return [m for m in redis_client.zrange(key, 0, -1) if member_part in m]
 
@@ -105,8 +123,6 @@ def test_cancel_a_queued_run_releases_its_timers(redis_client: Any) -> None:
     assert details.status == RunStatus.CANCELLED and details.done
     assert details.task_runs["ops_never_runs"].status == V1TaskStatus.CANCELLED
     assert _run_keys(redis_client, run_id, keys.timers) == []
-    with pytest.raises(RunCancelledError):
-        ref.result()
     assert unserved.runs.list(statuses=[V1TaskStatus.CANCELLED], limit=1000).rows[0].metadata.id
 
 
@@ -123,7 +139,26 @@ def test_cancel_a_running_async_task_cancels_its_coroutine(redis_client: Any) ->
     keys = hatchet._registry.engine().keys
     assert _run_keys(redis_client, run_id, keys.leases) == []
     assert hatchet.runs.get_status(run_id) == V1TaskStatus.CANCELLED
+    with pytest.raises(RunCancelledError):
+        ref.result()
     assert hatchet.runs.cancel(run_id) is None  # already finished: nothing changes
+
+
+def test_cancel_a_suspended_durable_task_and_its_wake_up_does_not_revive_it(
+    redis_client: Any,
+) -> None:
+    ref = ops_durable_napper.run(wait_for_result=False)
+    run_key = hatchet._registry.engine().keys.run(ref.workflow_run_id)
+    deadline = time.time() + 15
+    while redis_client.hget(run_key, "s:ops_durable_napper") != "SUSPENDED":
+        assert time.time() < deadline, "the durable task never suspended"
+        time.sleep(0.02)
+    hatchet.runs.cancel(ref.workflow_run_id)
+    time.sleep(1.5)  # past the sleep's end: the wake-up must find the task cancelled
+    details = hatchet.runs.get_details(ref.workflow_run_id)
+    assert details.status == RunStatus.CANCELLED
+    assert details.task_runs["ops_durable_napper"].status == V1TaskStatus.CANCELLED
+    assert details.task_runs["ops_durable_napper"].output is None
 
 
 def test_ctx_cancel_cancels_the_task_and_its_descendants_not_its_siblings() -> None:
@@ -168,6 +203,7 @@ def test_cancelling_a_running_sync_task_frees_its_slot_within_a_second() -> None
         assert slots.runs.get_status(quick.workflow_run_id) == V1TaskStatus.QUEUED
         cancelled_at = time.time()
         slots.runs.cancel(spin.workflow_run_id)
-        started = quick.result()["started"]
+        # polled, not ref.result(): a waiter would keep a subscription of this namespace open
+        started = _output(slots, quick.workflow_run_id, "ops_quick")["started"]
     assert started - cancelled_at < 1.0, f"slot freed after {started - cancelled_at:.2f}s"
     assert slots.runs.get_status(spin.workflow_run_id) == V1TaskStatus.CANCELLED

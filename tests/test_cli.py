@@ -162,7 +162,12 @@ def test_worker_command_serves_the_app_with_labels() -> None:
             mine = [w for w in app.workers.list().rows or [] if w.name == f"ops_cli_{name}"]
             time.sleep(0.1)
         assert [(lb.key, lb.value) for lb in mine[0].labels or []] == [("zone", "a")]
-        assert ops_cli_hello.run()["hello"] == mine[0].metadata.id
+        ref = ops_cli_hello.run(wait_for_result=False)
+        while not app.runs.get_details(ref.workflow_run_id).done:  # polled: no waiter left
+            assert time.time() < deadline + 30, "the worker did not run the task"
+            time.sleep(0.05)
+        output = app.runs.get_details(ref.workflow_run_id).task_runs["ops_cli_hello"].output
+        assert output == {"hello": mine[0].metadata.id}
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

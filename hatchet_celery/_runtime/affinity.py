@@ -16,6 +16,10 @@ gate, the last one, picks a worker for the task runs that ask for one and sets
 - No eligible worker: the task run is parked (``WAIT_WORKER``, no slot, no message) and
   routed again every ``RETRY_SECONDS`` until its schedule timeout.
 
+- Workers that serve different workflows share one queue per namespace, and Celery drops
+  a message for a task it does not know; so while some live worker does not declare a
+  workflow, its task runs go to the own queue of one (at random) that does.
+
 A worker is alive while its heartbeat is younger than ``ACTIVE_WITHIN``; the directory of
 workers is read at most once per ``DIRECTORY_TTL`` per process.
 """
@@ -244,9 +248,14 @@ def route(engine: Engine, task: Task[Any, Any], aff: str | None, sw: str | None)
         desired += [DesiredWorkerLabel.model_validate(d) for d in json.loads(aff)]
     mode = task.workflow.config.sticky
     sticky = getattr(mode, "value", mode) if mode is not None else ("SOFT" if sw else None)
+    live = DIRECTORY.live(engine)
+    workers = [w for w in live if w.serves(task.workflow.name)]
     if not desired and sticky is None:
-        return Route()
-    workers = [w for w in DIRECTORY.live(engine) if w.serves(task.workflow.name)]
+        if not workers or len(workers) == len(live):
+            return Route()  # the shared queue: every worker there can run it
+        # Workers serving other workflows share the queue and would drop the message
+        # (Celery rejects a task it does not know): send it to one that declares it.
+        return Route(worker_queue(engine, random.choice(workers).id))
     scored = [(s, w) for w in workers if (s := score(w.labels, desired)) is not None]
     if sw:
         for _, w in scored:

@@ -58,6 +58,17 @@ def register_task(app: Any, registry: Registry, task: Task[Any, Any]) -> None:
     from hatchet_celery._runtime.executor import execute
 
     def run(self: Any, run_id: str, task_name: str, attempt: int) -> None:
+        if (
+            not isinstance(run_id, str)
+            or task_name != task.name
+            or not isinstance(attempt, int)
+            or isinstance(attempt, bool)
+        ):  # a message not published by hatchet_celery: say so before touching Redis
+            shown = ", ".join(repr(a)[:60] for a in (run_id, task_name, attempt))
+            raise ValueError(
+                f"malformed message for {task.celery_name}: expected (run id, {task.name!r}, "
+                f"attempt number), got ({shown})"
+            )
         execute(registry, task, self.request, run_id, task_name, attempt)
 
     # Celery compiles a signature from the function's name: keep it an identifier.

@@ -46,7 +46,7 @@ def install() -> None:
                     "the broker connection was already closed (hatchet_celery: not "
                     "restoring unacked messages through it)"
                 )
-            return original(self, asynchronous=asynchronous)
+            return original(self, asynchronous=asynchronous)  # type: ignore[no-untyped-call]
 
-        kombu_redis.Channel._connparams = _connparams
+        kombu_redis.Channel._connparams = _connparams  # type: ignore[method-assign]
         _installed = True

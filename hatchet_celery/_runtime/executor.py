@@ -146,7 +146,18 @@ def execute(
         )
         return
     claim = str(res[1])
-    ctx = build_context(registry, task, run_id, attempt, res, parents)
+    try:
+        ctx = build_context(registry, task, run_id, attempt, res, parents)
+    except Exception as exc:  # an input the validator refuses (an event payload, say)
+        # Fail the task run for good: left RUNNING, its lease would expire and the same
+        # input be claimed, and refused, forever.
+        bad = NonRetryableException(
+            f"task {task.name!r} of workflow {task.workflow.name!r} cannot start: its "
+            f"input does not fit {getattr(task.workflow.input_validator, '__name__', 'it')}"
+            f": {exc}"
+        )
+        record_failure(engine, task, run_id, claim, attempt, str(res[5] or ""), bad)
+        return
     inflight = InFlight(engine, task, ctx, run_id, claim, attempt)
     watchdog().track(inflight)
     try:

@@ -36,6 +36,13 @@ MAX_INDEXED_VALUE = 200
 # Index entries outlive the run hashes (which expire ``retention`` after they finish).
 RETENTION_MARGIN = 3600.0
 TRIM_BATCH = 500
+# Entries older than the retention itself are dropped as soon as their run hash is gone
+# (so memory follows the retention under a steady load, not retention + margin); this
+# many of the oldest are checked per index and pass. Older live runs (a durable task
+# asleep for days) keep theirs, and the margin above still bounds what stays behind them.
+EXPIRED_SCAN = 2000
+# Task-run index entries checked per pass, at most (a pass resumes where the last ended).
+TASK_RUNS_PER_PASS = 20 * TRIM_BATCH
 
 
 def metadata_value(value: Any) -> str | None:
@@ -202,6 +209,29 @@ class Trimmer:
         pipe.execute()
         self._trim_registry(engine, cutoff)
         self._trim_task_runs(engine)
+        if engine.config.retention_seconds > 0:  # 0: run hashes never expire
+            self._trim_expired(engine, now - engine.config.retention_seconds)
+
+    @staticmethod
+    def _trim_expired(engine: Engine, expired: float) -> None:
+        """Drop the entries, created before ``expired``, of runs whose hash has expired."""
+        keys = engine.keys
+        r = engine.store.redis
+        windows: list[tuple[str, float, float]] = [(keys.runs, -math.inf, expired)]
+        for rank in STATUS_RANK.values():
+            base = rank * RANK_SPAN
+            windows.append((keys.status_index, base, base + math.floor(expired * 1000)))
+        windows += [(str(k), -math.inf, expired) for k in r.sscan_iter(keys.index_registry)]
+        for key, lo, hi in windows:
+            ids = [str(i) for i in r.zrangebyscore(key, lo, hi, start=0, num=EXPIRED_SCAN)]
+            if not ids:
+                continue
+            pipe = r.pipeline(transaction=False)
+            for run_id in ids:
+                pipe.exists(keys.run(run_id))
+            gone = [i for i, alive in zip(ids, pipe.execute(), strict=True) if not alive]
+            if gone:
+                r.zrem(key, *gone)
 
     @staticmethod
     def _trim_registry(engine: Engine, cutoff: float) -> None:
@@ -219,6 +249,14 @@ class Trimmer:
                 engine.store.script("runs_index_drop", [registry, *empty], [])
 
     def _trim_task_runs(self, engine: Engine) -> None:
+        """Scan up to ``TASK_RUNS_PER_PASS`` entries (a full cycle at most) per pass: one
+        batch per pass could not keep up with a steady load of task runs."""
+        for _ in range(TASK_RUNS_PER_PASS // TRIM_BATCH):
+            self._trim_task_runs_batch(engine)
+            if self._cursor == 0:
+                return
+
+    def _trim_task_runs_batch(self, engine: Engine) -> None:
         r = engine.store.redis
         cursor, entries = r.hscan(engine.keys.task_runs, self._cursor, count=TRIM_BATCH)
         self._cursor = int(cursor)

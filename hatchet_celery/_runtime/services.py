@@ -164,7 +164,14 @@ class WorkerServices:
                 if now - last_beat >= 5.0:
                     engine.heartbeat(PROCESS)
                     last_beat = now
-                if now - last_retention >= RETENTION_EVERY:
+                # at least twice per retention period, so a short retention keeps memory low
+                retention = engine.config.retention_seconds
+                every = (
+                    min(RETENTION_EVERY, max(1.0, retention / 2))
+                    if retention > 0
+                    else RETENTION_EVERY
+                )
+                if now - last_retention >= every:
                     engine.trim_index(now)
                     last_retention = now
             except Exception as exc:

@@ -259,6 +259,13 @@ class RunsClient:
             if start + chunk_size < len(ids):
                 time.sleep(sleep_time)
 
+    def reset_durable_task(self, task_external_id: str, node_id: int, branch_id: int) -> Any:
+        """Branching a durable task's history is a Hatchet engine feature; not offered."""
+        raise NotImplementedError(
+            "reset_durable_task (branching a durable task's event log) needs Hatchet's engine; "
+            "with hatchet_celery, replay the run instead (hatchet.runs.replay)"
+        )
+
     # --- streams ------------------------------------------------------------------------------
     async def subscribe_to_stream(self, workflow_run_id: str) -> AsyncIterator[str]:
         """Yield the run's ``put_stream`` chunks in order until the run has ended."""
@@ -384,6 +391,7 @@ class RunsClient:
     aio_bulk_cancel_by_filters_with_pagination = aio_twin(bulk_cancel_by_filters_with_pagination)
     aio_bulk_replay_by_filters_with_pagination = aio_twin(bulk_replay_by_filters_with_pagination)
     aio_list_with_pagination = aio_twin(list_with_pagination)
+    aio_reset_durable_task = aio_twin(reset_durable_task)
     aio_list = aio_twin(list)
 
 

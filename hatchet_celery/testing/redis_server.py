@@ -51,8 +51,11 @@ class RedisServer:
         appendonly: bool = False,
         password: str | None = None,
         data_dir: str | os.PathLike[str] | None = None,
+        extra_bind: tuple[str, ...] = (),
     ) -> None:
         self._port = port
+        # More local addresses to listen on (a veth end that a network namespace reaches).
+        self.extra_bind = tuple(extra_bind)
         self._fixed_port = port is not None
         self.appendonly = appendonly
         self.password = password
@@ -153,7 +156,7 @@ class RedisServer:
     def _spawn_and_wait(self) -> bool:
         args = [
             redis_server_binary(),
-            "--bind", "127.0.0.1",
+            "--bind", "127.0.0.1", *self.extra_bind,
             "--port", str(self.port),
             "--save", "",
             "--appendonly", "yes" if self.appendonly else "no",

@@ -18,7 +18,7 @@ from typing import Any
 from hatchet_celery._runtime.hooks import Ready
 from tests.chaos.apps import dup_app
 from tests.chaos.apps.workflows import EXEC, Step
-from tests.chaos.conftest import client_for, scale
+from tests.chaos.conftest import client_for, long_case, scale, timeout
 from tests.chaos.invariants import check_outcomes, check_runs, wait_final
 from tests.chaos.load import record_figures
 
@@ -40,6 +40,7 @@ def _drained(redis: Any, queue: str, timeout: float = 30.0) -> None:
         time.sleep(0.1)
 
 
+@timeout(120, 600)
 def test_messages_published_twice_by_hand(chaos_redis, cluster_factory) -> None:
     hatchet, wf = client_for(chaos_redis.url)
     engine = hatchet._registry.engine()
@@ -74,11 +75,15 @@ def test_messages_published_twice_by_hand(chaos_redis, cluster_factory) -> None:
     assert not report.violations, report.summary()
 
 
+@long_case
+@timeout(120, 600)
 def test_redelivery_after_the_visibility_timeout(chaos_redis, cluster_factory) -> None:
     _, hatchet, wf = dup_app.build(chaos_redis.url)
     keys = hatchet._registry.engine().keys
     redis = chaos_redis.client(decode_responses=True)
-    cluster = cluster_factory(chaos_redis.url, size=2, slots=8, target="tests.chaos.apps.dup_app:hatchet")
+    cluster = cluster_factory(
+        chaos_redis.url, size=2, slots=8, target="tests.chaos.apps.dup_app:hatchet"
+    )
     n = scale(8, 40)
     refs = wf.dag.run_many_no_wait([wf.dag.create_bulk_run_item(Step(ms=2500))] * n)
     run_ids = [r.workflow_run_id for r in refs]

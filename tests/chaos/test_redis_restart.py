@@ -12,12 +12,13 @@ import time
 import pytest
 
 from tests.chaos.apps.workflows import CONC_MAX, Step
-from tests.chaos.conftest import client_for, scale
+from tests.chaos.conftest import client_for, long_case, scale, timeout
 from tests.chaos.invariants import check_concurrency, check_outcomes, check_runs, wait_final
 from tests.chaos.load import event_run_ids, record_figures, submit_mixed
 
 
-@pytest.mark.parametrize("how", ["restart", "crash"])
+@timeout(120, 600)
+@pytest.mark.parametrize("how", ["restart", pytest.param("crash", marks=long_case)])
 def test_runs_accepted_before_a_redis_restart_complete(
     how: str, chaos_redis, cluster_factory
 ) -> None:

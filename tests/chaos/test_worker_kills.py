@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 
 from tests.chaos.apps.workflows import CONC_MAX, RL_LIMIT
-from tests.chaos.conftest import Killer, client_for, scale
+from tests.chaos.conftest import Killer, client_for, scale, timeout
 from tests.chaos.invariants import (
     check_concurrency,
     check_outcomes,
@@ -19,6 +19,7 @@ from tests.chaos.invariants import (
 from tests.chaos.load import event_run_ids, record_figures, submit_mixed
 
 
+@timeout(120, 900)
 def test_random_sigkills_lose_nothing(chaos_redis, cluster_factory) -> None:
     n = scale(200, 2000)
     hatchet, wf = client_for(chaos_redis.url)
@@ -26,10 +27,10 @@ def test_random_sigkills_lose_nothing(chaos_redis, cluster_factory) -> None:
     redis = chaos_redis.client(decode_responses=True)
     cluster = cluster_factory(chaos_redis.url, size=3, slots=8)
     started = time.time()
-    with Killer(cluster, every=scale(2.5, 4.0)) as killer:
-        submitted = submit_mixed(hatchet, wf, n, seconds=scale(8.0, 100.0))
+    with Killer(cluster, every=scale(2.0, 4.0)) as killer:
+        submitted = submit_mixed(hatchet, wf, n, seconds=scale(6.0, 100.0))
         # keep the faults coming while the backlog drains
-        time.sleep(scale(3.0, 10.0))
+        time.sleep(scale(2.0, 10.0))
     assert not killer.errors, killer.errors
     assert len(cluster.kills) >= scale(3, 20)
     run_ids = submitted.run_ids

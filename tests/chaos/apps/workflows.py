@@ -51,9 +51,10 @@ class Declared:
     rl: Any
     durable: Any
     event: Any
+    chain: Any
 
     def all(self) -> list[Any]:
-        return [self.dag, self.conc, self.rl, self.durable, self.event]
+        return [self.dag, self.conc, self.rl, self.durable, self.event, self.chain]
 
 
 def _redis(ctx: Context) -> Any:
@@ -171,4 +172,20 @@ def declare(hatchet: Hatchet) -> Declared:
     def on_event(input: Step, ctx: Context) -> dict[str, str]:
         return _record(ctx, time.time())
 
-    return Declared(dag=dag, conc=conc, rl=rl, durable=durable, event=event)
+    # the load case's 3-step workflow: it logs nothing, so Redis holds only what the
+    # runtime itself keeps
+    chain = hatchet.workflow(name="ChaosChain", input_validator=Step)
+
+    @chain.task()
+    def s1(input: Step, ctx: Context) -> dict[str, int]:
+        return {"n": 1}
+
+    @chain.task(parents=[s1])
+    def s2(input: Step, ctx: Context) -> dict[str, int]:
+        return {"n": ctx.task_output(s1)["n"] + 1}
+
+    @chain.task(parents=[s2])
+    def s3(input: Step, ctx: Context) -> dict[str, int]:
+        return {"n": ctx.task_output(s2)["n"] + 1}
+
+    return Declared(dag=dag, conc=conc, rl=rl, durable=durable, event=event, chain=chain)
