@@ -133,6 +133,14 @@ class Worker:
         config = self.registry.config
         app = self.registry.celery_app
         try:
+            options: dict[str, Any] = {}
+            if self.registry.user_app is None:
+                served = self.workflows or list(self.registry.workflows.values())
+                engine = self.registry.engine()
+                options["queues"] = sorted(
+                    {app.conf.task_default_queue}
+                    | {q for wf in served if (q := engine.queue_for(wf.name))}
+                )
             self._celery_worker = app.Worker(
                 hostname=f"{self.name}@%h",
                 pool=config.worker_pool,
@@ -143,6 +151,7 @@ class Worker:
                 without_mingle=True,
                 without_heartbeat=True,
                 optimization="fair",
+                **options,
             )
             self.status = WorkerStatus.HEALTHY
             self._celery_worker.start()

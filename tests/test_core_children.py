@@ -183,7 +183,7 @@ def test_a_duplicated_message_changes_nothing(redis_client: redis_lib.Redis) -> 
     sentinel = counted.run(wait_for_result=False)
     sentinel.result()
     deadline = time.time() + 5
-    queue = "hatchet.tests"  # kombu keeps one list per priority step
+    queue = f"hatchet.tests.{counted.name}"  # kombu keeps one list per priority step
     lists = [queue] + [f"{queue}\x06\x16{step}" for step in (3, 6, 9)]
     while time.time() < deadline and sum(redis_client.llen(k) for k in lists) > 0:
         time.sleep(0.05)

@@ -10,6 +10,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from celery import Celery, bootsteps
+from kombu import Exchange, Queue
 
 if TYPE_CHECKING:
     from hatchet_celery._runtime.registry import Registry
@@ -74,6 +75,12 @@ def register_task(app: Any, registry: Registry, task: Task[Any, Any]) -> None:
     # Celery compiles a signature from the function's name: keep it an identifier.
     run.__name__ = "hatchet_" + re.sub(r"\W", "_", task.name)
     run.__doc__ = f"Hatchet task {task.name!r} of workflow {task.workflow.name!r}."
+    if registry.user_app is None:
+        # ``celery -A proj worker`` (no -Q) consumes every queue the app knows: the
+        # queues of the workflows declared in its process.
+        queue = f"{app.conf.task_default_queue}.{task.workflow.name}"
+        if queue not in app.amqp.queues:
+            app.amqp.queues.select_add(Queue(queue, Exchange(queue), routing_key=queue))
     app.task(
         name=task.celery_name,
         bind=True,

@@ -110,14 +110,23 @@ class Engine:
             pipe.zadd(self.keys.timers, {f"d|{r.attempt}|{r.run_id}|{r.task}": due})
         pipe.execute()
 
+    def queue_for(self, workflow: str) -> str | None:
+        """The queue of a workflow's task messages: one per workflow on an app this package
+        built, consumed by the workers that serve the workflow (a worker drops a message of
+        a task it does not know). On the user's own app, the app's routing decides."""
+        if self.registry.user_app is not None:
+            return None
+        return f"{self.app.conf.task_default_queue}.{workflow}"
+
     def publish_ready(self, ready: Iterable[Ready]) -> None:
         """Send task messages as they are (no gate): ``args = (run id, task, attempt)``."""
         app = self.app
         with app.producer_or_acquire() as producer:
             for r in ready:
                 options: dict[str, Any] = {}
-                if r.queue:
-                    options["queue"] = r.queue
+                queue = r.queue or self.queue_for(r.workflow)
+                if queue:
+                    options["queue"] = queue
                 app.send_task(
                     self.celery_name(r.workflow, r.task),
                     args=(r.run_id, r.task, r.attempt),

@@ -35,6 +35,11 @@ class Registry:
 
             install_beat_hook()
 
+    @property
+    def user_app(self) -> Any:
+        """The Celery app given with ``Hatchet(app=...)``, or None."""
+        return self._user_app
+
     # --- declarations -------------------------------------------------------------------------
     def add_task(self, workflow: BaseWorkflow[Any], task: Task[Any, Any]) -> None:
         with self._lock:
