@@ -25,6 +25,8 @@ from hatchet_celery.clients.rest.models.v1_workflow_type import V1WorkflowType
 _STATUS = {
     "QUEUED": V1TaskStatus.QUEUED,
     "RUNNING": V1TaskStatus.RUNNING,
+    # a durable task parked on a wait has started: Hatchet shows it RUNNING
+    "SUSPENDED": V1TaskStatus.RUNNING,
     "COMPLETED": V1TaskStatus.COMPLETED,
     "SKIPPED": V1TaskStatus.COMPLETED,
     "FAILED": V1TaskStatus.FAILED,
@@ -106,6 +108,9 @@ def run_summary(state: RunState, payloads: bool = True) -> V1TaskSummary:
         task_id, name = only.id or state.id, only.name
     else:
         output, task_id, name = run_output(state), state.id, state.workflow
+        if len(tasks) == 1 and isinstance(tasks[0].output, dict):
+            # A one-task DAG reports its task's output, as Hatchet's run rows do.
+            output = tasks[0].output
     return V1TaskSummary(
         metadata=_meta(state.id, state.created_at, state.finished_at or state.started_at),
         retry_count=attempt,

@@ -66,7 +66,8 @@ end
 if of ~= '' then reset[of] = true end
 for name in pairs(reset) do
   redis.call('HDEL', run, 's:' .. name, 'a:' .. name, 'q:' .. name, 'b:' .. name,
-    'f:' .. name, 'w:' .. name, 'o:' .. name, 'e:' .. name, 'n:' .. name, 'x:' .. name)
+    'f:' .. name, 'w:' .. name, 'o:' .. name, 'e:' .. name, 'n:' .. name, 'x:' .. name,
+    'cd:' .. name, 'cw:' .. name)
 end
 
 local out = {1}
@@ -74,7 +75,9 @@ for _, name in ipairs(order) do
   local attempt = redis.call('HINCRBY', run, 'a:' .. name, 1)
   local deadline = now + timeout[name]
   redis.call('HSET', run, 's:' .. name, 'QUEUED', 'q:' .. name, now, 'x:' .. name, deadline)
-  redis.call('HDEL', run, 'e:' .. name, 'o:' .. name, 'f:' .. name, 'b:' .. name, 'w:' .. name)
+  -- conditions are decided again (cd/cw: the conditions gate's decision and wait)
+  redis.call('HDEL', run, 'e:' .. name, 'o:' .. name, 'f:' .. name, 'b:' .. name, 'w:' .. name,
+    'cd:' .. name, 'cw:' .. name)
   redis.call('ZADD', timers, math.min(now + tonumber(ARGV[3]), deadline),
     watchdog_member(attempt, run_id, name))
   if ARGV[4] == '1' then
