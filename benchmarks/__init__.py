@@ -1,0 +1,1 @@
+"""Benchmarks: plain Celery and hatchet_celery side by side (``python -m benchmarks.run``)."""

@@ -25,7 +25,7 @@ from pydantic import BaseModel
 
 from hatchet_celery import Context, DurableContext, EmptyModel, Hatchet
 
-if os.environ.get("BENCH_ROUND_TRIPS"):  # benchmarks/profile.py counts this worker's trips
+if os.environ.get("BENCH_ROUND_TRIPS"):  # benchmarks/costs.py counts this worker's trips
     from benchmarks import roundtrips
 
     roundtrips.install()

@@ -137,6 +137,16 @@ def workers(
         group.stop()
 
 
+def exit_on_sigterm() -> None:
+    """Turn SIGTERM (``timeout``, CI cancellation) into SystemExit, so the ``finally``
+    blocks stop the workers and the redis-server this process started."""
+
+    def handler(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def timed(call: Callable[[], Any]) -> float:
     """Seconds ``call`` took (wall clock)."""
     start = time.perf_counter()

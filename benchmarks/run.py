@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness import ROOT, WorkerSpec, machine, workers
+from benchmarks.harness import ROOT, WorkerSpec, exit_on_sigterm, machine, workers
 from benchmarks.report import Figure, save, table
 from benchmarks.workloads import WORKLOADS, Sizes, run_workloads
 
@@ -37,7 +37,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=100, help="pool concurrency")
     parser.add_argument("--processes", type=int, default=1, help="worker processes")
     parser.add_argument("--rounds", type=int, default=None, help="rounds per workload")
-    parser.add_argument("--durable", type=int, default=2000, help="sleeping durable tasks")
+    parser.add_argument(
+        "--durable", type=int, default=None, help="sleeping durable tasks (2000; --quick: 200)"
+    )
     parser.add_argument("--redis-url", default="", help="use this Redis instead of a new one")
     parser.add_argument("--no-save", action="store_true", help="do not write the JSON")
     return parser.parse_args(argv)
@@ -51,6 +53,7 @@ def load_apps(redis_url: str) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    exit_on_sigterm()
     sizes = Sizes.quick() if args.quick else Sizes()
     if args.rounds:
         sizes = Sizes(**{**sizes.__dict__, "rounds": args.rounds})
@@ -83,9 +86,10 @@ def main(argv: list[str] | None = None) -> int:
             if not args.no_scale:
                 from benchmarks.scale import scale_figures
 
-                figures += scale_figures(apps, redis_url, spec, sizes, durable=args.durable)
+                durable = args.durable if args.durable is not None else 200 if args.quick else 2000
+                figures += scale_figures(apps, redis_url, spec, sizes, durable=durable)
         if not args.no_profile:
-            from benchmarks.profile import profile_figures
+            from benchmarks.costs import profile_figures
 
             figures += profile_figures(apps, redis_url, spec, n=min(sizes.w1_tasks, 1000))
             print("  per-task costs done", flush=True)

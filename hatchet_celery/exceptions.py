@@ -17,6 +17,8 @@ still catches ``FailedTaskRunExceptionGroup``::
     ├── RunNotFoundError (ValueError)
     ├── WorkflowNotFoundError (ValueError)  trigger by name of an unknown workflow
     ├── TriggerNotFoundError (ValueError)   no cron / scheduled run with that id
+    ├── RateLimitExceededError (ValueError) a task needs more units than a rate limit has
+    ├── ConcurrencyKeyError                 a concurrency key or max_runs did not evaluate
     ├── DedupeViolationError
     ├── IdempotencyCollisionError
     │   └── BulkTriggerIdempotencyCollisionError
@@ -140,6 +142,14 @@ class TriggerNotFoundError(HatchetCeleryError, ValueError):
     """No cron trigger or scheduled run has this id (deleted, or expired after firing)."""
 
 
+class RateLimitExceededError(HatchetCeleryError, ValueError):
+    """A task needs more units of a rate limit than the limit itself: it could never run."""
+
+
+class ConcurrencyKeyError(HatchetCeleryError):
+    """A concurrency expression could not be evaluated for a run."""
+
+
 class TaskRunError(HatchetCeleryError):
     """One task run's failure: exception type, message and traceback text.
 
@@ -239,6 +249,7 @@ class FailedTaskRunExceptionGroup(HatchetCeleryError, ValueError):
 __all__ = [
     "BulkTriggerIdempotencyCollisionError",
     "CelCompileError",
+    "ConcurrencyKeyError",
     "ConfigurationError",
     "DeclarationError",
     "DedupeViolationError",
@@ -252,6 +263,7 @@ __all__ = [
     "LoopAlreadyRunningError",
     "NonDeterminismError",
     "NonRetryableException",
+    "RateLimitExceededError",
     "RetryAfterException",
     "RunCancelledError",
     "RunNotFoundError",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -389,3 +390,28 @@ def test_expressions_and_strategies_are_checked_at_declaration() -> None:
         )
         def never(input: Job, ctx: Context) -> None:
             return None
+
+
+@hatchet.task(
+    name="flow_conc_sched_timeout",
+    input_validator=Job,
+    schedule_timeout=timedelta(seconds=1),
+    concurrency=ConcurrencyExpression(
+        expression="input.group", max_runs=1, limit_strategy=S.GROUP_ROUND_ROBIN
+    ),
+)
+def conc_sched_timeout(input: Job, ctx: Context) -> dict[str, float]:
+    return _interval(input.seconds)
+
+
+def test_a_waiter_queued_past_its_schedule_timeout_fails() -> None:
+    from hatchet_celery._runtime.concurrency import SWEEP_SECONDS
+
+    holder = conc_sched_timeout.run(
+        Job(group="st", seconds=SWEEP_SECONDS + 1.0), wait_for_result=False
+    )
+    time.sleep(0.2)
+    waiter = conc_sched_timeout.run(Job(group="st", seconds=0.1), wait_for_result=False)
+    with pytest.raises(FailedTaskRunExceptionGroup, match="SCHEDULING_TIMED_OUT"):
+        waiter.result()
+    assert set(holder.result()) == {"start", "end"}

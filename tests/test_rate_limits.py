@@ -16,7 +16,7 @@ from hatchet_celery import (
     ConcurrencyLimitStrategy,
     Context,
 )
-from hatchet_celery._runtime.ratelimits import RateLimitExceededError
+from hatchet_celery.exceptions import RateLimitExceededError
 from hatchet_celery.rate_limit import RateLimit, RateLimitDuration
 from tests.apps import hatchet
 

@@ -199,8 +199,9 @@ def resolve_run_id(engine: Engine, external_id: str) -> str:
 
 
 def replay(engine: Engine, external_id: str) -> list[tuple[str, int]]:
-    """Queue the failed and cancelled task runs of a finished run again (attempt + 1),
-    with their descendants; a completed run replays from its roots. Returns the
+    """Replay a finished run. By its run id every task runs again from the roots (as in
+    Hatchet); by a task run id, the failed and cancelled task runs are queued again
+    (attempt + 1) with their descendants. Returns the
     (task, attempt) pairs queued; empty when the run is not finished."""
     run_id = resolve_run_id(engine, external_id)
     info = engine.store.redis.hmget(engine.keys.run(run_id), "wf", "pr", "ptr")
@@ -219,6 +220,8 @@ def replay(engine: Engine, external_id: str) -> list[tuple[str, int]]:
         REDISPATCH_SECONDS,
         0 if shape.local else 1,
         len(shape.parents),
+        # by its run id the whole DAG runs again (Hatchet); by a task run id, what failed
+        1 if external_id == run_id else 0,
     ]
     for name, parents in shape.parents.items():
         args += [name, shape.timeout(name), len(parents), *parents]

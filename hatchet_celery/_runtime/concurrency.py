@@ -45,7 +45,7 @@ from hatchet_celery._runtime.hooks import (
 )
 from hatchet_celery._runtime.services import timer_handler
 from hatchet_celery._runtime.state import TERMINAL
-from hatchet_celery.exceptions import HatchetCeleryError
+from hatchet_celery.exceptions import ConcurrencyKeyError, TaskTimeoutError
 
 if TYPE_CHECKING:
     from hatchet_celery._runtime.engine import Engine
@@ -70,10 +70,6 @@ STRATEGIES = frozenset(
 # Legacy values of Hatchet's enum, read as the strategy they became.
 LEGACY = {"DROP_NEWEST": "CANCEL_NEWEST", "QUEUE_NEWEST": "GROUP_ROUND_ROBIN"}
 CANCEL_REASON = "CANCELLED_BY_CONCURRENCY_LIMIT"
-
-
-class ConcurrencyKeyError(HatchetCeleryError):
-    """A concurrency expression could not be evaluated for a run."""
 
 
 @dataclass(frozen=True)
@@ -330,20 +326,42 @@ def sweep(engine: Engine, member: str, now: float) -> None:
     pipe = redis.pipeline(transaction=False)
     for holder in holders:
         run_id, _, task = holder.partition("/")
-        pipe.hmget(engine.keys.run(run_id), ["st", f"s:{task or spec.tasks[0]}"])
+        probe = task or spec.tasks[0]
+        pipe.hmget(engine.keys.run(run_id), ["st", f"s:{probe}", f"x:{probe}"])
         pipe.hexists(state, f"h:{holder}")
     flat = pipe.execute()
     rows = [(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)]
     gate_obj = WORKFLOW_GATE if spec.whole_run else TASK_GATE
-    for holder, ((run_status, task_status), is_holder) in zip(holders, rows, strict=True):
+    for holder, ((run_status, task_status, deadline), is_holder) in zip(holders, rows, strict=True):
         dead = run_status is None or run_status in TERMINAL
         if not spec.whole_run:
             dead = dead or task_status is None or task_status in FINAL_TASK
         if dead:
             release_and_wake(engine, spec, holder)
-        elif is_holder and task_status == flow.WAIT_CONCURRENCY:
+        elif task_status == flow.WAIT_CONCURRENCY and is_holder:
             gate_obj.wake(engine, spec, holder)
+        elif task_status == flow.WAIT_CONCURRENCY and deadline and now >= float(deadline):
+            _time_out(engine, spec, holder)
     redis.zadd(engine.keys.timers, {member: now + SWEEP_SECONDS})
+
+
+def _time_out(engine: Engine, spec: Spec, holder: str) -> None:
+    """A waiter queued past its schedule timeout fails, as a queued task does."""
+    run_id, _, task_name = holder.partition("/")
+    wf = engine.registry.workflows[spec.workflow]
+    tasks = wf.task_map()
+    for name in (task_name,) if task_name else spec.tasks:
+        task = tasks[name]
+        flow.fail_held(
+            engine,
+            task,
+            run_id,
+            TaskTimeoutError(
+                f"task {name!r} waited for its concurrency key longer than its "
+                f"schedule_timeout ({task.schedule_timeout_s:g}s): SCHEDULING_TIMED_OUT"
+            ),
+        )
+    release_and_wake(engine, spec, holder)
 
 
 FINAL_TASK = frozenset({"COMPLETED", "SKIPPED", "FAILED", "CANCELLED", "BLOCKED", "UNUSED"})

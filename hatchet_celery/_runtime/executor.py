@@ -313,13 +313,13 @@ def release(
     ready: list[Any],
     priority: int | None = None,
 ) -> None:
-    """Dispatch the task runs a transition queued (pairs of name, task run id)."""
+    """Dispatch the task runs a transition queued (triples: name, task run id, attempt)."""
     if not ready:
         return
     wf = task.workflow.name
     engine.dispatch(
-        Ready(wf, ready[i], run_id, ready[i + 1], 0, parent_id or None, priority)
-        for i in range(0, len(ready), 2)
+        Ready(wf, ready[i], run_id, ready[i + 1], int(ready[i + 2]), parent_id or None, priority)
+        for i in range(0, len(ready), 3)
     )
 
 
@@ -378,7 +378,7 @@ def record_failure(
     )
     if int(res[0]) == 2:
         if res[2]:
-            release(engine, task, run_id, task_run_id, [res[2], ""])
+            release(engine, task, run_id, task_run_id, [res[2], "", res[3] if len(res) > 3 else 0])
         engine.task_finished(task, run_id, final_status)
         if res[1] in TERMINAL:
             engine.run_finished(task.workflow.name, run_id, res[1])

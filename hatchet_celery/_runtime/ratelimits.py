@@ -34,7 +34,7 @@ from hatchet_celery._runtime import flow
 from hatchet_celery._runtime.engine import UNDECLARED_DELAY
 from hatchet_celery._runtime.hooks import TRIGGER_CHECKS, Ready, register_gate
 from hatchet_celery._runtime.services import timer_handler
-from hatchet_celery.exceptions import HatchetCeleryError, TaskTimeoutError
+from hatchet_celery.exceptions import RateLimitExceededError, TaskTimeoutError
 from hatchet_celery.rate_limit import DURATION_SECONDS, RateLimit, RateLimitDuration
 
 if TYPE_CHECKING:
@@ -45,10 +45,7 @@ log = logging.getLogger(__name__)
 
 CEL_VARIABLES = ("input", "additional_metadata")
 MISSING_KEY_RETRY = 1.0
-
-
-class RateLimitExceededError(HatchetCeleryError, ValueError):
-    """A task needs more units of a rate limit than the limit itself: it could never run."""
+_MISSING_WARNED: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -144,7 +141,8 @@ class RateLimitGate:
                 admitted.append(item)
             elif verdict == "over":
                 flow.fail_held(engine, task, item.run_id, _over(task, res[1], res[2], res[3]))
-            elif verdict == "missing":
+            elif verdict == "missing" and res[1] not in _MISSING_WARNED:
+                _MISSING_WARNED.add(res[1])  # once per key and process: it retries every second
                 log.warning(
                     "hatchet_celery: %s waits for rate limit %r, which was never put "
                     "(hatchet.rate_limits.put)",
@@ -163,9 +161,15 @@ class RateLimitGate:
         now: float,
     ) -> None:
         keys = engine.keys
-        tail: list[Any] = []
+        merged: dict[str, list[Any]] = {}  # one key named twice takes the units of both
         for (key, units, limit), x in zip(taken, limits, strict=True):
-            tail += [key, units, limit, x.window]
+            if key in merged:
+                merged[key][0] += units
+            else:
+                merged[key] = [units, limit, x.window]
+        tail: list[Any] = []
+        for key, (units, limit, window) in merged.items():
+            tail += [key, units, limit, window]
         suffix = f"{item.attempt}|{item.run_id}|{item.task}"
         engine.store.script_in(
             pipe,
@@ -174,7 +178,7 @@ class RateLimitGate:
                 keys.run(item.run_id),
                 keys.timers,
                 keys.rate_limits,
-                *(keys.rate_limit(k) for k, _, _ in taken),
+                *(keys.rate_limit(k) for k in merged),
             ],
             [
                 item.run_id,
@@ -186,7 +190,7 @@ class RateLimitGate:
                 f"rl|{suffix}",
                 f"rq|{suffix}",
                 now + MISSING_KEY_RETRY,
-                len(taken),
+                len(merged),
                 *tail,
             ],
         )

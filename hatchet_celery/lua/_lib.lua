@@ -27,13 +27,17 @@ local function index_status(ix, run, run_id, status)
 end
 
 -- Put a task in QUEUED state and arm its watchdog (schedule timeout / redispatch).
+-- Returns the attempt it was queued with: 0, or for a task a replay reset, the attempt
+-- the replay gave it (field r:<task>), so replayed tasks see retry_count + 1.
 local function queue_task(run, timers, run_id, task, task_run_id, now, watch_at, deadline, ix)
-  redis.call('HSET', run, 's:' .. task, 'QUEUED', 'a:' .. task, 0, 'c:' .. task, 0,
+  local attempt = tonumber(redis.call('HGET', run, 'r:' .. task) or '0')
+  redis.call('HSET', run, 's:' .. task, 'QUEUED', 'a:' .. task, attempt, 'c:' .. task, 0,
     'i:' .. task, task_run_id, 'q:' .. task, now, 'x:' .. task, deadline)
-  redis.call('ZADD', timers, watch_at, watchdog_member(0, run_id, task))
+  redis.call('ZADD', timers, watch_at, watchdog_member(attempt, run_id, task))
   if ix and ix.tasks then
     redis.call('HSET', ix.tasks, task_run_id, run_id .. '|' .. task)
   end
+  return attempt
 end
 
 -- Finish the run when every task is terminal; queue the on-failure task first if one

@@ -5,7 +5,7 @@
 -- ARGV: run_id task claim error now retention retry(0|1) retry_at expected_status
 --       final_status(FAILED|CANCELLED) of of_id of_watch of_deadline schedule_timeout
 --       then descendants
--- Returns {1, attempt} retry scheduled, {2, run_status, of_or_''} recorded, {-1} stale.
+-- Returns {1, attempt} retry scheduled, {2, run_status, of_or_'', of_attempt} recorded, {-1} stale.
 local run, leases, timers, done = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local run_id, task, claim, now = ARGV[1], ARGV[2], ARGV[3], ARGV[5]
 local ix = {status = KEYS[5], tasks = KEYS[6]}
@@ -38,4 +38,5 @@ for i = 16, #ARGV do
 end
 redis.call('HINCRBY', run, 'd', blocked)
 local of = maybe_finish(run, timers, done, run_id, now, ARGV[6], ARGV[11], ARGV[12], ARGV[13], ARGV[14], ix)
-return {2, redis.call('HGET', run, 'st'), of or ''}
+return {2, redis.call('HGET', run, 'st'), of or '',
+  of and tonumber(redis.call('HGET', run, 'a:' .. of) or '0') or 0}

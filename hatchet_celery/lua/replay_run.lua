@@ -1,9 +1,10 @@
 -- Replay a finished run: its FAILED and CANCELLED task runs are queued again with their
 -- attempt (retry_count) incremented, their descendants are reset to run again once
 -- those complete, the on-failure task is reset, and the run is QUEUED again (its
--- expiry removed). A COMPLETED run replays from its root tasks.
+-- expiry removed). A COMPLETED run replays from its root tasks, and so does any run when
+-- whole = 1 (replayed by its run id: as in Hatchet, every step of the DAG runs again).
 -- KEYS[1] run hash  KEYS[2] timers  KEYS[3] status index
--- ARGV: run_id now redispatch_seconds defer(0|1) ntasks
+-- ARGV: run_id now redispatch_seconds defer(0|1) ntasks whole(0|1)
 --       then per task of the workflow: name schedule_timeout nparents parent1 parent2 ...
 -- defer = 1: the caller cannot apply the task gates, so each re-queued task also gets a
 -- due dispatch timer that a worker's pump dispatches.
@@ -17,7 +18,8 @@ if st ~= 'COMPLETED' and st ~= 'FAILED' and st ~= 'CANCELLED' then return {0, st
 local of = redis.call('HGET', run, 'of') or ''
 
 local names, parents, children, timeout = {}, {}, {}, {}
-local a = 6
+local a = 7
+local whole = ARGV[6] == '1'
 for _ = 1, tonumber(ARGV[5]) do
   local name, n = ARGV[a], tonumber(ARGV[a + 2])
   names[#names + 1] = name
@@ -34,14 +36,16 @@ for _ = 1, tonumber(ARGV[5]) do
 end
 
 local rerun, order = {}, {}
-for _, name in ipairs(names) do
-  local s = redis.call('HGET', run, 's:' .. name)
-  if name ~= of and (s == 'FAILED' or s == 'CANCELLED') then
-    rerun[name] = true
-    order[#order + 1] = name
+if not whole then
+  for _, name in ipairs(names) do
+    local s = redis.call('HGET', run, 's:' .. name)
+    if name ~= of and (s == 'FAILED' or s == 'CANCELLED') then
+      rerun[name] = true
+      order[#order + 1] = name
+    end
   end
 end
-if #order == 0 and st == 'COMPLETED' then
+if #order == 0 and (whole or st == 'COMPLETED') then
   for _, name in ipairs(names) do
     if name ~= of and #parents[name] == 0 then
       rerun[name] = true
@@ -65,6 +69,10 @@ while #stack > 0 do
 end
 if of ~= '' then reset[of] = true end
 for name in pairs(reset) do
+  local ran = redis.call('HGET', run, 'a:' .. name)
+  if ran and redis.call('HGET', run, 'b:' .. name) then
+    redis.call('HSET', run, 'r:' .. name, tonumber(ran) + 1)
+  end
   redis.call('HDEL', run, 's:' .. name, 'a:' .. name, 'q:' .. name, 'b:' .. name,
     'f:' .. name, 'w:' .. name, 'o:' .. name, 'e:' .. name, 'n:' .. name, 'x:' .. name,
     'cd:' .. name, 'cw:' .. name)

@@ -5,7 +5,7 @@ or crons."""
 from __future__ import annotations
 
 import json
-import time
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,7 @@ def test_password_protected_redis(cluster_factory) -> None:
 def test_rediss_url_end_to_end(tmp_path: Path, cluster_factory) -> None:
     try:
         cert, key = make_certificate(tmp_path)
-    except (FileNotFoundError, subprocess_error()) as exc:
+    except (FileNotFoundError, subprocess.CalledProcessError) as exc:
         pytest.skip(f"no openssl to make a certificate: {exc}")
     with RedisServer() as server, TlsProxy(server.port, cert, key) as proxy:
         url = f"rediss://127.0.0.1:{proxy.port}/0?ssl_cert_reqs=required&ssl_ca_certs={cert}"
@@ -64,12 +64,6 @@ def test_rediss_url_end_to_end(tmp_path: Path, cluster_factory) -> None:
                 f"rediss://127.0.0.1:{proxy.port}/0?ssl_cert_reqs=required"
             ).ping()
     record_figures("tls", runs=len(run_ids), handshakes=proxy.handshakes)
-
-
-def subprocess_error() -> type[BaseException]:
-    import subprocess
-
-    return subprocess.CalledProcessError
 
 
 def test_two_namespaces_on_one_redis_never_meet(chaos_redis, cluster_factory) -> None:
@@ -125,4 +119,3 @@ def test_two_namespaces_on_one_redis_never_meet(chaos_redis, cluster_factory) ->
     queues = {h.celery_app.conf.task_default_queue for h, _ in sides.values()}
     assert queues == {"hatchet.chaos_ns1", "hatchet.chaos_ns2"}
     record_figures("namespaces", runs=sum(map(len, runs.values())), conc_peaks=per_ns)
-    _ = time

@@ -14,7 +14,7 @@ over an idle second first and subtracted pro rata. ``--cprofile`` additionally r
 ``solo`` worker (tasks on its main thread) under cProfile and prints its hottest
 functions.
 
-    python -m benchmarks.profile [--n 1000] [--cprofile]
+    python -m benchmarks.costs [--n 1000] [--cprofile]
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import redis
 from celery import group
 
 from benchmarks import roundtrips
-from benchmarks.harness import WorkerSpec, workers
+from benchmarks.harness import WorkerSpec, exit_on_sigterm, workers
 from benchmarks.report import Figure
 
 
@@ -165,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--cprofile", action="store_true", help="also cProfile a solo worker")
     args = parser.parse_args(argv)
+    exit_on_sigterm()
 
     from benchmarks.report import table
     from benchmarks.run import load_apps
