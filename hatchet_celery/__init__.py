@@ -11,6 +11,11 @@ from hatchet_celery.clients.admin import (
     TriggerWorkflowOptions,
     WorkflowRunTriggerConfig,
 )
+from hatchet_celery.clients.events import (
+    BulkPushEventOptions,
+    BulkPushEventWithMetadata,
+    PushEventOptions,
+)
 from hatchet_celery.clients.listeners.run_event_listener import (
     StepRunEventType,
     WorkflowRunEventType,
@@ -101,6 +106,9 @@ __all__ = [
     "WorkerStatus",
     "WorkflowRunEventType",
     # option models
+    "BulkPushEventOptions",
+    "BulkPushEventWithMetadata",
+    "PushEventOptions",
     "BulkCancelReplayOpts",
     "CELEvaluationResult",
     "CELFailure",

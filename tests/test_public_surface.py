@@ -28,7 +28,9 @@ PROVIDED = {
     "TTLBasedIdempotencyConfig", "StatusBasedIdempotencyConfig", "NonRetryableException",
     "RetryAfterException", "TaskRunError", "FailedTaskRunExceptionGroup",
     "DedupeViolationError", "IdempotencyCollisionError", "BulkTriggerIdempotencyCollisionError",
-    "NonDeterminismError", "EvictionNotSupportedError", "Worker",
+    "NonDeterminismError", "EvictionNotSupportedError", "Worker", "PushEventOptions",
+    "BulkPushEventOptions", "BulkPushEventWithMetadata", "RunFilter", "BulkCancelReplayOpts",
+    "CELEvaluationResult", "CELSuccess", "CELFailure",
 }
 
 NOT_PROVIDED = {
@@ -43,14 +45,6 @@ NOT_PROVIDED = {
     "StepRunStatus": "legacy REST enum",
     "JobRunStatus": "legacy REST enum",
     "OTelAttribute": "OpenTelemetry is out of scope",
-    "PushEventOptions": "in hatchet_celery.clients.events",
-    "BulkPushEventOptions": "in hatchet_celery.clients.events",
-    "BulkPushEventWithMetadata": "in hatchet_celery.clients.events",
-    "RunFilter": "in the runs feature",
-    "BulkCancelReplayOpts": "in the runs feature",
-    "CELEvaluationResult": "in the cel feature",
-    "CELSuccess": "in the cel feature",
-    "CELFailure": "in the cel feature",
     "WorkerStartOptions": "deprecated",
     "RunEventListener": "streams are read with hatchet.runs.subscribe_to_stream",
     "is_in_hatchet_serialization_context": "custom serde is out of scope",
