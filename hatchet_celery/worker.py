@@ -133,11 +133,11 @@ class Worker:
         config = self.registry.config
         app = self.registry.celery_app
         try:
-            options: dict[str, Any] = {}
+            queues: dict[str, Any] = {}
             if self.registry.user_app is None:
                 served = self.workflows or list(self.registry.workflows.values())
                 engine = self.registry.engine()
-                options["queues"] = sorted(
+                queues["queues"] = sorted(
                     {app.conf.task_default_queue}
                     | {q for wf in served if (q := engine.queue_for(wf.name))}
                 )
@@ -151,7 +151,7 @@ class Worker:
                 without_mingle=True,
                 without_heartbeat=True,
                 optimization="fair",
-                **options,
+                **queues,
             )
             self.status = WorkerStatus.HEALTHY
             self._celery_worker.start()

@@ -10,7 +10,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from celery import Celery, bootsteps
-from kombu import Exchange, Queue
+from kombu.entity import Exchange, Queue
 
 if TYPE_CHECKING:
     from hatchet_celery._runtime.registry import Registry
@@ -80,7 +80,8 @@ def register_task(app: Any, registry: Registry, task: Task[Any, Any]) -> None:
         # queues of the workflows declared in its process.
         queue = f"{app.conf.task_default_queue}.{task.workflow.name}"
         if queue not in app.amqp.queues:
-            app.amqp.queues.select_add(Queue(queue, Exchange(queue), routing_key=queue))
+            exchange = Exchange(queue)  # type: ignore[no-untyped-call]
+            app.amqp.queues.select_add(Queue(queue, exchange, routing_key=queue))  # type: ignore[no-untyped-call]
     app.task(
         name=task.celery_name,
         bind=True,

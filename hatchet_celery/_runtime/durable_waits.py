@@ -35,7 +35,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._runtime import aio
-from hatchet_celery._runtime.waits import Wait, WaitCondition, register
+from hatchet_celery._runtime.waits import Resolution, Wait, WaitCondition, register
 from hatchet_celery.conditions import (
     Condition,
     OrGroup,
@@ -71,6 +71,9 @@ class Session:
         self.resume: asyncio.Future[None] | None = None
         self.parked_at = 0.0
         self.strikes = 0
+        # checkpoint node -> (signature, result) handed over by this process's timer pump
+        # when it met the wait: the resumed coroutine need not read it back from Redis
+        self.delivered: dict[int, tuple[str, dict[str, Any]]] = {}
         ctx._session = self
 
     def start(self) -> None:
@@ -149,6 +152,10 @@ class Parking:
         if old is not None and old is not session:
             old.abandon()
 
+    def peek(self, key: tuple[str, str]) -> Session | None:
+        with self._lock:
+            return self._sessions.get(key)
+
     def take(self, key: tuple[str, str]) -> Session | None:
         with self._lock:
             return self._sessions.pop(key, None)
@@ -196,6 +203,14 @@ def _sweep_once(now: float) -> None:
                 s.strikes += 1  # twice in a row: claimed elsewhere, finished or gone
                 if s.strikes >= 2:
                     s.abandon()
+
+
+def deliver(resolution: Resolution) -> None:
+    """Hand a met durable wait's result to its coroutine if it is parked in this process
+    (called before the task run's message is published, so before it can resume)."""
+    session = PARKED.peek((resolution.run_id, resolution.task))
+    if session is not None and session.inflight.attempt == resolution.attempt:
+        session.delivered[resolution.node] = (resolution.signature, resolution.result)
 
 
 def run_durable(task: Task[Any, Any], ctx: Any, inflight: InFlight) -> Any:
@@ -302,6 +317,9 @@ async def wait(ctx: DurableContext, items: tuple[Condition | OrGroup, ...]) -> d
                 session.abandon()  # cancelled or timed out meanwhile: nothing to wait for
 
         await session.park(commit)
+        handed = session.delivered.pop(node, None)
+        if handed is not None and handed[0] == sig:
+            return handed[1]
         stored = await asyncio.to_thread(engine.store.redis.hget, run_key, field)
         if stored is None:
             raise RuntimeError(f"durable task {ctx.task_name!r}: checkpoint {node} is missing")

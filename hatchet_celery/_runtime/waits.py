@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from hatchet_celery._cel import CelEvaluationError, cel_bool, compile_cel
 from hatchet_celery._durations import render
 from hatchet_celery._runtime.hooks import Ready
-from hatchet_celery._runtime.services import timer_handler
+from hatchet_celery._runtime.services import timer_batch_handler
 
 if TYPE_CHECKING:
     from hatchet_celery._runtime.engine import Engine
@@ -115,6 +115,8 @@ class Resolution:
     priority: int | None
     parent_task_run_id: str | None
     result: dict[str, Any]
+    node: int = 0  # durable: the checkpoint the result was stored as, and its signature
+    signature: str = ""
 
 
 def register(engine: Engine, wait: Wait, token: str, now: float) -> bool:
@@ -230,19 +232,56 @@ def satisfy(
     ``local``: the caller has the task's code (it can carry out gate decisions itself);
     otherwise a worker's timer pump does, at once.
     """
-    keys = engine.keys
-    now = engine.now()
-    cx_at = now + RECOVERY_SECONDS if local else now
-    res = engine.store.script(
-        "cond_satisfy",
-        [keys.run(run_id), keys.timers, keys.leases, waiter_key or keys.timers],
-        [run_id, task, wid, cid, data_json, now, now + engine.config.lease_seconds, cx_at, member],
-    )
+    met = Met(run_id, task, wid, cid, data_json, waiter_key=waiter_key, member=member)
+    res = engine.store.script("cond_satisfy", *met.script_call(engine, local))
+    resolution = _resolution(met, res)
+    if resolution is not None:
+        carry_out(engine, resolution)
+        _forget(engine, [json.loads(res[8])])
+    return resolution
+
+
+@dataclass(frozen=True)
+class Met:
+    """One met condition, as ``cond_satisfy`` takes it."""
+
+    run_id: str
+    task: str
+    wid: str
+    cid: str
+    data_json: str
+    waiter_key: str | None = None
+    member: str = ""  # its entry in the waiter hash ``waiter_key``
+    timer: str = ""  # the sleep timer that fired (removed by the script)
+
+    def script_call(self, engine: Engine, local: bool) -> tuple[list[str], list[Any]]:
+        keys = engine.keys
+        now = engine.now()
+        cx_at = now + RECOVERY_SECONDS if local else now
+        return (
+            [keys.run(self.run_id), keys.timers, keys.leases, self.waiter_key or keys.timers],
+            [
+                self.run_id,
+                self.task,
+                self.wid,
+                self.cid,
+                self.data_json,
+                now,
+                now + engine.config.lease_seconds,
+                cx_at,
+                self.member,
+                self.timer,
+            ],
+        )
+
+
+def _resolution(met: Met, res: Any) -> Resolution | None:
     if int(res[0]) != 2:
         return None
-    resolution = Resolution(
-        run_id=run_id,
-        task=task,
+    spec = json.loads(res[8])
+    return Resolution(
+        run_id=met.run_id,
+        task=met.task,
         action=str(res[1]),
         attempt=int(res[2] or 0),
         claim=str(res[3]),
@@ -250,30 +289,75 @@ def satisfy(
         priority=int(res[5]) if res[5] else None,
         parent_task_run_id=str(res[6]) or None,
         result=json.loads(res[7]),
+        node=int(spec.get("node") or 0),
+        signature=str(spec.get("sig") or ""),
     )
-    carry_out(engine, resolution)
-    _forget(engine, json.loads(res[8]))
-    return resolution
 
 
-def _forget(engine: Engine, spec: dict[str, Any]) -> None:
-    """Drop the sleep timers and event waiters of a resolved wait (they would be stale)."""
-    keys = engine.keys
+def satisfy_many(engine: Engine, items: list[Met]) -> list[Resolution | None]:
+    """``satisfy`` for a batch (due sleep timers): one pipeline of ``cond_satisfy``, one
+    producer for every durable wake-up, one pipeline to drop stale event waiters."""
+    if not items:
+        return []
     pipe = engine.store.redis.pipeline(transaction=False)
-    for c in spec.get("conds", []):
-        if c["kind"] == "sleep":
-            pipe.zrem(keys.timers, c["m"])
+    for met in items:
+        engine.store.script_in(pipe, "cond_satisfy", *met.script_call(engine, True))
+    replies = pipe.execute(raise_on_error=False)
+    resolutions: list[Resolution | None] = []
+    wakes: list[Resolution] = []
+    specs: list[dict[str, Any]] = []
+    for met, res in zip(items, replies, strict=True):
+        if isinstance(res, Exception):
+            log.warning("hatchet_celery: condition of run %s not recorded: %s", met.run_id, res)
+            resolutions.append(None)
+            continue
+        resolution = _resolution(met, res)
+        resolutions.append(resolution)
+        if resolution is None:
+            continue
+        specs.append(json.loads(res[8]))
+        if resolution.action == "CREATE":
+            wakes.append(resolution)
         else:
-            pipe.hdel(keys.event_waiters(c["ek"]), c["m"])
+            try:
+                carry_out(engine, resolution)
+            except Exception:  # its 'wdx' timer carries the decision out instead
+                log.exception("hatchet_celery: decision for run %s failed", met.run_id)
+    if wakes:
+        from hatchet_celery._runtime.durable_waits import deliver
+
+        for r in wakes:  # a coroutine parked here resumes without reading its checkpoint
+            deliver(r)
+        engine.publish_ready([_ready(r) for r in wakes])
+    _forget(engine, specs)
+    return resolutions
+
+
+def _forget(engine: Engine, specs: list[dict[str, Any]]) -> None:
+    """Drop the event waiters of resolved waits (they would be stale); ``cond_satisfy``
+    already removed their sleep timers."""
+    keys = engine.keys
+    stale = [(c["ek"], c["m"]) for spec in specs for c in spec.get("conds", [])]
+    stale = [(ek, m) for ek, m in stale if ek]
+    if not stale:
+        return
+    pipe = engine.store.redis.pipeline(transaction=False)
+    for event_key, member in stale:
+        pipe.hdel(keys.event_waiters(event_key), member)
     pipe.execute()
+
+
+def _ready(r: Resolution) -> Ready:
+    return Ready(r.workflow, r.task, r.run_id, "", r.attempt, r.parent_task_run_id, r.priority)
 
 
 def carry_out(engine: Engine, r: Resolution) -> None:
     """Act on a resolved wait: wake a durable task, or hand a gate decision to the gate."""
     if r.action == "CREATE":
-        engine.publish_ready(
-            [Ready(r.workflow, r.task, r.run_id, "", r.attempt, r.parent_task_run_id, r.priority)]
-        )
+        from hatchet_celery._runtime.durable_waits import deliver
+
+        deliver(r)
+        engine.publish_ready([_ready(r)])
         return
     from hatchet_celery._runtime.conditions import carry_out_decision
 
@@ -285,15 +369,20 @@ def carry_out(engine: Engine, r: Resolution) -> None:
     )
 
 
-@timer_handler("wsl")
-def fire_sleep(engine: Engine, member: str, now: float) -> None:
-    """A sleep condition's time has come: meet it (a stale wait just drops the timer)."""
-    _, run_id, task, wid, cid, duration = member.split("|", 5)
-    satisfy(engine, run_id, task, wid, cid, json.dumps({"sleep_duration": duration}))
-    engine.store.redis.zrem(engine.keys.timers, member)
+@timer_batch_handler("wsl")
+def fire_sleeps(engine: Engine, members: list[str], now: float) -> None:
+    """Sleep conditions whose time has come: meet them, a claimed batch at once (a stale
+    wait just drops its timer, inside ``cond_satisfy`` too)."""
+    items = []
+    for member in members:
+        _, run_id, task, wid, cid, duration = member.split("|", 5)
+        data = json.dumps({"sleep_duration": duration})
+        items.append(Met(run_id, task, wid, cid, data, timer=member))
+    satisfy_many(engine, items)
 
 
 __all__ = [
+    "Met",
     "Resolution",
     "Wait",
     "WaitCondition",
@@ -301,4 +390,5 @@ __all__ = [
     "matches",
     "register",
     "satisfy",
+    "satisfy_many",
 ]

@@ -5,6 +5,8 @@
 -- KEYS[1] run hash  KEYS[2] timers  KEYS[3] leases
 --      KEYS[4] the event waiter hash the caller found the condition in (or the timers key)
 -- ARGV: run_id task wid cid data_json now lease_until cx_at waiter_member('' if none)
+--       fired_timer('' if none: the sleep timer member that met the condition; removed
+--       from KEYS[2] whatever the outcome)
 -- Resolution:
 --   durable (CREATE): SUSPENDED -> QUEUED; the result goes to checkpoint cp:<task>:<node>
 --   gate QUEUE: WAITING -> QUEUED;  SKIP: WAITING -> RUNNING under a new claim and lease
@@ -13,11 +15,13 @@
 --     and a 'wdx' timer at cx_at carries it out if the caller does not.
 -- Result JSON: {"<ACTION>": {"<readable_data_key>": [data, ...]}} (met conditions only).
 -- Returns {0} stale, {1} recorded, {2, action, attempt, claim, workflow, priority,
---         parent_task_run_id, result_json, spec_json} (the caller drops the other
---         timers and waiters of the spec)
+--         parent_task_run_id, result_json, spec_json}. A resolution removes every sleep
+--         timer of the spec; the caller drops its other event waiters (their hashes are
+--         only known from the spec).
 local run, timers, leases, waiters = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local run_id, task, wid, cid, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[6]
 local member = ARGV[9]
+if ARGV[10] and ARGV[10] ~= '' then redis.call('ZREM', timers, ARGV[10]) end
 local function stale()
   if member ~= '' then redis.call('HDEL', waiters, member) end
   return {0}
@@ -77,6 +81,9 @@ for _, c in ipairs(spec.conds) do
 end
 redis.call('HDEL', run, 'cw:' .. task)
 if member ~= '' then redis.call('HDEL', waiters, member) end
+for _, c in ipairs(spec.conds) do
+  if c.kind == 'sleep' then redis.call('ZREM', timers, c.m) end
+end
 
 local attempt = redis.call('HGET', run, 'a:' .. task)
 local info = redis.call('HMGET', run, 'wf', 'pr', 'ptr')

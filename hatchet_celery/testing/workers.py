@@ -9,6 +9,7 @@ in a child process, for tests that kill or restart workers.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -154,3 +155,9 @@ class WorkerProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+        self.cleanup()
+
+    def cleanup(self) -> None:
+        """Remove the worker's folder (its log and ready file) once it is stopped."""
+        if self.proc is None or self.proc.poll() is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
