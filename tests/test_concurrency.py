@@ -83,6 +83,17 @@ def test_round_robin_caps_each_key_and_keys_progress_independently() -> None:
     # A's eight runs went two at a time: four rounds of 0.2 s
     a_span = max(e for _, e in by_group["A"]) - min(s for s, _ in by_group["A"])
     assert a_span >= 0.75
+    # once everything is released, the gate keeps nothing per key (keys may be per user)
+    from hatchet_celery._runtime.concurrency import task_spec
+
+    spec = task_spec(conc_rr.tasks[0])
+    assert spec is not None
+    state = hatchet._registry.engine().keys.conc_state(spec.gate)
+    redis = hatchet._registry.engine().store.redis
+    deadline = time.time() + 5
+    while set(redis.hkeys(state)) - {"seq"} and time.time() < deadline:
+        time.sleep(0.05)
+    assert set(redis.hkeys(state)) == {"seq"}
 
 
 @hatchet.task(

@@ -150,6 +150,8 @@ def test_pause_holds_runs_until_it_ends_and_list_shows_buckets() -> None:
     assert out["start"] >= until.timestamp() - 0.01
     rows = hatchet.rate_limits.list(search=key).rows or []
     assert [(r.key, r.limit_value, r.window) for r in rows] == [(key, 10, "SECOND")]
+    with pytest.raises(ValueError, match="does not exist"):
+        hatchet.rate_limits.pause(f"nothing-{key}", until)
 
 
 def test_rate_limit_and_concurrency_on_one_task_never_deadlock() -> None:

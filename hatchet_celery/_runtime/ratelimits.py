@@ -306,6 +306,8 @@ def put(engine: Engine, key: str, limit: int, duration: RateLimitDuration) -> No
 
 
 def pause(engine: Engine, key: str, until: float) -> float:
+    if not engine.store.redis.exists(engine.keys.rate_limit(key)):
+        raise ValueError(f"rate limit {key!r} does not exist (put it, or run a task using it)")
     res = engine.store.script(
         "rl_put",
         [engine.keys.rate_limit(key), engine.keys.rate_limits],

@@ -73,9 +73,13 @@ class RateLimitsClient:
         for name in names:
             pipe.hgetall(engine.keys.rate_limit(name))
         now = engine.now()
+        buckets = pipe.execute()
+        gone = [name for name, bucket in zip(names, buckets, strict=True) if not bucket]
+        if gone:  # idle dynamic keys expire; drop them from the listing index too
+            redis.zrem(engine.keys.rate_limits, *gone)
         rows = [
             self._row(name, bucket, now)
-            for name, bucket in zip(names, pipe.execute(), strict=True)
+            for name, bucket in zip(names, buckets, strict=True)
             if bucket and "limit" in bucket
         ]
         field = RateLimitOrderByField(order_by_field or RateLimitOrderByField.KEY)

@@ -22,7 +22,7 @@ local at, buckets = now, {}
 for i = 1, n do
   local key, bucket = ARGV[7 + 4 * i], KEYS[3 + i]
   local units, limit, window = tonumber(ARGV[8 + 4 * i]), tonumber(ARGV[9 + 4 * i]), tonumber(ARGV[10 + 4 * i])
-  local b = redis.call('HMGET', bucket, 'limit', 'window', 'tat', 'paused')
+  local b = redis.call('HMGET', bucket, 'limit', 'window', 'tat', 'paused', 'static')
   if limit < 0 then
     if not b[1] then
       park_task(run, task, attempt, parked)
@@ -38,10 +38,13 @@ for i = 1, n do
   local tat, paused = tonumber(b[3] or '0'), tonumber(b[4] or '0')
   if tat > at then at = tat end
   if paused > at then at = paused end
-  buckets[i] = {bucket, units * window / limit}
+  buckets[i] = {bucket, units * window / limit, window, b[5]}
 end
 for _, b in ipairs(buckets) do
   redis.call('HSET', b[1], 'tat', at + b[2])
+  if not b[4] then  -- a dynamic key (one per user, say) is forgotten once idle and full
+    redis.call('EXPIRE', b[1], math.ceil(at + b[2] - now + b[3]) + 60)
+  end
 end
 redis.call('HSET', run, 'rl:' .. task, attempt)
 if at - now <= 0.001 then
