@@ -48,7 +48,10 @@ def to_worker(record: dict[str, Any], now: float) -> Worker:
         ),
         name=str(record.get("name", "")),
         last_heartbeat_at=datetime.fromtimestamp(beat, UTC) if beat else None,
-        status=WorkerStatus.ACTIVE if now - beat < ACTIVE_WITHIN else WorkerStatus.INACTIVE,
+        # a worker that shut down says so in its last record ("stopped")
+        status=WorkerStatus.ACTIVE
+        if now - beat < ACTIVE_WITHIN and not record.get("stopped")
+        else WorkerStatus.INACTIVE,
         slot_config={"default": WorkerSlotConfig(limit=slots)} if slots else None,
         labels=[
             WorkerLabel(
