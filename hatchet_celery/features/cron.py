@@ -7,7 +7,6 @@ Crons created here are fired by any running beat within a second, without a rest
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from collections.abc import Iterator
@@ -31,6 +30,7 @@ from hatchet_celery.clients.rest.models.workflow_run_order_by_direction import (
     WorkflowRunOrderByDirection,
 )
 from hatchet_celery.exceptions import TriggerNotFoundError
+from hatchet_celery.features._aio import aio_twin
 from hatchet_celery.features._triggers import check_workflow, metadata_matches, page
 from hatchet_celery.runnables.types import Priority
 
@@ -190,53 +190,10 @@ class CronClient:
         return TriggerRunResult(external_id=run_id)
 
     # --- aio twins ----------------------------------------------------------------------------
-    async def aio_create(
-        self,
-        workflow_name: str,
-        cron_name: str,
-        expression: str,
-        input: dict[str, Any],
-        additional_metadata: dict[str, Any],
-        priority: int | Priority | None = None,
-    ) -> CronWorkflows:
-        return await asyncio.to_thread(
-            self.create,
-            workflow_name,
-            cron_name,
-            expression,
-            input,
-            additional_metadata,
-            priority,
-        )
-
-    async def aio_delete(self, cron_id: str) -> None:
-        await asyncio.to_thread(self.delete, cron_id)
-
-    async def aio_get(self, cron_id: str) -> CronWorkflows:
-        return await asyncio.to_thread(self.get, cron_id)
-
-    async def aio_list(
-        self,
-        offset: int | None = None,
-        limit: int | None = None,
-        workflow_id: str | None = None,
-        additional_metadata: dict[str, Any] | None = None,
-        order_by_field: CronWorkflowsOrderByField | None = None,
-        order_by_direction: WorkflowRunOrderByDirection | None = None,
-        workflow_name: str | None = None,
-        cron_name: str | None = None,
-    ) -> CronWorkflowsList:
-        return await asyncio.to_thread(
-            self.list,
-            offset=offset,
-            limit=limit,
-            workflow_id=workflow_id,
-            additional_metadata=additional_metadata,
-            order_by_field=order_by_field,
-            order_by_direction=order_by_direction,
-            workflow_name=workflow_name,
-            cron_name=cron_name,
-        )
+    aio_create = aio_twin(create)
+    aio_delete = aio_twin(delete)
+    aio_get = aio_twin(get)
+    aio_list = aio_twin(list)
 
 
 __all__ = ["CronClient"]

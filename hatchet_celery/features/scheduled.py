@@ -8,7 +8,6 @@ object, as Hatchet's gRPC call does; this client answers with Hatchet's REST sha
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from datetime import UTC, datetime
@@ -46,6 +45,7 @@ from hatchet_celery.clients.rest.models.workflow_run_order_by_direction import (
 )
 from hatchet_celery.clients.rest.models.workflow_run_status import WorkflowRunStatus
 from hatchet_celery.exceptions import TriggerNotFoundError
+from hatchet_celery.features._aio import aio_twin
 from hatchet_celery.features._triggers import check_workflow, metadata_matches, page
 
 if TYPE_CHECKING:
@@ -331,80 +331,13 @@ class ScheduledClient:
         return response
 
     # --- aio twins ----------------------------------------------------------------------------
-    async def aio_create(
-        self,
-        workflow_name: str,
-        trigger_at: datetime,
-        input: dict[str, Any],
-        additional_metadata: dict[str, Any],
-        *,
-        priority: int | None = None,
-    ) -> ScheduledWorkflows:
-        return await asyncio.to_thread(
-            lambda: self.create(
-                workflow_name, trigger_at, input, additional_metadata, priority=priority
-            )
-        )
-
-    async def aio_update(self, scheduled_id: str, trigger_at: datetime) -> ScheduledWorkflows:
-        return await asyncio.to_thread(self.update, scheduled_id, trigger_at)
-
-    async def aio_delete(self, scheduled_id: str) -> None:
-        await asyncio.to_thread(self.delete, scheduled_id)
-
-    async def aio_get(self, scheduled_id: str) -> ScheduledWorkflows:
-        return await asyncio.to_thread(self.get, scheduled_id)
-
-    async def aio_list(
-        self,
-        offset: int | None = None,
-        limit: int | None = None,
-        workflow_id: str | None = None,
-        parent_workflow_run_id: str | None = None,
-        statuses: Statuses | None = None,
-        additional_metadata: dict[str, Any] | None = None,
-        order_by_field: ScheduledWorkflowsOrderByField | None = None,
-        order_by_direction: WorkflowRunOrderByDirection | None = None,
-    ) -> ScheduledWorkflowsList:
-        return await asyncio.to_thread(
-            lambda: self.list(
-                offset,
-                limit,
-                workflow_id,
-                parent_workflow_run_id,
-                statuses,
-                additional_metadata,
-                order_by_field,
-                order_by_direction,
-            )
-        )
-
-    async def aio_bulk_delete(
-        self,
-        *,
-        scheduled_ids: Ids | None = None,
-        workflow_id: str | None = None,
-        parent_workflow_run_id: str | None = None,
-        parent_step_run_id: str | None = None,
-        statuses: Statuses | None = None,
-        additional_metadata: dict[str, Any] | None = None,
-    ) -> ScheduledWorkflowsBulkDeleteResponse:
-        return await asyncio.to_thread(
-            lambda: self.bulk_delete(
-                scheduled_ids=scheduled_ids,
-                workflow_id=workflow_id,
-                parent_workflow_run_id=parent_workflow_run_id,
-                parent_step_run_id=parent_step_run_id,
-                statuses=statuses,
-                additional_metadata=additional_metadata,
-            )
-        )
-
-    async def aio_bulk_update(
-        self,
-        updates: Updates,
-    ) -> ScheduledWorkflowsBulkUpdateResponse:
-        return await asyncio.to_thread(self.bulk_update, updates)
+    aio_create = aio_twin(create)
+    aio_update = aio_twin(update)
+    aio_delete = aio_twin(delete)
+    aio_get = aio_twin(get)
+    aio_list = aio_twin(list)
+    aio_bulk_delete = aio_twin(bulk_delete)
+    aio_bulk_update = aio_twin(bulk_update)
 
     # --- what ``wf.schedule()`` calls -------------------------------------------------------
     def schedule_version(
