@@ -115,6 +115,10 @@ class Keys:
         """hash: cron id -> epoch second of the latest tick fired (the fire high-water mark)."""
         return f"{self.base}:crons:fired"
 
+    def cron_recent(self, cron_id: str) -> str:
+        """zset: the ticks of one cron fired within the catch-up window (exactly-once set)."""
+        return f"{self.base}:crons:recent:{cron_id}"
+
     def scheduled(self, scheduled_id: str) -> str:
         """hash: one scheduled run (workflow, trigger time, input, metadata, run once fired)."""
         return f"{self.base}:sched:{scheduled_id}"

@@ -101,6 +101,18 @@ def test_two_beats_fire_each_tick_once_and_a_restart_does_not_back_fill() -> Non
     assert "hatchet__cron_name" not in md
 
 
+def test_a_stalled_beat_catches_up_and_a_later_tick_fired_elsewhere_does_not_hide_one() -> None:
+    h, _ = make_hatchet("sched_unit_stall")
+    registry = h._registry
+    slow, fast = CronTicker(registry), CronTicker(registry)
+    slow.tick(T0 + 0.5)
+    fast.tick(T0 + 0.5)
+    fast.tick(T0 + 2.1)  # fires T0+1 and T0+2 ...
+    slow.tick(T0 + 4.2)  # ... the stalled one wakes 3 s late: T0+3 and T0+4 must still fire
+    fast.tick(T0 + 4.3)
+    assert fired_seconds(h) == Counter({T0 + s: 1 for s in range(1, 5)})
+
+
 def test_a_cron_created_at_run_time_fires_from_the_next_reload_and_stops_when_deleted() -> None:
     h, wf = make_hatchet("sched_unit_runtime")
     ticker = CronTicker(h._registry)

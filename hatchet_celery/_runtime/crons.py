@@ -24,10 +24,17 @@ import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
-from hatchet_celery._cron import CronSpec, due_tick, next_tick, parse_cron, tick_id, tick_rfc3339
+from hatchet_celery._cron import (
+    CronSpec,
+    next_tick,
+    parse_cron,
+    tick_id,
+    tick_rfc3339,
+    ticks_between,
+)
 from hatchet_celery.clients.admin import TriggerWorkflowOptions, WorkflowRunTriggerConfig
 
 if TYPE_CHECKING:
@@ -41,6 +48,9 @@ DEFAULT = "DEFAULT"
 API = "API"
 # How often a beat asks whether crons were created or deleted (one GET).
 RELOAD_EVERY = 1.0
+# A beat that stalled (or lost a tick to another beat's race) fires the ticks it missed
+# within this many seconds; a tick fires once whichever beat claims it.
+CATCH_UP_SECONDS = 60.0
 
 
 def workflow_id(workflow_name: str) -> str:
@@ -210,7 +220,9 @@ def claim_tick(engine: Engine, cron_id: str, spec: CronSpec, tick: datetime) -> 
     """The current record if this caller may fire ``tick`` of the cron, else None."""
     keys = engine.keys
     text = engine.store.script(
-        "cron_fire", [keys.crons, keys.cron_fired], [cron_id, tick_id(spec, tick)]
+        "cron_fire",
+        [keys.crons, keys.cron_fired, keys.cron_recent(cron_id)],
+        [cron_id, tick_id(spec, tick), int(CATCH_UP_SECONDS)],
     )
     return Cron.from_json(text) if text else None
 
@@ -256,11 +268,15 @@ class CronTicker:
         for entry in list(self.entries.values()):
             if now < entry.next_at:
                 continue
-            tick = due_tick(entry.spec, entry.last_checked, current)
+            # Every tick since this beat last looked (a stalled beat catches up, within
+            # CATCH_UP_SECONDS); ticks from before the beat started are not back-filled.
+            since = max(entry.last_checked, current - timedelta(seconds=CATCH_UP_SECONDS))
+            ticks = ticks_between(entry.spec, since, current)
             entry.last_checked = current
             entry.next_at = next_tick(entry.spec, current).timestamp()
-            if tick is not None and entry.cron.enabled:
-                self.fire(entry, tick)
+            if entry.cron.enabled:
+                for tick in ticks:
+                    self.fire(entry, tick)
         wake = min([e.next_at for e in self.entries.values()] + [self._next_reload])
         return max(wake - now, 0.0)
 

@@ -1,19 +1,26 @@
 -- Claim one tick of one cron for the calling beat: each tick fires once, whatever the
--- number of beats. The latest tick fired per cron is kept (one field per cron, however
--- fast it ticks), and only a later tick can be claimed: a beat that restarts, or a second
--- beat, never fires a tick again, and a tick older than one already fired is never
--- back-filled.
--- KEYS[1] crons hash  KEYS[2] fired hash
--- ARGV: cron_id tick (epoch seconds)
+-- number of beats. The ticks fired within the catch-up window are kept per cron, so two
+-- beats, a restarted beat or a beat catching up after a stall fire each tick once; the
+-- latest tick fired is the high-water mark, and a tick older than it by more than the
+-- window is never fired (no back-fill of ticks missed while no beat ran).
+-- KEYS[1] crons hash  KEYS[2] fired hash (high-water marks)  KEYS[3] this cron's recent zset
+-- ARGV: cron_id tick (epoch seconds) window (seconds)
 -- Returns the cron record JSON when this caller fires the tick, false otherwise.
-local crons, fired = KEYS[1], KEYS[2]
+local crons, fired, recent = KEYS[1], KEYS[2], KEYS[3]
 local record = redis.call('HGET', crons, ARGV[1])
 if not record then
   return false
 end
-local last = redis.call('HGET', fired, ARGV[1])
-if last and tonumber(last) >= tonumber(ARGV[2]) then
+local tick, window = tonumber(ARGV[2]), tonumber(ARGV[3])
+local last = tonumber(redis.call('HGET', fired, ARGV[1]) or '-1')
+if tick <= last - window or redis.call('ZSCORE', recent, tick) then
   return false
 end
-redis.call('HSET', fired, ARGV[1], ARGV[2])
+redis.call('ZADD', recent, tick, tick)
+if tick > last then
+  redis.call('HSET', fired, ARGV[1], tick)
+  last = tick
+end
+redis.call('ZREMRANGEBYSCORE', recent, '-inf', last - window)
+redis.call('EXPIRE', recent, window * 2 + 60)
 return record
