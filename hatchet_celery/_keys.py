@@ -36,6 +36,8 @@ key                                  type    holds
                                      zsets   and waiters; waiters and holders per key
 ``P:rl:<key>``, ``P:rl:keys``        hash,   one rate-limit bucket; keys for listing
                                      zset
+``P:idem:<key>``                     string  ``<run_id>|<TTL|STATUS>``: the run holding an
+                                             idempotency key (expires with the key's TTL)
 ===================================  ======  ==============================================
 """
 
@@ -218,3 +220,9 @@ class Keys:
     def rate_limits(self) -> str:
         """zset: rate-limit keys by last change (listing)."""
         return f"{self.base}:rl:keys"
+
+    # --- idempotency keys (_runtime/idempotency.py, create_run.lua) -------------------------
+    def idempotency(self, key: str) -> str:
+        """string: ``<run_id>|<method>`` of the run that holds an idempotency key; it expires
+        after the key's TTL (the fallback TTL for status-based keys)."""
+        return f"{self.base}:idem:{key}"

@@ -20,8 +20,8 @@ still catches ``FailedTaskRunExceptionGroup``::
     ├── RateLimitExceededError (ValueError) a task needs more units than a rate limit has
     ├── ConcurrencyKeyError                 a concurrency key or max_runs did not evaluate
     ├── DedupeViolationError
-    ├── IdempotencyCollisionError
-    │   └── BulkTriggerIdempotencyCollisionError
+    ├── IdempotencyCollisionError           a trigger's idempotency key is held by a run
+    ├── BulkTriggerIdempotencyCollisionError  some items of a bulk trigger collided
     ├── NonDeterminismError                 a durable replay took another path
     ├── IllegalTaskOutputError              a task returned something not JSON-object-like
     ├── TaskTimeoutError                    execution_timeout exceeded
@@ -94,19 +94,30 @@ class DedupeViolationError(HatchetCeleryError):
 
 
 class IdempotencyCollisionError(HatchetCeleryError):
+    """The trigger's idempotency key is held by ``existing_run_external_id``: no run made."""
+
     def __init__(self, existing_run_external_id: str) -> None:
-        super().__init__(f"idempotency key collides with run {existing_run_external_id}")
+        super().__init__(
+            f"idempotency key collision: the key is held by run {existing_run_external_id}"
+        )
         self.existing_run_external_id = existing_run_external_id
 
 
-class BulkTriggerIdempotencyCollisionError(IdempotencyCollisionError):
+class BulkTriggerIdempotencyCollisionError(HatchetCeleryError):
+    """Some items of a bulk trigger collided; the others were created (and are running)."""
+
     def __init__(
-        self, successful_workflow_run_external_ids: list[str], collisions: list[str]
+        self,
+        successful_workflow_run_external_ids: list[str],
+        collisions: list[IdempotencyCollisionError],
     ) -> None:
-        HatchetCeleryError.__init__(self, f"{len(collisions)} idempotency collision(s)")
+        held = ", ".join(c.existing_run_external_id for c in collisions)
+        super().__init__(
+            f"{len(collisions)} item(s) of the bulk trigger collided on idempotency keys "
+            f"held by run(s) {held}; {len(successful_workflow_run_external_ids)} run(s) created"
+        )
         self.successful_workflow_run_external_ids = successful_workflow_run_external_ids
         self.collisions = collisions
-        self.existing_run_external_id = collisions[0] if collisions else ""
 
 
 class NonDeterminismError(HatchetCeleryError):

@@ -23,8 +23,10 @@ from hatchet_celery.runnables.types import (
     DefaultFilter,
     EvictionPolicy,
     Priority,
+    StatusBasedIdempotencyConfig,
     StickyStrategy,
     TaskDefaults,
+    TTLBasedIdempotencyConfig,
     WorkflowConfig,
 )
 from hatchet_celery.runnables.workflow import (
@@ -32,6 +34,7 @@ from hatchet_celery.runnables.workflow import (
     Workflow,
     _check_priority,
     _labels,
+    check_idempotency,
     normalise_concurrency,
 )
 from hatchet_celery.worker import Worker
@@ -151,12 +154,14 @@ class Hatchet:
         task_defaults: TaskDefaults | None,
         default_filters: list[DefaultFilter] | None,
         default_additional_metadata: dict[str, Any] | None,
+        idempotency: TTLBasedIdempotencyConfig | StatusBasedIdempotencyConfig | None = None,
     ) -> WorkflowConfig:
         if not name or not isinstance(name, str):
             raise DeclarationError(f"a workflow needs a non-empty name, got {name!r}")
         _check_priority(int(default_priority), f"workflow {name!r}: default_priority")
         for expression in on_crons or []:  # a bad cron fails here, not at the first tick
             parse_cron(expression, what=f"workflow {name!r}: on_crons expression")
+        check_idempotency(idempotency, f"workflow {name!r}")
         return WorkflowConfig(
             name=name,
             description=description,
@@ -169,6 +174,7 @@ class Hatchet:
             task_defaults=task_defaults or TaskDefaults(),
             default_filters=list(default_filters or []),
             default_additional_metadata=dict(default_additional_metadata or {}),
+            idempotency=idempotency,
         )
 
     def workflow(
@@ -187,7 +193,7 @@ class Hatchet:
         task_defaults: TaskDefaults = TaskDefaults(),  # noqa: B008 - immutable default
         default_filters: list[DefaultFilter] | None = None,
         default_additional_metadata: dict[str, Any] | None = None,
-        idempotency: Any = None,
+        idempotency: TTLBasedIdempotencyConfig | StatusBasedIdempotencyConfig | None = None,
     ) -> Workflow[Any]:
         config = self._workflow_config(
             name,
@@ -201,6 +207,7 @@ class Hatchet:
             task_defaults,
             default_filters,
             default_additional_metadata,
+            idempotency,
         )
         wf: Workflow[Any] = Workflow(config, self._registry, input_validator)
         wf.cron_input = cron_input
@@ -230,6 +237,7 @@ class Hatchet:
         default_filters: list[DefaultFilter] | None,
         default_additional_metadata: dict[str, Any] | None,
         slot_cost: int | None = None,
+        idempotency: TTLBasedIdempotencyConfig | StatusBasedIdempotencyConfig | None = None,
     ) -> Callable[[Callable[..., R]], Standalone[Any, R]]:
         def decorator(fn: Callable[..., R]) -> Standalone[Any, R]:
             wf_name = name or fn.__name__
@@ -245,6 +253,7 @@ class Hatchet:
                 None,
                 default_filters,
                 default_additional_metadata,
+                idempotency,
             )
             standalone: Standalone[Any, R] = Standalone(config, self._registry, input_validator)
             standalone.cron_input = cron_input
@@ -292,7 +301,7 @@ class Hatchet:
         backoff_max_seconds: int | None = None,
         default_filters: list[DefaultFilter] | None = None,
         default_additional_metadata: dict[str, Any] | None = None,
-        idempotency: Any = None,
+        idempotency: TTLBasedIdempotencyConfig | StatusBasedIdempotencyConfig | None = None,
         slot_cost: int | None = None,
     ) -> Callable[[Callable[..., R]], Standalone[Any, R]]:
         return self._standalone(
@@ -317,6 +326,7 @@ class Hatchet:
             default_filters=default_filters,
             default_additional_metadata=default_additional_metadata,
             slot_cost=slot_cost,
+            idempotency=idempotency,
         )
 
     def durable_task(
@@ -343,7 +353,7 @@ class Hatchet:
         backoff_max_seconds: int | None = None,
         default_filters: list[DefaultFilter] | None = None,
         default_additional_metadata: dict[str, Any] | None = None,
-        idempotency: Any = None,
+        idempotency: TTLBasedIdempotencyConfig | StatusBasedIdempotencyConfig | None = None,
         eviction_policy: EvictionPolicy | None = None,
     ) -> Callable[[Callable[..., R]], Standalone[Any, R]]:
         return self._standalone(
@@ -367,6 +377,7 @@ class Hatchet:
             backoff_max_seconds=backoff_max_seconds,
             default_filters=default_filters,
             default_additional_metadata=default_additional_metadata,
+            idempotency=idempotency,
         )
 
     def worker(

@@ -15,11 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._runtime.engine import REDISPATCH_SECONDS
 from hatchet_celery._runtime.hooks import RUNS_CREATED, TRIGGER_CHECKS, Ready, load_extensions
+from hatchet_celery._runtime.idempotency import IdempotencySpec
 from hatchet_celery._runtime.run_index import listing_keys
 from hatchet_celery._runtime.state import RunState, parse_run
 from hatchet_celery.context import current_context
 from hatchet_celery.exceptions import (
+    BulkTriggerIdempotencyCollisionError,
     FailedTaskRunExceptionGroup,
+    IdempotencyCollisionError,
     RunCancelledError,
     RunNotFoundError,
     TaskRunError,
@@ -30,6 +33,10 @@ if TYPE_CHECKING:
     from hatchet_celery._runtime.registry import Registry
     from hatchet_celery.clients.admin import WorkflowRunTriggerConfig
     from hatchet_celery.runnables.workflow import BaseWorkflow
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _watch(now: float, schedule_timeout: float) -> tuple[float, float]:
@@ -51,22 +58,29 @@ class Client:
         workflow: BaseWorkflow[Any],
         items: list[WorkflowRunTriggerConfig],
         run_ids: list[str] | None = None,
+        bulk: bool = False,
     ) -> list[str]:
         """Create one run per item and enqueue its root tasks; returns the run ids in order.
 
         ``run_ids`` (one per item) makes creation idempotent: a run id that exists already
         is returned as it is (used by scheduled runs, whose timer may fire twice).
+        An item whose idempotency key is held creates no run: ``IdempotencyCollisionError``
+        (one item, ``bulk`` false) or ``BulkTriggerIdempotencyCollisionError`` after the
+        other items were created.
         """
         load_extensions()
         for check in TRIGGER_CHECKS:
             check(self.engine, workflow, items)
-        return self._create(TriggerTarget.of(workflow), items, defer=False, run_ids=run_ids)
+        return self._create(
+            TriggerTarget.of(workflow), items, defer=False, run_ids=run_ids, bulk=bulk
+        )
 
     def trigger_by_name(
         self,
         workflow_name: str,
         items: list[WorkflowRunTriggerConfig],
         run_ids: list[str] | None = None,
+        bulk: bool = False,
     ) -> list[str]:
         """Trigger a workflow this process may not have imported.
 
@@ -77,7 +91,7 @@ class Client:
         name = self.registry.config.apply_namespace(workflow_name)
         local = self.registry.workflows.get(name)
         if local is not None:
-            return self.trigger(local, items, run_ids)
+            return self.trigger(local, items, run_ids, bulk)
         raw = self.engine.store.redis.hget(self.engine.keys.workflows, name)
         if raw is None:
             raise WorkflowNotFoundError(
@@ -85,7 +99,7 @@ class Client:
                 "registered it in Redis (start a worker that serves it)"
             )
         target = TriggerTarget.from_json(name, json.loads(raw))
-        return self._create(target, items, defer=True, run_ids=run_ids)
+        return self._create(target, items, defer=True, run_ids=run_ids, bulk=bulk)
 
     def _create(
         self,
@@ -93,9 +107,9 @@ class Client:
         items: list[WorkflowRunTriggerConfig],
         defer: bool,
         run_ids: list[str] | None = None,
+        bulk: bool = False,
     ) -> list[str]:
         engine = self.engine
-        keys = engine.keys
         ctx = current_context.get()
         now = engine.now()
         created: list[tuple[str, list[tuple[str, str]], int, str | None]] = []
@@ -105,54 +119,11 @@ class Client:
         # then needs no status read (RunWaiter.expect).
         waiter = engine._waiter
         watched = waiter is not None and waiter.expect(ids)
-        for position, item in enumerate(items):
-            opts = item.options
-            run_id = ids[position]
-            metadata = dict(target.default_metadata)
-            parent_run = parent_task = parent_task_run = dedupe = ""
-            child_index = ""
-            child_key = opts.child_key or ""
-            if ctx is not None:
-                metadata.update(ctx.additional_metadata)
-                parent_run, parent_task = ctx.workflow_run_id, ctx.task_name
-                parent_task_run = ctx.task_run_id
-                index = ctx._next_child_index()
-                child_index = str(index)
-                dedupe = f"k:{parent_task}:" + (f"key:{child_key}" if child_key else f"i:{index}")
-            elif opts.parent_id:
-                parent_run = opts.parent_id
-                parent_task_run = opts.parent_step_run_id or ""
-            metadata.update(opts.additional_metadata or {})
-            priority = opts.priority or target.default_priority
-            roots = []
-            args: list[Any] = [
-                run_id,
-                target.name,
-                item.input or "{}",
-                json.dumps(metadata),
-                priority,
-                now,
-                target.ntasks,
-                target.on_failure,
-                parent_run,
-                parent_task,
-                dedupe,
-                parent_task_run,
-                child_index,
-                child_key,
-                1 if defer else 0,
-            ]
-            for name, schedule_timeout in target.roots:
-                task_run_id = str(uuid.uuid4())
-                watch_at, deadline = _watch(now, schedule_timeout)
-                args += [name, task_run_id, watch_at, deadline]
-                roots.append((name, task_run_id))
-            parent_key = keys.run(parent_run) if dedupe else keys.run(run_id)
-            run_keys = [keys.run(run_id), keys.runs, keys.timers, parent_key]
-            run_keys += listing_keys(keys, target.name, metadata, parent_run, parent_task_run)
-            calls.append((run_keys, args))
-            created.append((run_id, roots, priority, parent_task_run or None))
         try:
+            for position, item in enumerate(items):
+                call, entry = self._create_call(target, item, ids[position], now, defer, ctx)
+                calls.append(call)
+                created.append(entry)
             results = self._run_creates(calls)
         except BaseException:
             if watched:
@@ -161,13 +132,17 @@ class Client:
         ready: list[Ready] = []
         final_ids = []
         new_runs: list[tuple[str, Any]] = []
+        collisions: list[IdempotencyCollisionError] = []
         for (run_id, roots, priority, parent_id), res, item in zip(
             created, results, items, strict=True
         ):
-            if int(res[0]) == 0:  # deduplicated child: the existing run answers
-                if watched:
+            if int(res[0]) != 1:  # 0: deduplicated child (the existing run answers)
+                if watched:  # 2: idempotency key held by run res[1]: no run
                     waiter.forget([run_id])
-                final_ids.append(res[1])
+                if int(res[0]) == 2:
+                    collisions.append(IdempotencyCollisionError(_text(res[1])))
+                else:
+                    final_ids.append(res[1])
                 continue
             final_ids.append(run_id)
             new_runs.append((run_id, item.options))
@@ -177,7 +152,75 @@ class Client:
             listener(engine, new_runs, ctx)
         if ready and not defer:
             engine.dispatch(ready)
+        if collisions:
+            if len(items) == 1 and not bulk:
+                raise collisions[0]
+            raise BulkTriggerIdempotencyCollisionError(final_ids, collisions)
         return final_ids
+
+    def _create_call(
+        self,
+        target: TriggerTarget,
+        item: WorkflowRunTriggerConfig,
+        run_id: str,
+        now: float,
+        defer: bool,
+        ctx: Any,
+    ) -> tuple[tuple[list[str], list[Any]], tuple[str, list[tuple[str, str]], int, str | None]]:
+        """KEYS and ARGV of one ``create_run`` call, and what dispatching its roots needs."""
+        keys = self.engine.keys
+        opts = item.options
+        metadata = dict(target.default_metadata)
+        parent_run = parent_task = parent_task_run = dedupe = ""
+        child_index = ""
+        child_key = opts.child_key or ""
+        if ctx is not None:
+            metadata.update(ctx.additional_metadata)
+            parent_run, parent_task = ctx.workflow_run_id, ctx.task_name
+            parent_task_run = ctx.task_run_id
+            index = ctx._next_child_index()
+            child_index = str(index)
+            dedupe = f"k:{parent_task}:" + (f"key:{child_key}" if child_key else f"i:{index}")
+        elif opts.parent_id:
+            parent_run = opts.parent_id
+            parent_task_run = opts.parent_step_run_id or ""
+        metadata.update(opts.additional_metadata or {})
+        priority = opts.priority or target.default_priority
+        roots = []
+        idem_key = keys.run(run_id)  # the run hash stands in when there is no key
+        idem = target.idempotency
+        if idem is not None:
+            key = idem.key(target.name, json.loads(item.input or "{}"), metadata)
+            idem_key = keys.idempotency(key)
+        args: list[Any] = [
+            run_id,
+            target.name,
+            item.input or "{}",
+            json.dumps(metadata),
+            priority,
+            now,
+            target.ntasks,
+            target.on_failure,
+            parent_run,
+            parent_task,
+            dedupe,
+            parent_task_run,
+            child_index,
+            child_key,
+            1 if defer else 0,
+            idem.method if idem else "",
+            idem.ttl_ms if idem else 0,
+            keys.run_prefix,
+        ]
+        for name, schedule_timeout in target.roots:
+            task_run_id = str(uuid.uuid4())
+            watch_at, deadline = _watch(now, schedule_timeout)
+            args += [name, task_run_id, watch_at, deadline]
+            roots.append((name, task_run_id))
+        parent_key = keys.run(parent_run) if dedupe else keys.run(run_id)
+        run_keys = [keys.run(run_id), keys.runs, keys.timers, parent_key, idem_key]
+        run_keys += listing_keys(keys, target.name, metadata, parent_run, parent_task_run)
+        return (run_keys, args), (run_id, roots, priority, parent_task_run or None)
 
     def _run_creates(self, calls: list[tuple[list[str], list[Any]]]) -> list[Any]:
         """The ``create_run`` scripts in one round trip: one call alone is sent as it is
@@ -192,9 +235,12 @@ class Client:
         return results
 
     async def aio_trigger(
-        self, workflow: BaseWorkflow[Any], items: list[WorkflowRunTriggerConfig]
+        self,
+        workflow: BaseWorkflow[Any],
+        items: list[WorkflowRunTriggerConfig],
+        bulk: bool = False,
     ) -> list[str]:
-        return await asyncio.to_thread(self.trigger, workflow, items)
+        return await asyncio.to_thread(self.trigger, workflow, items, None, bulk)
 
     # --- state --------------------------------------------------------------------------------
     def fetch(self, run_id: str) -> RunState | None:
@@ -305,6 +351,7 @@ class TriggerTarget:
     on_failure: str
     default_priority: int
     default_metadata: dict[str, Any]
+    idempotency: IdempotencySpec | None = None
 
     @classmethod
     def of(cls, workflow: BaseWorkflow[Any]) -> TriggerTarget:
@@ -320,6 +367,7 @@ class TriggerTarget:
             on_failure=shape.on_failure,
             default_priority=int(workflow.config.default_priority),
             default_metadata=dict(workflow.config.default_additional_metadata),
+            idempotency=IdempotencySpec.of(workflow.config.idempotency),
         )
         workflow._trigger_target = target  # type: ignore[attr-defined]
         return target
@@ -333,6 +381,7 @@ class TriggerTarget:
             on_failure=data.get("on_failure", ""),
             default_priority=int(data.get("default_priority", 1)),
             default_metadata=dict(data.get("default_additional_metadata", {})),
+            idempotency=IdempotencySpec.from_json(data.get("idempotency")),
         )
 
     @staticmethod
@@ -345,6 +394,7 @@ class TriggerTarget:
             "on_failure": target.on_failure,
             "default_priority": target.default_priority,
             "default_additional_metadata": target.default_metadata,
+            "idempotency": target.idempotency.to_json() if target.idempotency else None,
             "tasks": [t.name for t in workflow.tasks],
             "on_events": list(workflow.config.on_events),
             "on_crons": list(workflow.config.on_crons),

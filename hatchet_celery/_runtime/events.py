@@ -30,6 +30,10 @@ from hatchet_celery._runtime.services import timer_handler
 from hatchet_celery._runtime.waits import RECOVERY_SECONDS, matches, satisfy
 from hatchet_celery.clients.events import Event
 from hatchet_celery.context import current_context
+from hatchet_celery.exceptions import (
+    BulkTriggerIdempotencyCollisionError,
+    IdempotencyCollisionError,
+)
 
 if TYPE_CHECKING:
     from hatchet_celery._runtime.engine import Engine
@@ -295,9 +299,13 @@ def _trigger(
                         ),
                     )
                 )
-    for name, items in batches.items():
+    # An idempotency key two workflows share goes to the one with the longer TTL, as in
+    # Hatchet (its claim keeps the latest expiry among the runs of one trigger).
+    for name, items in sorted(batches.items(), key=lambda b: -_idempotency_ttl(registry, b[0])):
         try:
             _trigger_workflow(registry, name, subs[name], items, ids[name])
+        except (IdempotencyCollisionError, BulkTriggerIdempotencyCollisionError) as exc:
+            log.info("hatchet_celery: event run(s) of workflow %r not created: %s", name, exc)
         except Exception:
             if len(items) == 1:
                 log.exception("hatchet_celery: event trigger of workflow %r failed", name)
@@ -307,6 +315,12 @@ def _trigger(
                     _trigger_workflow(registry, name, subs[name], [item], [run_id])
                 except Exception as exc:  # e.g. an idempotency key taken: no run, as Hatchet
                     log.info("hatchet_celery: event run of workflow %r not created: %s", name, exc)
+
+
+def _idempotency_ttl(registry: Registry, name: str) -> int:
+    local = registry.workflows.get(name)
+    idem = local.config.idempotency if local is not None else None
+    return idem.ttl_ms if idem is not None else 0
 
 
 def _trigger_workflow(

@@ -70,7 +70,7 @@ def listing_keys(
     parent_run_id: str = "",
     parent_task_run_id: str = "",
 ) -> list[str]:
-    """KEYS 5.. of ``create_run.lua``: status index, task index, registry, then the
+    """KEYS 6.. of ``create_run.lua``: status index, task index, registry, then the
     listing indexes the new run joins."""
     joined = [keys.index("wf", workflow)]
     for name, value in metadata.items():

@@ -6,12 +6,14 @@ at least an hour), which bounds how far back a lookback window can reach.
 
 from __future__ import annotations
 
+import builtins
 import json
 import warnings
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from hatchet_celery._runtime.events import EventIn, push, to_event
+from hatchet_celery._runtime.run_index import metadata_key
 from hatchet_celery.clients.events import (
     BulkPushEventOptions,
     BulkPushEventWithMetadata,
@@ -22,11 +24,15 @@ from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
 from hatchet_celery.clients.rest.models.pagination_response import PaginationResponse
 from hatchet_celery.clients.rest.models.v1_event import V1Event
 from hatchet_celery.clients.rest.models.v1_event_list import V1EventList
+from hatchet_celery.clients.rest.models.v1_event_triggered_run import V1EventTriggeredRun
 from hatchet_celery.features._aio import aio_twin
 from hatchet_celery.runnables.types import Priority
 
 if TYPE_CHECKING:
     from hatchet_celery._runtime.registry import Registry
+
+
+EVENT_ID_KEY = "hatchet__event_id"  # the metadata every run an event triggers carries
 
 
 def _warn_options() -> None:
@@ -140,6 +146,7 @@ class EventClient:
             rows.append(self._v1(doc))
         start = offset or 0
         page = rows[start : start + limit] if limit is not None else rows[start:]
+        page = self._with_runs(page)
         size = limit or max(len(rows), 1)
         return V1EventList(
             pagination=PaginationResponse(
@@ -156,7 +163,24 @@ class EventClient:
         raw = engine.store.redis.hget(engine.keys.event_data, event_id)
         if raw is None:
             raise ValueError(f"event {event_id!r} not found (unknown, or past retention)")
-        return self._v1(json.loads(raw))
+        return self._with_runs([self._v1(json.loads(raw))])[0]
+
+    def _with_runs(self, rows: builtins.list[V1Event]) -> builtins.list[V1Event]:
+        """Fill ``triggered_runs``: the runs whose metadata carries the event's id."""
+        if not rows:
+            return rows
+        engine = self._registry.engine()
+        pipe = engine.store.redis.pipeline(transaction=False)
+        for row in rows:
+            index = metadata_key(engine.keys, EVENT_ID_KEY, row.metadata.id)
+            pipe.zrange(index or "", 0, -1)
+        found = pipe.execute()
+        return [
+            row.model_copy(
+                update={"triggered_runs": [V1EventTriggeredRun(workflow_run_id=r) for r in runs]}
+            )
+            for row, runs in zip(rows, found, strict=True)
+        ]
 
     def _v1(self, doc: dict[str, Any]) -> V1Event:
         ts = datetime.fromtimestamp(float(doc["ts"]), UTC)

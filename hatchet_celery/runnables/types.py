@@ -104,6 +104,57 @@ class EvictionPolicy(BaseModel):
     priority: int = 0
 
 
+class IdempotencyMethod(Enum):
+    """How long an idempotency key stays taken: its TTL, or while its run is unfinished."""
+
+    TTL = "TTL"
+    STATUS = "STATUS"
+
+
+class BaseIdemotencyConfig(BaseModel):  # (sic) Hatchet's spelling
+    """A CEL ``key_expression`` over ``input`` and ``additional_metadata``; a trigger whose
+    key is taken creates no run (``IdempotencyCollisionError``)."""
+
+    key_expression: str
+
+    @property
+    def method(self) -> IdempotencyMethod:
+        raise NotImplementedError
+
+    @property
+    def ttl_ms(self) -> int:
+        raise NotImplementedError
+
+
+class TTLBasedIdempotencyConfig(BaseIdemotencyConfig):
+    """The key is taken for ``ttl`` after the run that took it was created."""
+
+    ttl: timedelta
+
+    @property
+    def method(self) -> IdempotencyMethod:
+        return IdempotencyMethod.TTL
+
+    @property
+    def ttl_ms(self) -> int:
+        return int(self.ttl.total_seconds() * 1000)
+
+
+class StatusBasedIdempotencyConfig(BaseIdemotencyConfig):
+    """The key is taken until its run finishes (completed, failed after its last retry, or
+    cancelled), and never longer than ``fallback_ttl``."""
+
+    fallback_ttl: timedelta
+
+    @property
+    def method(self) -> IdempotencyMethod:
+        return IdempotencyMethod.STATUS
+
+    @property
+    def ttl_ms(self) -> int:
+        return int(self.fallback_ttl.total_seconds() * 1000)
+
+
 class WorkflowConfig(BaseModel):
     """The declaration-level options of a workflow, as Hatchet exposes them."""
 
@@ -120,13 +171,4 @@ class WorkflowConfig(BaseModel):
     default_additional_metadata: dict[str, Any] = Field(default_factory=dict)
     default_filters: list[DefaultFilter] = Field(default_factory=list)
     task_defaults: TaskDefaults = Field(default_factory=TaskDefaults)
-
-
-class TTLBasedIdempotencyConfig(BaseModel):
-    key_expression: str
-    ttl: timedelta
-
-
-class StatusBasedIdempotencyConfig(BaseModel):
-    key_expression: str
-    fallback_ttl: timedelta
+    idempotency: TTLBasedIdempotencyConfig | StatusBasedIdempotencyConfig | None = None

@@ -28,11 +28,13 @@ from hatchet_celery.labels import DesiredWorkerLabel
 from hatchet_celery.rate_limit import RateLimit
 from hatchet_celery.runnables.task import Task
 from hatchet_celery.runnables.types import (
+    BaseIdemotencyConfig,
     ConcurrencyExpression,
     ConcurrencyLimitStrategy,
     DefaultFilter,
     EmptyModel,
     EvictionPolicy,
+    IdempotencyMethod,
     Priority,
     StickyStrategy,
     WorkflowConfig,
@@ -76,12 +78,35 @@ def _check_concurrency(expr: ConcurrencyExpression, where: str) -> None:
     from hatchet_celery._cel import compile_cel
 
     if expr.limit_strategy == ConcurrencyLimitStrategy.QUEUE_OLDEST:
-        raise DeclarationError(f"{where}: limit_strategy QUEUE_OLDEST is not supported (Hatchet "
-                               "rejects it too); use GROUP_ROUND_ROBIN")
+        raise DeclarationError(
+            f"{where}: limit_strategy QUEUE_OLDEST is not supported (Hatchet "
+            "rejects it too); use GROUP_ROUND_ROBIN"
+        )
     variables = ("input", "additional_metadata")
     compile_cel(expr.expression, what=where, variables=variables)
     if isinstance(expr.max_runs, str):
         compile_cel(expr.max_runs, what=f"max_runs of {where}", variables=variables)
+
+
+def check_idempotency(config: BaseIdemotencyConfig | None, where: str) -> None:
+    """A bad key expression or a TTL that is not positive fails at declaration."""
+    if config is None:
+        return
+    if not isinstance(config, BaseIdemotencyConfig):
+        raise DeclarationError(
+            f"{where}: idempotency must be a TTLBasedIdempotencyConfig or a "
+            f"StatusBasedIdempotencyConfig, got {config!r}"
+        )
+    from hatchet_celery._cel import compile_cel
+
+    compile_cel(
+        config.key_expression,
+        what=f"idempotency key of {where}",
+        variables=("input", "additional_metadata"),
+    )
+    if config.ttl_ms <= 0:
+        field = "ttl" if config.method is IdempotencyMethod.TTL else "fallback_ttl"
+        raise DeclarationError(f"{where}: idempotency {field} must be positive")
 
 
 def _check_priority(value: int | None, where: str) -> None:
@@ -353,10 +378,11 @@ class BaseWorkflow(Generic[TWorkflowInput]):
         )
 
     def run_many_no_wait(self, workflows: list[WorkflowRunTriggerConfig]) -> list[Any]:
-        return [self._ref(r) for r in self._client().trigger(self, workflows)]
+        return [self._ref(r) for r in self._client().trigger(self, workflows, bulk=True)]
 
     async def aio_run_many_no_wait(self, workflows: list[WorkflowRunTriggerConfig]) -> list[Any]:
-        return [self._ref(r) for r in await self._client().aio_trigger(self, workflows)]
+        run_ids = await self._client().aio_trigger(self, workflows, bulk=True)
+        return [self._ref(r) for r in run_ids]
 
     def run_many(
         self,
