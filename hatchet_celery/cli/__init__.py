@@ -21,11 +21,12 @@ from typing import Any
 import click
 
 from hatchet_celery.cli._common import configure, state
+from hatchet_celery.cli.dashboard import dashboard
 from hatchet_celery.cli.misc import crons, events, workers
 from hatchet_celery.cli.runs import runs
 from hatchet_celery.cli.serve import beat, dev, embedded, worker
 
-COMMANDS = [worker, beat, dev, embedded, runs, events, crons, workers]
+COMMANDS = [worker, beat, dev, embedded, runs, events, crons, workers, dashboard]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

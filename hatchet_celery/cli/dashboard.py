@@ -1,0 +1,111 @@
+"""``hatchet-celery dashboard MODULE:ATTR``: serve the web dashboard (``hatchet_celery/dashboard``).
+
+The dashboard is an optional extra: Starlette, uvicorn and Jinja2 are imported here, when
+the command runs, so ``import hatchet_celery`` never needs them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from hatchet_celery.cli._common import (
+    EXIT_USAGE,
+    CliError,
+    handle_errors,
+    load_target,
+    registry_of,
+    state,
+)
+
+MISSING = (
+    "the dashboard needs its extra: pip install 'hatchet-celery[dashboard]' "
+    "(Starlette, uvicorn, Jinja2); missing: {name}"
+)
+
+
+def _hatchet(ctx: click.Context, target: str | None) -> Any:
+    """The ``Hatchet`` whose feature clients the dashboard reads through."""
+    from hatchet_celery.hatchet import Hatchet
+
+    st = state(ctx)
+    target = target or st.app_target
+    if target:
+        obj = load_target(target)
+    elif st.celery_app is not None and getattr(st.celery_app, "_hatchet_registry", None):
+        obj = st.celery_app
+    else:
+        raise CliError("name the app: MODULE:ATTR (e.g. proj.tasks:hatchet)", EXIT_USAGE)
+    if isinstance(obj, Hatchet):
+        return obj
+    return Hatchet(config=registry_of(obj).config)
+
+
+def build(
+    hatchet: Any,
+    host: str,
+    token: str | None,
+    basic_auth: str | None,
+    read_only: bool,
+) -> Any:
+    """The ASGI app, after the bind rule (a non-loopback host needs credentials)."""
+    try:
+        from hatchet_celery.dashboard import Access, DashboardConfigError, check_bind, create_app
+    except ImportError as exc:
+        raise CliError(MISSING.format(name=exc.name or exc), EXIT_USAGE) from exc
+    try:
+        check_bind(host, Access.of(token, basic_auth))
+        return create_app(hatchet, read_only=read_only, token=token, basic_auth=basic_auth)
+    except DashboardConfigError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from exc
+
+
+def url_of(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/"
+
+
+@click.command()
+@click.argument("target", required=False)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--token",
+    default=None,
+    envvar="HATCHET_CELERY_DASHBOARD_TOKEN",
+    help="Require this token (Bearer header, or open the URL once with ?token=...).",
+)
+@click.option(
+    "--basic-auth",
+    default=None,
+    metavar="USER:PASSWORD",
+    envvar="HATCHET_CELERY_DASHBOARD_BASIC_AUTH",
+    help="Require HTTP basic auth with these credentials.",
+)
+@click.option("--read-only", is_flag=True, help="Hide every action (cancel, replay, trigger).")
+@click.pass_context
+@handle_errors
+def dashboard(
+    ctx: click.Context,
+    target: str | None,
+    host: str,
+    port: int,
+    token: str | None,
+    basic_auth: str | None,
+    read_only: bool,
+) -> None:
+    """Serve the web dashboard of TARGET (MODULE:ATTR of a Hatchet) on HOST:PORT.
+
+    Loopback only unless --token or --basic-auth is given.
+    """
+    app = build(_hatchet(ctx, target), host, token, basic_auth, read_only)
+    try:
+        import uvicorn
+    except ImportError as exc:
+        raise CliError(MISSING.format(name="uvicorn"), EXIT_USAGE) from exc
+    click.echo(f"hatchet-celery dashboard: {url_of(host, port)}", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)
+
+
+__all__ = ["build", "dashboard", "url_of"]

@@ -1,0 +1,88 @@
+"""Workflows for the dashboard tests (``tests/test_dashboard*.py``), in their own namespace.
+
+``dash_gated``'s middle task holds until the test sets ``release_key(run_id)`` in Redis
+(or the run is cancelled), so a test can watch a run move on cue.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import redis
+from pydantic import BaseModel
+
+from hatchet_celery import ClientConfig, Context, Hatchet
+
+hatchet = Hatchet(config=ClientConfig(namespace="dash"))
+HOLD_SECONDS = 90.0
+
+
+class DagInput(BaseModel):
+    n: int = 1
+    label: str = "x"
+
+
+def release_key(run_id: str) -> str:
+    return f"dashtest:release:{run_id}"
+
+
+dash_dag = hatchet.workflow(name="dash_dag", input_validator=DagInput)
+
+
+@dash_dag.task()
+def start(input: DagInput, ctx: Context) -> dict[str, int]:
+    ctx.log(f"starting with n={input.n}")
+    return {"n": input.n}
+
+
+@dash_dag.task(parents=[start])
+def left(input: DagInput, ctx: Context) -> dict[str, int]:
+    return {"left": ctx.task_output(start)["n"] + 1}
+
+
+@dash_dag.task(parents=[start])
+def right(input: DagInput, ctx: Context) -> dict[str, int]:
+    return {"right": ctx.task_output(start)["n"] * 2}
+
+
+@dash_dag.task(parents=[left, right])
+def join(input: DagInput, ctx: Context) -> dict[str, int]:
+    return {"sum": ctx.task_output(left)["left"] + ctx.task_output(right)["right"]}
+
+
+dash_gated = hatchet.workflow(name="dash_gated", input_validator=DagInput)
+
+
+@dash_gated.task()
+def before(input: DagInput, ctx: Context) -> dict[str, str]:
+    return {"before": "done"}
+
+
+@dash_gated.task(parents=[before])
+def gate(input: DagInput, ctx: Context) -> dict[str, str]:
+    client = redis.Redis.from_url(os.environ["HATCHET_CELERY_REDIS_URL"])
+    deadline = time.monotonic() + HOLD_SECONDS
+    try:
+        while time.monotonic() < deadline and not ctx.is_cancelled():
+            if client.exists(release_key(ctx.workflow_run_id)):
+                return {"gate": "released"}
+            time.sleep(0.05)
+    finally:
+        client.close()
+    raise RuntimeError("gate was never released")
+
+
+@dash_gated.task(parents=[gate])
+def after(input: DagInput, ctx: Context) -> dict[str, str]:
+    return {"after": "done"}
+
+
+dash_flaky = hatchet.workflow(name="dash_flaky")
+
+
+@dash_flaky.task(retries=0)
+def boom(input: DagInput, ctx: Context) -> dict[str, int]:
+    if ctx.retry_count == 0:
+        raise ValueError("boom fails on its first attempt")
+    return {"attempt": ctx.retry_count}
