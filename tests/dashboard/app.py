@@ -64,7 +64,7 @@ def gate(input: DagInput, ctx: Context) -> dict[str, str]:
     client = redis.Redis.from_url(os.environ["HATCHET_CELERY_REDIS_URL"])
     deadline = time.monotonic() + HOLD_SECONDS
     try:
-        while time.monotonic() < deadline and not ctx.is_cancelled():
+        while time.monotonic() < deadline and not ctx.is_cancelled:
             if client.exists(release_key(ctx.workflow_run_id)):
                 return {"gate": "released"}
             time.sleep(0.05)
@@ -86,3 +86,21 @@ def boom(input: DagInput, ctx: Context) -> dict[str, int]:
     if ctx.retry_count == 0:
         raise ValueError("boom fails on its first attempt")
     return {"attempt": ctx.retry_count}
+
+
+# --- helpers for the tests (bounded waits on the run's state, no fixed sleeps) -------------
+def release(run_id: str) -> None:
+    """Let ``dash_gated``'s ``gate`` task of this run finish."""
+    client = redis.Redis.from_url(os.environ["HATCHET_CELERY_REDIS_URL"])
+    try:
+        client.set(release_key(run_id), "1", ex=600)
+    finally:
+        client.close()
+
+
+def wait_status(run_id: str, status: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while (current := str(hatchet.runs.get_status(run_id).value)) != status:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"run {run_id} is {current}, not {status}, after {timeout}s")
+        time.sleep(0.05)

@@ -1,0 +1,237 @@
+# ruff: noqa: F811  (the fixtures imported from tests/dashboard/harness.py are arguments)
+"""The dashboard's server side: the bind rule and credentials, the JSON API, the pages'
+HTML, read-only mode, Prometheus ``/metrics``; against a real Redis, a real worker
+process and a real uvicorn server on 127.0.0.1 (``tests/dashboard/harness.py``)."""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+import sys
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from hatchet_celery.dashboard import Access, DashboardConfigError, check_bind
+from hatchet_celery.dashboard.dag import layout, render_svg
+from tests.dashboard.app import dash_dag, dash_gated, hatchet, release, wait_status
+from tests.dashboard.harness import ROOT, dash_worker, dashboard, serve  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("dash_worker")
+TASKS = ("start", "left", "right", "join")
+
+
+def _finished_dag(**metadata: str) -> str:
+    ref = dash_dag.run_no_wait({"n": 2}, additional_metadata=metadata)
+    ref.result()
+    return str(ref.workflow_run_id)
+
+
+# --- the bind rule and the credentials --------------------------------------------------------
+def test_bind_rule_refuses_a_public_host_without_credentials() -> None:
+    check_bind("127.0.0.1", Access())
+    check_bind("::1", Access())
+    check_bind("localhost", Access())
+    with pytest.raises(DashboardConfigError, match="--token"):
+        check_bind("0.0.0.0", Access())
+    check_bind("0.0.0.0", Access.of("s3cret", None))
+    check_bind("0.0.0.0", Access.of(None, "ann:pw"))
+    with pytest.raises(DashboardConfigError, match="USER:PASSWORD"):
+        Access.of(None, "no-colon")
+
+
+def test_command_refuses_a_public_host_without_credentials() -> None:
+    from hatchet_celery.cli import cli
+
+    result = CliRunner().invoke(
+        cli, ["dashboard", "tests.dashboard.app:hatchet", "--host", "0.0.0.0", "--port", "1"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "refusing to serve the dashboard on '0.0.0.0' without credentials" in result.output
+
+
+def test_token_is_required_and_accepted_three_ways(serve: Any) -> None:
+    server = serve(token="t0ken")
+    with httpx.Client(base_url=server.url) as client:
+        assert client.get("/api/runs").status_code == 401
+        assert client.get("/api/runs", headers={"Authorization": "Bearer nope"}).status_code == 401
+        ok = client.get("/api/runs", headers={"Authorization": "Bearer t0ken"})
+        assert ok.status_code == 200
+        first = client.get("/workers?token=t0ken")  # sets the cookie, drops the token
+        assert first.status_code == 303 and first.headers["location"] == "/workers"
+        assert "HttpOnly" in first.headers["set-cookie"]
+        assert client.get("/workers").status_code == 200  # the cookie now
+
+
+def test_basic_auth(serve: Any) -> None:
+    server = serve(basic_auth="ann:pw")
+
+    def auth(user: str, password: str) -> dict[str, str]:
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        return {"Authorization": f"Basic {token}"}
+
+    with httpx.Client(base_url=server.url) as client:
+        refused = client.get("/")
+        assert refused.status_code == 401
+        assert refused.headers["www-authenticate"].startswith("Basic")
+        assert client.get("/", headers=auth("ann", "bad")).status_code == 401
+        assert client.get("/", headers=auth("ann", "pw")).status_code == 200
+
+
+def test_cross_site_post_is_refused(dashboard: Any) -> None:
+    with httpx.Client(base_url=dashboard.url) as client:
+        response = client.post("/runs/x/replay", headers={"Origin": "http://evil.example"})
+        assert response.status_code == 403
+
+
+# --- the JSON API and pages ---------------------------------------------------------------------
+def test_api_lists_and_describes_a_finished_dag_run(dashboard: Any) -> None:
+    tag = uuid.uuid4().hex
+    run_id = _finished_dag(dash=tag)
+    with httpx.Client(base_url=dashboard.url) as client:
+        listed = client.get("/api/runs", params={"meta": f"dash={tag}"}).json()
+        assert [r["id"] for r in listed["rows"]] == [run_id]
+        assert listed["rows"][0]["status"] == "COMPLETED"
+        assert listed["rows"][0]["workflow"] == dash_dag.name
+        by_status = client.get(
+            "/api/runs", params={"status": "FAILED", "meta": f"dash={tag}"}
+        ).json()
+        assert by_status["rows"] == []
+        by_workflow = client.get(
+            "/api/runs", params={"workflow": dash_gated.name, "meta": f"dash={tag}"}
+        ).json()
+        assert by_workflow["rows"] == []
+        run = client.get(f"/api/runs/{run_id}").json()
+        assert run["status"] == "COMPLETED"
+        assert {t["name"]: t["status"] for t in run["tasks"]} == dict.fromkeys(TASKS, "COMPLETED")
+        join = next(t for t in run["tasks"] if t["name"] == "join")
+        assert join["parents"] == ["left", "right"] and '"sum": 7' in join["output"]
+        start = next(t for t in run["tasks"] if t["name"] == "start")
+        assert [line["message"] for line in start["logs"]] == ["starting with n=2"]
+        assert client.get("/api/runs/no-such-run").status_code == 404
+        page = client.get(f"/runs/{run_id}").text
+        for task in TASKS:
+            assert f'data-task="{task}"' in page
+        assert page.count("st-COMPLETED") >= 2 * len(TASKS)
+        assert "<svg" in page and 'class="edge"' in page
+
+
+def test_runs_page_paginates_newest_first(dashboard: Any) -> None:
+    tag = uuid.uuid4().hex
+    ids = [_finished_dag(page=tag) for _ in range(3)]
+    with httpx.Client(base_url=dashboard.url) as client:
+        first = client.get("/api/runs", params={"meta": f"page={tag}", "limit": 2}).json()
+        second = client.get(
+            "/api/runs", params={"meta": f"page={tag}", "limit": 2, "page": 2}
+        ).json()
+        assert [r["id"] for r in first["rows"] + second["rows"]] == ids[::-1]
+        assert first["next_page"] == 2 and second["next_page"] is None
+        html = client.get("/", params={"meta": f"page={tag}", "limit": 2}).text
+        assert ids[2] in html and ids[0] not in html and "older →" in html
+
+
+def test_api_overview_endpoints(dashboard: Any, dash_worker: Any) -> None:
+    _finished_dag()
+    with httpx.Client(base_url=dashboard.url) as client:
+        workflows = {w["name"]: w for w in client.get("/api/workflows").json()}
+        shape = {t["name"]: t["parents"] for t in workflows[dash_dag.name]["tasks"]}
+        assert shape == {
+            "start": [],
+            "left": ["start"],
+            "right": ["start"],
+            "join": ["left", "right"],
+        }
+        workers = client.get("/api/workers").json()
+        assert any(w["name"].endswith("dash-worker") and w["slots"] == 10 for w in workers)
+        metrics = client.get("/api/metrics").json()
+        assert sum(metrics["throughput"]) >= 1 and dash_dag.name in metrics["per_workflow"]
+        assert set(client.get("/api/flow").json()) == {"concurrency", "rate_limits", "parked"}
+        assert "crons" in client.get("/api/crons").json()
+        assert "events" in client.get("/api/events").json()
+        for page in ("/workflows", "/workers", "/crons", "/events", "/flow", "/metrics-page"):
+            response = client.get(page)
+            assert response.status_code == 200, page
+        assert dash_dag.name in client.get("/workflows").text
+
+
+def test_prometheus_endpoint(dashboard: Any) -> None:
+    _finished_dag()
+    with httpx.Client(base_url=dashboard.url) as client:
+        response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    lines = response.text.splitlines()
+    assert "# TYPE hatchet_celery_runs gauge" in lines
+    assert any(line.startswith('hatchet_celery_runs{status="COMPLETED"} ') for line in lines)
+    count = f'hatchet_celery_run_latency_seconds_count{{workflow="{dash_dag.name}"}} '
+    assert any(line.startswith(count) for line in lines)
+    assert any(line.startswith("hatchet_celery_worker_slots{") for line in lines)
+
+
+def test_trigger_validates_the_input_model(dashboard: Any) -> None:
+    with httpx.Client(base_url=dashboard.url) as client:
+        bad = client.post("/api/trigger", json={"workflow": dash_dag.name, "input": {"n": "x"}})
+        assert bad.status_code == 422
+        assert [e["field"] for e in bad.json()["errors"]] == ["input.n"]
+        page = client.post(
+            "/trigger", data={"workflow": dash_dag.name, "input": "{not json", "metadata": "{}"}
+        )
+        assert page.status_code == 422 and 'data-field="input"' in page.text
+        good = client.post("/api/trigger", json={"workflow": dash_dag.name, "input": {"n": 5}})
+        assert good.status_code == 201
+    result = hatchet.runs.get_run_ref(good.json()["run_id"]).result()
+    assert result["join"] == {"sum": 16}
+
+
+def test_cancel_and_replay_through_the_api(dashboard: Any) -> None:
+    run_id = dash_gated.run_no_wait({"n": 1}).workflow_run_id
+    with httpx.Client(base_url=dashboard.url) as client:
+        assert client.post(f"/api/runs/{run_id}/cancel").json() == {"ok": True}
+        wait_status(run_id, "CANCELLED")
+        assert client.post(f"/api/runs/{run_id}/replay").json() == {"ok": True}
+    release(run_id)
+    assert hatchet.runs.get_run_ref(run_id).result()["after"] == {"after": "done"}
+
+
+def test_read_only_hides_and_refuses_actions(serve: Any) -> None:
+    server = serve(read_only=True)
+    run_id = _finished_dag()
+    with httpx.Client(base_url=server.url) as client:
+        page = client.get(f"/runs/{run_id}").text
+        assert "Replay run" not in page and "Trigger a run" not in page and "read-only" in page
+        assert client.post(f"/runs/{run_id}/replay").status_code in (404, 405)
+        assert client.post(f"/api/runs/{run_id}/cancel").status_code in (404, 405)
+        assert client.get("/trigger").status_code in (404, 405)
+
+
+# --- pure parts and packaging ---------------------------------------------------------------------
+def test_dag_layout_columns_follow_the_longest_path() -> None:
+    parents = {"a": [], "b": ["a"], "c": ["a"], "d": ["b", "c"], "e": ["a", "d"], "f": []}
+    nodes = layout(parents, on_failure="f")
+    assert {n: nodes[n].column for n in parents} == {"a": 0, "b": 1, "c": 1, "d": 2, "e": 3, "f": 4}
+    svg = render_svg(parents, {"a": "COMPLETED", "b": "FAILED"}, on_failure="f")
+    assert svg.count('class="edge"') == 6
+    assert 'class="node st-BLOCKED' not in svg and 'class="node st-PENDING' in svg
+    assert 'class="node st-FAILED" data-task="b"' in svg
+
+
+def test_core_package_imports_without_the_dashboard_extra() -> None:
+    code = (
+        "import sys\n"
+        "for name in ('starlette', 'uvicorn', 'jinja2'):\n"
+        "    sys.modules[name] = None\n"
+        "import hatchet_celery, hatchet_celery.cli\n"
+        "assert not any(m.startswith('hatchet_celery.dashboard') for m in sys.modules)\n"
+        "from click.testing import CliRunner\n"
+        "r = CliRunner().invoke(hatchet_celery.cli.cli, "
+        "['dashboard', 'tests.dashboard.app:hatchet'])\n"
+        "print(r.exit_code, r.output)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("2 ") and "pip install 'hatchet-celery[dashboard]'" in out.stdout
