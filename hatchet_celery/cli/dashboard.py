@@ -66,6 +66,36 @@ def url_of(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
+def start_background(registry: Any, host: str = "127.0.0.1", port: int = 8080) -> str | None:
+    """Serve the dashboard of ``registry`` on a daemon thread (``hatchet-celery dev``): its
+    URL, or ``None`` (and a hint on stderr) when the extra is not installed. A busy port
+    falls back to a free one."""
+    import socket
+    import threading
+
+    from hatchet_celery.hatchet import Hatchet
+
+    try:
+        import uvicorn
+
+        from hatchet_celery.dashboard import create_app
+    except ImportError as exc:
+        click.echo(f"hatchet-celery dev: no dashboard: {MISSING.format(name=exc.name)}", err=True)
+        return None
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.bind((host, 0))
+    app = create_app(Hatchet(config=registry.config))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="hc-dashboard", daemon=True
+    )
+    thread.start()
+    return url_of(host, sock.getsockname()[1])
+
+
 @click.command()
 @click.argument("target", required=False)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
@@ -108,4 +138,4 @@ def dashboard(
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)
 
 
-__all__ = ["build", "dashboard", "url_of"]
+__all__ = ["build", "dashboard", "start_background", "url_of"]

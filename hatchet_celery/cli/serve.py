@@ -158,6 +158,11 @@ def dev(
         schedule_filename=str(schedule),
     )
     beat_service.start()
+    from hatchet_celery.cli.dashboard import start_background
+
+    dashboard_url = start_background(w.registry)
+    if dashboard_url:
+        click.echo(f"hatchet-celery dev: dashboard at {dashboard_url}", err=True)
     click.echo("hatchet-celery dev: worker and beat started (Ctrl-C stops both)", err=True)
     try:
         w.start()

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hatchet_celery.dashboard import source
+import hatchet_celery.dashboard.source as source
 from hatchet_celery.dashboard.plots import line_plot
 
 HOUR = 3600.0
@@ -173,7 +173,7 @@ def workflows(hatchet: Any) -> list[dict[str, Any]]:
 
 
 def _shape_svg(parents: dict[str, list[str]], on_failure: str) -> str:
-    from hatchet_celery.dashboard import dag
+    import hatchet_celery.dashboard.dag as dag
 
     return dag.render_svg(parents, {n: "SHAPE" for n in parents}, on_failure)
 

@@ -34,7 +34,9 @@ from starlette.responses import (
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from hatchet_celery.dashboard import overview, prom, source
+import hatchet_celery.dashboard.overview as overview
+import hatchet_celery.dashboard.prom as prom
+import hatchet_celery.dashboard.source as source
 from hatchet_celery.dashboard.auth import Access, AuthMiddleware
 from hatchet_celery.exceptions import HatchetCeleryError, RunNotFoundError
 

@@ -16,14 +16,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import hatchet_celery.dashboard.dag as dag
 from hatchet_celery._runtime.state import TERMINAL, parse_run
 from hatchet_celery.clients.rest.models.v1_task_status import V1TaskStatus
-from hatchet_celery.dashboard import dag
 
 STATUSES = ("QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED")
 WINDOWS = {"15m": 900, "1h": 3600, "6h": 21600, "24h": 86400, "7d": 604800}
 DEFAULT_WINDOW = "24h"
 PAGE_SIZE = 50
+FINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED", "SKIPPED", "BLOCKED", "UNUSED"})
 # statuses a gate parks a task in, and what the page says about them
 PARKED = {
     "WAITING": "waiting for its conditions (wait_for / skip_if / cancel_if)",
@@ -250,6 +251,7 @@ def run_view(hatchet: Any, run_id: str, with_logs: bool = True) -> dict[str, Any
     for name in raw_status:
         parents.setdefault(name, [])
     statuses = {name: raw_status.get(name, "PENDING") for name in parents}
+    workers = {w.metadata.id: w.name for w in hatchet.workers.list().rows}
     tasks = []
     for name in parents:
         t = state.tasks.get(name)
@@ -279,11 +281,11 @@ def run_view(hatchet: Any, run_id: str, with_logs: bool = True) -> dict[str, Any
                 "started_at": fmt_time(t.started_at if t else None),
                 "finished_at": fmt_time(t.finished_at if t else None),
                 "duration": fmt_duration(t.started_at, t.finished_at) if t else "",
-                "worker": t.worker if t else "",
+                "worker": workers.get(t.worker, t.worker) if t else "",
                 "output": pretty(t.output) if t is not None and t.output is not None else "",
                 "error": error,
                 "logs": logs,
-                "waits": _waits(h, name),
+                "waits": {} if status in FINAL else _waits(h, name),
                 "on_failure": name == on_failure,
             }
         )
