@@ -61,8 +61,6 @@
         if (started) started.textContent = t.started_at;
         var finished = row.querySelector(".finished");
         if (finished) finished.textContent = t.finished_at;
-        var worker = row.querySelector(".worker");
-        if (worker) worker.textContent = t.worker;
       });
     });
     return changed;
