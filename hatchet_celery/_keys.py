@@ -36,6 +36,8 @@ key                                  type    holds
                                      zsets   and waiters; waiters and holders per key
 ``P:rl:<key>``, ``P:rl:keys``        hash,   one rate-limit bucket; keys for listing
                                      zset
+``P:paused``, ``P:paused:<workflow>``  hash,   paused workflows -> pause settings JSON;
+                                     zset    the task runs each one parks, by queued time
 ``P:idem:<key>``                     string  ``<run_id>|<TTL|STATUS>``: the run holding an
                                              idempotency key (expires with the key's TTL)
 ===================================  ======  ==============================================
@@ -226,3 +228,14 @@ class Keys:
         """string: ``<run_id>|<method>`` of the run that holds an idempotency key; it expires
         after the key's TTL (the fallback TTL for status-based keys)."""
         return f"{self.base}:idem:{key}"
+
+    # --- workflow pause (_runtime/pause.py) --------------------------------------------------
+    @property
+    def paused(self) -> str:
+        """hash: paused workflow name -> JSON ``{ttl, cron, scheduled}`` (its pause settings)."""
+        return f"{self.base}:paused"
+
+    def paused_tasks(self, workflow: str) -> str:
+        """zset: ``run_id|task|attempt`` of the task runs a paused workflow parked, scored by
+        the time each was queued (cancelled once older than the queue TTL)."""
+        return f"{self.base}:paused:{workflow}"

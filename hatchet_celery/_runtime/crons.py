@@ -316,6 +316,11 @@ class CronTicker:
             current = claim_tick(self.engine, cron.id, entry.spec, tick)
             if current is None:
                 return None
+            from hatchet_celery._runtime import pause
+
+            workflow = self.registry.config.apply_namespace(current.workflow_name)
+            if pause.drops(self.engine, workflow, "cron"):
+                return None
             run_id = trigger(self.registry, current, tick)
         except Exception:
             log.exception(

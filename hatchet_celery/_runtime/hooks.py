@@ -1,7 +1,7 @@
 """Extension points of the runtime, so each capability lives in its own module.
 
-- A ``Gate`` decides when a ready task run may be published (conditions, concurrency,
-  rate limits, affinity). ``Engine.dispatch`` passes every ready task run through the
+- A ``Gate`` decides when a ready task run may be published (conditions, pause,
+  concurrency, rate limits, affinity). ``Engine.dispatch`` passes every ready task run through the
   gates that apply to its task (computed once per task); a gate returns the entries to
   publish now and takes responsibility for the others (it must move them out of the
   QUEUED status atomically, so the watchdog does not re-dispatch them, and publish them
@@ -87,6 +87,7 @@ RUNS_CREATED: list[RunsCreated] = []
 
 EXTENSION_MODULES = (
     "hatchet_celery._runtime.conditions",
+    "hatchet_celery._runtime.pause",
     "hatchet_celery._runtime.concurrency",
     "hatchet_celery._runtime.ratelimits",
     "hatchet_celery._runtime.affinity",

@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from hatchet_celery._runtime import crons
+from hatchet_celery._runtime import crons, pause
 from hatchet_celery._runtime.hooks import WORKER_STARTED
 from hatchet_celery._runtime.services import timer_handler
 from hatchet_celery.clients.admin import TriggerWorkflowOptions, WorkflowRunTriggerConfig
@@ -164,7 +164,9 @@ def fire_scheduled(engine: Engine, member: str, now: float) -> None:
         ),
     )
     try:
-        engine.registry.client().trigger_by_name(workflow_name, [item], run_ids=[run_id])
+        namespaced = engine.registry.config.apply_namespace(workflow_name)
+        if not pause.drops(engine, namespaced, "scheduled"):
+            engine.registry.client().trigger_by_name(workflow_name, [item], run_ids=[run_id])
     except WorkflowNotFoundError as exc:
         # Left claimed: the pump offers it again after the claim lease, until a worker
         # that serves the workflow has registered it.

@@ -8,9 +8,10 @@ workers register in Redis (``keys.workflows``), so a process without the code se
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
 
+from hatchet_celery._runtime import pause as pausing
 from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
 from hatchet_celery.clients.rest.models.pagination_response import PaginationResponse
 from hatchet_celery.clients.rest.models.workflow import Workflow
@@ -24,12 +25,12 @@ if TYPE_CHECKING:
 _EPOCH = datetime.fromtimestamp(0, UTC)
 
 
-def _row(name: str, description: str | None) -> Workflow:
+def _row(name: str, description: str | None, paused: bool = False) -> Workflow:
     return Workflow(
         metadata=APIResourceMeta(id=name, created_at=_EPOCH, updated_at=_EPOCH),
         name=name,
         description=description,
-        is_paused=False,
+        is_paused=paused,
     )
 
 
@@ -46,6 +47,8 @@ class WorkflowsClient:
         for name, workflow in self._registry.workflows.items():
             if workflow.tasks:
                 found[name] = _row(name, workflow.config.description)
+        for name in pausing.paused_names(engine) & set(found):
+            found[name] = found[name].model_copy(update={"is_paused": True})
         return found
 
     def _name(self, workflow_id: str) -> str:
@@ -78,7 +81,41 @@ class WorkflowsClient:
         page = rows[start : start + limit] if limit else rows[start:]
         return WorkflowList(rows=page, pagination=PaginationResponse(current_page=1, num_pages=1))
 
+    def pause(
+        self,
+        workflow_id: str,
+        queue_ttl: timedelta,
+        paused_workflow_cron_run_queue_behavior: Literal["DROP", "QUEUE"] = "QUEUE",
+        paused_workflow_scheduled_run_queue_behavior: Literal["DROP", "QUEUE"] = "QUEUE",
+    ) -> Workflow:
+        """Pause a workflow: its task runs wait (each at most ``queue_ttl``, then it is
+        cancelled) until ``unpause``; crons and scheduled runs firing meanwhile are created
+        and wait (``QUEUE``) or are not created (``DROP``)."""
+        name = self._name(workflow_id)
+        pausing.pause(
+            self._registry.engine(),
+            name,
+            queue_ttl,
+            paused_workflow_cron_run_queue_behavior,
+            paused_workflow_scheduled_run_queue_behavior,
+        )
+        return self._current(name)
+
+    def unpause(self, workflow_id: str) -> Workflow:
+        """Unpause a workflow: the task runs it held are dispatched again."""
+        name = self._name(workflow_id)
+        pausing.unpause(self._registry.engine(), name)
+        return self._current(name)
+
+    def _current(self, name: str) -> Workflow:
+        row = self._known().get(name)
+        if row is None:  # not declared here nor registered yet: the pause still applies
+            row = _row(name, None, pausing.settings(self._registry.engine(), name) is not None)
+        return row
+
     aio_get = aio_twin(get)
+    aio_pause = aio_twin(pause)
+    aio_unpause = aio_twin(unpause)
     aio_delete = aio_twin(delete)
     aio_list = aio_twin(list)
 

@@ -12,7 +12,7 @@ import dataclasses
 import warnings
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
 
 from pydantic import TypeAdapter
 
@@ -481,6 +481,120 @@ class BaseWorkflow(Generic[TWorkflowInput]):
         return await asyncio.to_thread(
             self.create_cron, cron_name, expression, input, additional_metadata, priority
         )
+
+    # --- the workflow's own feature calls (hatchet.workflows / runs / filters) -------------
+    def _features(self) -> Any:
+        return self._registry.hatchet_features()
+
+    def pause(
+        self,
+        queue_ttl: timedelta,
+        paused_workflow_cron_run_queue_behavior: Literal["DROP", "QUEUE"] = "QUEUE",
+        paused_workflow_scheduled_run_queue_behavior: Literal["DROP", "QUEUE"] = "QUEUE",
+    ) -> Any:
+        """Pause the workflow (``hatchet.workflows.pause``); returns the updated workflow."""
+        return self._features().workflows.pause(
+            self.id,
+            queue_ttl,
+            paused_workflow_cron_run_queue_behavior,
+            paused_workflow_scheduled_run_queue_behavior,
+        )
+
+    async def aio_pause(
+        self,
+        queue_ttl: timedelta,
+        paused_workflow_cron_run_queue_behavior: Literal["DROP", "QUEUE"] = "QUEUE",
+        paused_workflow_scheduled_run_queue_behavior: Literal["DROP", "QUEUE"] = "QUEUE",
+    ) -> Any:
+        return await asyncio.to_thread(
+            self.pause,
+            queue_ttl,
+            paused_workflow_cron_run_queue_behavior,
+            paused_workflow_scheduled_run_queue_behavior,
+        )
+
+    def unpause(self) -> Any:
+        """Unpause the workflow (``hatchet.workflows.unpause``)."""
+        return self._features().workflows.unpause(self.id)
+
+    async def aio_unpause(self) -> Any:
+        return await asyncio.to_thread(self.unpause)
+
+    def delete(self) -> None:
+        """Forget the workflow's registration (``hatchet.workflows.delete``)."""
+        self._features().workflows.delete(self.id)
+
+    async def aio_delete(self) -> None:
+        await asyncio.to_thread(self.delete)
+
+    def list_runs(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+        offset: int | None = None,
+        statuses: list[Any] | None = None,
+        additional_metadata: dict[str, str] | None = None,
+        worker_id: str | None = None,
+        parent_task_external_id: str | None = None,
+        only_tasks: bool = False,
+        triggering_event_external_id: str | None = None,
+    ) -> list[Any]:
+        """The runs of this workflow (``V1TaskSummary`` rows, newest first)."""
+        rows: list[Any] = self._features().runs.list_with_pagination(
+            workflow_ids=[self.id],
+            since=since,
+            only_tasks=only_tasks,
+            offset=offset,
+            limit=limit,
+            statuses=statuses,
+            until=until,
+            additional_metadata=additional_metadata,
+            worker_id=worker_id,
+            parent_task_external_id=parent_task_external_id,
+            triggering_event_external_id=triggering_event_external_id,
+        )
+        return rows
+
+    async def aio_list_runs(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+        offset: int | None = None,
+        statuses: list[Any] | None = None,
+        additional_metadata: dict[str, str] | None = None,
+        worker_id: str | None = None,
+        parent_task_external_id: str | None = None,
+        only_tasks: bool = False,
+        triggering_event_external_id: str | None = None,
+    ) -> list[Any]:
+        return await asyncio.to_thread(
+            self.list_runs,
+            since,
+            until,
+            limit,
+            offset,
+            statuses,
+            additional_metadata,
+            worker_id,
+            parent_task_external_id,
+            only_tasks,
+            triggering_event_external_id,
+        )
+
+    def create_filter(
+        self, expression: str, scope: str, payload: dict[str, Any] | None = None
+    ) -> Any:
+        """A filter on this workflow's event triggers (``hatchet.filters.create``)."""
+        return self._features().filters.create(
+            workflow_id=self.id, expression=expression, scope=scope, payload=payload
+        )
+
+    async def aio_create_filter(
+        self, expression: str, scope: str, payload: dict[str, Any] | None = None
+    ) -> Any:
+        return await asyncio.to_thread(self.create_filter, expression, scope, payload)
 
     def to_proto(self) -> Any:
         """The declaration with the fields of Hatchet's ``CreateWorkflowVersionRequest``."""
