@@ -210,9 +210,12 @@ def hatchet_runs_ids(engine: Any, status: str, now: float) -> list[str]:
     return [str(i) for i in ids]
 
 
-def workers(hatchet: Any) -> list[dict[str, Any]]:
+Active = list[tuple[str, str, str, str]]
+
+
+def workers(hatchet: Any, active: Active | None = None) -> list[dict[str, Any]]:
     used: dict[str, int] = {}
-    for _, _, status, worker in active_tasks(hatchet):
+    for _, _, status, worker in active if active is not None else active_tasks(hatchet):
         if status == "RUNNING" and worker:
             used[worker] = used.get(worker, 0) + 1
     rows = []
@@ -325,7 +328,7 @@ def _gates(hatchet: Any) -> list[tuple[str, str]]:
     return gates
 
 
-def flow_control(hatchet: Any) -> dict[str, Any]:
+def flow_control(hatchet: Any, active: Active | None = None) -> dict[str, Any]:
     """Per concurrency key: holders and waiters (oldest first); per rate limit: units left;
     and how many task runs wait in each gate status."""
     engine = _engine(hatchet)
@@ -357,7 +360,7 @@ def flow_control(hatchet: Any) -> dict[str, Any]:
             entry["waiters"] = [holder for _, holder in sorted(entry["waiters"])]
             keys.append(entry)
     parked: dict[str, int] = {}
-    for _, _, status, _ in active_tasks(hatchet):
+    for _, _, status, _ in active if active is not None else active_tasks(hatchet):
         if status in source.PARKED:
             parked[status] = parked.get(status, 0) + 1
     limits = [

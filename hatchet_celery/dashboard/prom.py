@@ -89,7 +89,7 @@ def exposition(hatchet: Any) -> str:
         "Task runs of the queued and running runs, by status (gate statuses included).",
         (({"status": s}, n) for s, n in sorted(by_status.items())),
     )
-    workers = overview.workers(hatchet)
+    workers = overview.workers(hatchet, active)
     out.gauge(
         "worker_slots",
         "Slots of each worker seen in the last hour.",
@@ -100,7 +100,7 @@ def exposition(hatchet: Any) -> str:
         "Task runs running on each worker.",
         (({"worker": w["id"], "name": w["name"]}, w["used"]) for w in workers),
     )
-    flow = overview.flow_control(hatchet)
+    flow = overview.flow_control(hatchet, active)
     out.gauge(
         "concurrency_holders",
         "Holders of each concurrency key.",
