@@ -66,6 +66,7 @@ from hatchet_celery.runnables.types import (
     TTLBasedIdempotencyConfig,
     WorkflowConfig,
 )
+from hatchet_celery.serde import is_in_hatchet_serialization_context
 from hatchet_celery.worker import Worker, WorkerStatus
 from hatchet_celery.workflow_run import TaskRunRef, WorkflowRunRef
 
@@ -136,4 +137,6 @@ __all__ = [
     "TaskRunError",
     # worker
     "Worker",
+    # serialization context of stored outputs
+    "is_in_hatchet_serialization_context",
 ]

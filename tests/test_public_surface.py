@@ -30,7 +30,7 @@ PROVIDED = {
     "DedupeViolationError", "IdempotencyCollisionError", "BulkTriggerIdempotencyCollisionError",
     "NonDeterminismError", "EvictionNotSupportedError", "Worker", "PushEventOptions",
     "BulkPushEventOptions", "BulkPushEventWithMetadata", "RunFilter", "BulkCancelReplayOpts",
-    "CELEvaluationResult", "CELSuccess", "CELFailure",
+    "CELEvaluationResult", "CELSuccess", "CELFailure", "is_in_hatchet_serialization_context",
 }
 
 NOT_PROVIDED = {
@@ -47,7 +47,6 @@ NOT_PROVIDED = {
     "OTelAttribute": "OpenTelemetry is out of scope",
     "WorkerStartOptions": "deprecated",
     "RunEventListener": "streams are read with hatchet.runs.subscribe_to_stream",
-    "is_in_hatchet_serialization_context": "custom serde is out of scope",
     "remove_null_unicode_character": "not provided",
 }
 
@@ -70,6 +69,12 @@ SUBMODULE_PATHS = {
     "hatchet_celery.rate_limit": ["RateLimit", "RateLimitDuration"],
     "hatchet_celery.workflow_run": ["WorkflowRunRef"],
     "hatchet_celery.clients.listeners.run_event_listener": ["StepRunEventType"],
+    "hatchet_celery.serde": ["HATCHET_PYDANTIC_SENTINEL", "is_in_hatchet_serialization_context"],
+    "hatchet_celery.runnables.contextvars": [
+        "ctx_action_key", "ctx_workflow_run_id", "ctx_step_run_id", "ctx_worker_id",
+        "ctx_additional_metadata", "ctx_task_retry_count", "ctx_durable_context",
+        "ctx_hatchet_context", "workflow_spawn_indices", "spawn_index_lock",
+    ],
 }
 
 

@@ -23,6 +23,7 @@ from hatchet_celery.exceptions import (
     BulkTriggerIdempotencyCollisionError,
     FailedTaskRunExceptionGroup,
     IdempotencyCollisionError,
+    NonDeterminismError,
     RunCancelledError,
     RunNotFoundError,
     TaskRunError,
@@ -37,6 +38,19 @@ if TYPE_CHECKING:
 
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _spawn_mismatch(ctx: Any, workflow: str, existing: str, existing_wf: str) -> Exception:
+    """A replayed task spawned another workflow at a spawn index bound to an earlier child."""
+    return NonDeterminismError(
+        task_external_id=ctx.task_run_id if ctx is not None else "",
+        invocation_count=ctx.retry_count if ctx is not None else 0,
+        message=(
+            f"non-determinism detected: task {ctx.task_name if ctx else '?'!r} spawned "
+            f"workflow {workflow!r} at a child index bound to run {existing} of workflow "
+            f"{existing_wf!r} (spawns must happen in the same order on every execution)"
+        ),
+    )
 
 
 def _watch(now: float, schedule_timeout: float) -> tuple[float, float]:
@@ -133,6 +147,7 @@ class Client:
         final_ids = []
         new_runs: list[tuple[str, Any]] = []
         collisions: list[IdempotencyCollisionError] = []
+        mismatch: tuple[str, str] | None = None
         for (run_id, roots, priority, parent_id), res, item in zip(
             created, results, items, strict=True
         ):
@@ -143,6 +158,8 @@ class Client:
                     collisions.append(IdempotencyCollisionError(_text(res[1])))
                 else:
                     final_ids.append(res[1])
+                    if len(res) > 2 and res[2] and _text(res[2]) != target.name:
+                        mismatch = (_text(res[1]), _text(res[2]))
                 continue
             final_ids.append(run_id)
             new_runs.append((run_id, item.options))
@@ -152,6 +169,8 @@ class Client:
             listener(engine, new_runs, ctx)
         if ready and not defer:
             engine.dispatch(ready)
+        if mismatch is not None:
+            raise _spawn_mismatch(ctx, target.name, *mismatch)
         if collisions:
             if len(items) == 1 and not bulk:
                 raise collisions[0]

@@ -34,6 +34,7 @@ from hatchet_celery.exceptions import (
     TaskRunError,
     TaskTimeoutError,
 )
+from hatchet_celery.serde import HATCHET_PYDANTIC_SENTINEL
 
 if TYPE_CHECKING:
     from hatchet_celery._runtime.engine import Engine
@@ -60,9 +61,10 @@ def serialize_output(task: Task[Any, Any], output: Any) -> str:
     if output is None:
         return ""
     if isinstance(output, BaseModel):
-        data: Any = output.model_dump(mode="json")
+        data: Any = output.model_dump(mode="json", context=HATCHET_PYDANTIC_SENTINEL)
     elif dataclasses.is_dataclass(output) and not isinstance(output, type):
-        data = TypeAdapter(type(output)).dump_python(output, mode="json")
+        adapter = TypeAdapter(type(output))
+        data = adapter.dump_python(output, mode="json", context=HATCHET_PYDANTIC_SENTINEL)
     elif isinstance(output, dict):
         data = to_jsonable_python(output)
     else:
@@ -173,8 +175,10 @@ def execute(
             return  # the watchdog recorded the timeout
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
+        ctx._forget_spawns()
         record_failure(engine, task, run_id, claim, attempt, ctx.task_run_id, exc)
     else:
+        ctx._forget_spawns()
         record_success(engine, task, run_id, claim, ctx.task_run_id, payload, priority=ctx.priority)
     finally:
         watchdog().untrack(inflight)

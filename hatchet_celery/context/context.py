@@ -12,6 +12,7 @@ import contextvars
 import json
 import threading
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,11 @@ if TYPE_CHECKING:
 current_context: contextvars.ContextVar[Context | None] = contextvars.ContextVar(
     "hatchet_celery_current_context", default=None
 )
+# Child spawn index per task execution (its action key), as Hatchet keeps it; exposed as
+# ``hatchet_celery.runnables.contextvars.workflow_spawn_indices``. Each Context starts its
+# count at its first spawn and drops it when its execution ends (``_forget_spawns``).
+workflow_spawn_indices: Counter[str] = Counter()
+_spawn_indices_lock = threading.Lock()
 
 LOG_LINE_LIMIT = 10_000
 
@@ -72,8 +78,7 @@ class Context:
         self._worker_labels = dict(worker_labels or {})
         self._lifespan = lifespan
         self._cancelled = threading.Event()
-        self._spawn_index = 0
-        self._spawn_lock = threading.Lock()
+        self._spawned = False
         self.deadline = time.time() + execution_timeout
         self.slot_released = False
         self._slot_units = 0  # worker slot units held (_runtime/slots.py)
@@ -318,11 +323,25 @@ class Context:
         return WorkerContext(self)
 
     # --- children ----------
+    @property
+    def action_key(self) -> str:
+        """This execution's key: task run id and retry count (Hatchet's ``ActionKey``)."""
+        return f"{self._task_run_id}/{self._retry_count}"
+
     def _next_child_index(self) -> int:
-        with self._spawn_lock:
-            index = self._spawn_index
-            self._spawn_index += 1
+        key = self.action_key
+        with _spawn_indices_lock:
+            if not self._spawned:  # a new execution (a durable replay) counts from 0
+                self._spawned = True
+                workflow_spawn_indices[key] = 0
+            index = workflow_spawn_indices[key]
+            workflow_spawn_indices[key] = index + 1
             return index
+
+    def _forget_spawns(self) -> None:
+        with _spawn_indices_lock:
+            if self._spawned:
+                workflow_spawn_indices.pop(self.action_key, None)
 
 
 __all__ = ["Context", "current_context"]

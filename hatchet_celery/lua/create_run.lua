@@ -13,7 +13,8 @@
 -- Idempotency: the key holds "<run_id>|<method>" and expires after idem_ttl_ms (Redis's
 -- clock). A STATUS key whose run has finished (or expired) is free again: the holder's
 -- status is read here, in the same step, so a run that just finished never collides.
--- Returns {1} when created, {0, existing_run_id} when the dedupe key is taken or the run
+-- Returns {1} when created, {0, existing_run_id, its workflow} when the dedupe key is
+-- taken (the caller checks a replay spawned the same workflow), {0, run_id} when the run
 -- exists, {2, holder_run_id} when the idempotency key is held.
 local run, index, timers, parent, idem = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local run_id, now = ARGV[1], ARGV[6]
@@ -26,7 +27,7 @@ local FINAL_RUN = {COMPLETED = true, FAILED = true, CANCELLED = true}
 if dedupe ~= '' then
   local existing = redis.call('HGET', parent, dedupe)
   if existing then
-    return {0, existing}
+    return {0, existing, redis.call('HGET', run_prefix .. existing, 'wf') or ''}
   end
 end
 if redis.call('EXISTS', run) == 1 then

@@ -19,6 +19,7 @@ from hatchet_celery.exceptions import DeclarationError, InvalidDependencyError
 from hatchet_celery.labels import DesiredWorkerLabel
 from hatchet_celery.rate_limit import RateLimit
 from hatchet_celery.runnables.types import ConcurrencyExpression, EmptyModel
+from hatchet_celery.serde import HATCHET_PYDANTIC_SENTINEL
 
 if TYPE_CHECKING:
     from hatchet_celery.context import Context
@@ -259,7 +260,7 @@ class Task(Generic[TWorkflowInput, R]):
 
     def parse_output(self, raw: Any) -> R:
         """Validate a stored output into this task's return annotation."""
-        result: R = self.output_adapter.validate_python(raw)
+        result: R = self.output_adapter.validate_python(raw, context=HATCHET_PYDANTIC_SENTINEL)
         return result
 
     async def resolve_dependencies(
