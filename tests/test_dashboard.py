@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import subprocess
 import sys
+import time
 import uuid
 from typing import Any
 
@@ -17,7 +18,7 @@ from click.testing import CliRunner
 
 from hatchet_celery.dashboard import Access, DashboardConfigError, check_bind
 from hatchet_celery.dashboard.dag import layout, render_svg
-from tests.dashboard.app import dash_dag, dash_gated, hatchet, release, wait_status
+from tests.dashboard.app import dash_conc, dash_dag, dash_gated, hatchet, release, wait_status
 from tests.dashboard.harness import ROOT, dash_worker, dashboard, serve  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("dash_worker")
@@ -194,6 +195,34 @@ def test_cancel_and_replay_through_the_api(dashboard: Any) -> None:
         assert client.post(f"/api/runs/{run_id}/replay").json() == {"ok": True}
     release(run_id)
     assert hatchet.runs.get_run_ref(run_id).result()["after"] == {"after": "done"}
+
+
+def test_flow_control_shows_holders_waiters_and_the_queue_position(dashboard: Any) -> None:
+    label = uuid.uuid4().hex
+    first = dash_conc.run_no_wait({"label": label}).workflow_run_id
+    wait_status(first, "RUNNING")
+    second = dash_conc.run_no_wait({"label": label}).workflow_run_id
+    with httpx.Client(base_url=dashboard.url) as client:
+
+        def held_task(run_id: str) -> dict[str, Any]:
+            return dict(client.get(f"/api/runs/{run_id}").json()["tasks"][0])
+
+        deadline = time.monotonic() + 60
+        while held_task(second)["status"] != "WAIT_CONCURRENCY":
+            assert time.monotonic() < deadline, held_task(second)
+            time.sleep(0.05)
+        assert held_task(second)["flow"]["queue position"] == [{"key": label, "position": 1}]
+        entry = next(k for k in client.get("/api/flow").json()["concurrency"] if k["key"] == label)
+        assert entry["holders"] == [first] and entry["waiters"] == [second]
+        assert entry["max"] == 1
+        gate = f"workflow {dash_conc.name}"
+        waiters = f'hatchet_celery_concurrency_waiters{{gate="{gate}",key="{label}"}} 1'
+        assert waiters in client.get("/metrics").text.splitlines()
+        assert f"held {label}" in client.get(f"/runs/{first}").text  # streamed output
+    release(first)
+    release(second)
+    for run_id in (first, second):
+        assert hatchet.runs.get_run_ref(run_id).result()["held"] == {"released": True}
 
 
 def test_read_only_hides_and_refuses_actions(serve: Any) -> None:

@@ -24,6 +24,7 @@ STATUSES = ("QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED")
 WINDOWS = {"15m": 900, "1h": 3600, "6h": 21600, "24h": 86400, "7d": 604800}
 DEFAULT_WINDOW = "24h"
 PAGE_SIZE = 50
+STREAM_SHOWN = 1000  # put_stream chunks shown on a run page
 FINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED", "SKIPPED", "BLOCKED", "UNUSED"})
 # statuses a gate parks a task in, and what the page says about them
 PARKED = {
@@ -207,6 +208,58 @@ def _waits(h: Mapping[str, str], task: str) -> dict[str, Any]:
     return found
 
 
+def _queue_positions(engine: Any, gate: str, holder: str) -> list[dict[str, Any]]:
+    """Where ``holder`` waits in a concurrency gate: per key, its place in the queue."""
+    redis = engine.store.redis
+    raw = redis.hget(engine.keys.conc_state(gate), f"w:{holder}")
+    if not raw:
+        return []
+    record = json.loads(raw)
+    places = []
+    for i, key in enumerate(record.get("k") or [], start=1):
+        prefix = f"{i}:{len(str(key).encode())}:{key}:"
+        entry = f"{prefix}{int(record.get('s') or 0):016d}:{holder}"
+        ahead = redis.zlexcount(engine.keys.conc_queue(gate), f"[{prefix}", f"({entry}")
+        places.append({"key": str(key), "position": int(ahead) + 1})
+    return places
+
+
+def _flow(hatchet: Any, workflow: str, task: str, run_id: str, status: str) -> dict[str, Any]:
+    """The task's concurrency and rate-limit settings and, when it is parked behind a
+    concurrency key, its place in that key's queue."""
+    registry = registry_of(hatchet)
+    declared = registry.workflows.get(workflow)
+    found: dict[str, Any] = {}
+    if declared is None:
+        return found
+    t = declared.task_map().get(task)
+    exprs = [*(declared.config.concurrency if task in declared.compiled().roots else [])]
+    exprs += list(t.concurrency) if t is not None else []
+    if exprs:
+        found["concurrency"] = [
+            f"{getattr(e, 'expression', '')} (max {getattr(e, 'max_runs', '')}, "
+            f"{getattr(getattr(e, 'limit_strategy', ''), 'value', '')})"
+            for e in exprs
+        ]
+    if t is not None and t.rate_limits:
+        found["rate limits"] = [
+            f"{getattr(r, 'static_key', None) or getattr(r, 'dynamic_key', '')}"
+            f" × {getattr(r, 'units', 1)}"
+            for r in t.rate_limits
+        ]
+    if status == "WAIT_CONCURRENCY":
+        engine = registry.engine()
+        for gate, holder in (
+            (f"t:{workflow}:{task}", f"{run_id}/{task}"),
+            (f"w:{workflow}", run_id),
+        ):
+            places = _queue_positions(engine, gate, holder)
+            if places:
+                found["queue position"] = places
+                break
+    return found
+
+
 def run_snapshot(hatchet: Any, run_id: str) -> dict[str, Any] | None:
     """The little the live view needs: run status and per task status and attempt."""
     registry = registry_of(hatchet)
@@ -286,10 +339,12 @@ def run_view(hatchet: Any, run_id: str, with_logs: bool = True) -> dict[str, Any
                 "error": error,
                 "logs": logs,
                 "waits": {} if status in FINAL else _waits(h, name),
+                "flow": _flow(hatchet, state.workflow, name, run_id, status),
                 "on_failure": name == on_failure,
             }
         )
     children = child_runs(hatchet, run_id)
+    chunks = engine.store.redis.lrange(engine.keys.stream(run_id), 0, STREAM_SHOWN - 1)
     return {
         "id": state.id,
         "workflow": state.workflow,
@@ -305,6 +360,7 @@ def run_view(hatchet: Any, run_id: str, with_logs: bool = True) -> dict[str, Any
         "parent_run_id": state.parent_run_id,
         "parent_task_run_id": state.parent_task_run_id,
         "children": children,
+        "stream": "".join(str(c) for c in chunks),
         "tasks": tasks,
         "statuses": statuses,
         "svg": dag.render_svg(parents, statuses, on_failure),

@@ -12,7 +12,13 @@ import time
 import redis
 from pydantic import BaseModel
 
-from hatchet_celery import ClientConfig, Context, Hatchet
+from hatchet_celery import (
+    ClientConfig,
+    ConcurrencyExpression,
+    ConcurrencyLimitStrategy,
+    Context,
+    Hatchet,
+)
 
 hatchet = Hatchet(config=ClientConfig(namespace="dash"))
 HOLD_SECONDS = 90.0
@@ -61,21 +67,45 @@ def before(input: DagInput, ctx: Context) -> dict[str, str]:
 
 @dash_gated.task(parents=[before])
 def gate(input: DagInput, ctx: Context) -> dict[str, str]:
-    client = redis.Redis.from_url(os.environ["HATCHET_CELERY_REDIS_URL"])
-    deadline = time.monotonic() + HOLD_SECONDS
-    try:
-        while time.monotonic() < deadline and not ctx.is_cancelled:
-            if client.exists(release_key(ctx.workflow_run_id)):
-                return {"gate": "released"}
-            time.sleep(0.05)
-    finally:
-        client.close()
+    if _hold(ctx):
+        return {"gate": "released"}
     raise RuntimeError("gate was never released")
 
 
 @dash_gated.task(parents=[gate])
 def after(input: DagInput, ctx: Context) -> dict[str, str]:
     return {"after": "done"}
+
+
+def _hold(ctx: Context) -> bool:
+    """Hold until the test releases this run (True) or the run is cancelled (False)."""
+    client = redis.Redis.from_url(os.environ["HATCHET_CELERY_REDIS_URL"])
+    deadline = time.monotonic() + HOLD_SECONDS
+    try:
+        while time.monotonic() < deadline and not ctx.is_cancelled:
+            if client.exists(release_key(ctx.workflow_run_id)):
+                return True
+            time.sleep(0.05)
+    finally:
+        client.close()
+    return False
+
+
+dash_conc = hatchet.workflow(
+    name="dash_conc",
+    input_validator=DagInput,
+    concurrency=ConcurrencyExpression(
+        expression="input.label",
+        max_runs=1,
+        limit_strategy=ConcurrencyLimitStrategy.GROUP_ROUND_ROBIN,
+    ),
+)
+
+
+@dash_conc.task()
+def held(input: DagInput, ctx: Context) -> dict[str, bool]:
+    ctx.put_stream(f"held {input.label}\n")
+    return {"released": _hold(ctx)}
 
 
 dash_flaky = hatchet.workflow(name="dash_flaky")
