@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench chaos conformance clean
+.PHONY: demo test system-deps lint typecheck bench chaos conformance clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,12 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) -m examples.demo
 
-test: $(STAMP)
+# System packages of the suite (rabbitmq-server for the broker matrix, chromium for the
+# browser tests): installed by the project's own script when missing.
+system-deps:
+	bash .ci/system-deps.sh
+
+test: $(STAMP) system-deps
 	$(PY) -m pytest -q
 
 lint: $(STAMP)

@@ -133,14 +133,15 @@ class Worker:
         config = self.registry.config
         app = self.registry.celery_app
         try:
-            queues: dict[str, Any] = {}
-            if self.registry.user_app is None:
-                served = self.workflows or list(self.registry.workflows.values())
-                engine = self.registry.engine()
-                queues["queues"] = sorted(
-                    {app.conf.task_default_queue}
-                    | {q for wf in served if (q := engine.queue_for(wf.name))}
-                )
+            # The app's default queue (the user's plain tasks, on their app) and the queues
+            # of the workflows this worker serves.
+            served = {wf.name for wf in (self.workflows or self.registry.workflows.values())}
+            queues = {app.conf.task_default_queue} | {
+                q.name
+                for t in self.registry.tasks.values()
+                if t.workflow.name in served
+                and (q := self.registry.task_queue(t.celery_name, t.workflow.name)) is not None
+            }
             self._celery_worker = app.Worker(
                 hostname=f"{self.name}@%h",
                 pool=config.worker_pool,
@@ -151,7 +152,7 @@ class Worker:
                 without_mingle=True,
                 without_heartbeat=True,
                 optimization="fair",
-                **queues,
+                queues=sorted(queues),
             )
             self.status = WorkerStatus.HEALTHY
             self._celery_worker.start()

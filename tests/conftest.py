@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from hatchet_celery.testing import RedisServer, in_process_worker  # noqa: E402
+from hatchet_celery.testing.rabbitmq import RabbitMQServer  # noqa: E402
 
 _server: RedisServer | None = None
 
@@ -61,3 +62,11 @@ def worker() -> Iterator[Any]:
 
     with in_process_worker(hatchet, slots=40) as w:
         yield w
+
+
+@pytest.fixture(scope="session")
+def rabbitmq() -> Iterator[RabbitMQServer]:
+    """A real RabbitMQ node (Debian's rabbitmq-server, installed by .ci/system-deps.sh) on
+    free loopback ports, started at first use and stopped, by pid, at the end of the run."""
+    with RabbitMQServer() as server:
+        yield server

@@ -34,11 +34,13 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from hatchet_celery._runtime import flow
+from hatchet_celery._runtime import broker_compat, flow
+from hatchet_celery._runtime.broker_compat import WORKER_QUEUE_INFIX, queue_prefix
 from hatchet_celery._runtime.engine import UNDECLARED_DELAY
 from hatchet_celery._runtime.hooks import (
     RUNS_CREATED,
     WORKER_STARTED,
+    WORKER_STOPPING,
     Ready,
     register_gate,
 )
@@ -60,8 +62,8 @@ FRESH_RUNS = 10_000  # run options this process just wrote, so its own roots ski
 
 
 def worker_queue(engine: Engine, worker_id: str) -> str:
-    """The queue only worker ``worker_id`` consumes."""
-    return f"{engine.app.conf.task_default_queue}.worker.{worker_id}"
+    """The queue only worker ``worker_id`` consumes (declared by ``broker_compat``)."""
+    return f"{queue_prefix(engine.config.namespace)}{WORKER_QUEUE_INFIX}{worker_id}"
 
 
 # --- labels -------------------------------------------------------------------------------
@@ -391,7 +393,14 @@ def retry_route(engine: Engine, member: str, now: float) -> None:
 # --- the worker side --------------------------------------------------------------------------
 def consume_own_queue(engine: Engine) -> None:
     """Make this worker consume its own queue too (before its consumer starts)."""
-    engine.app.amqp.queues.select_add(worker_queue(engine, PROCESS.worker_id))
+    engine.app.amqp.queues.select_add(
+        broker_compat.worker_queue(worker_queue(engine, PROCESS.worker_id))
+    )
+
+
+def delete_own_queue(engine: Engine) -> None:
+    """A cleanly stopped worker leaves no queue behind (a crashed one's expires)."""
+    broker_compat.delete_queue(engine.app, worker_queue(engine, PROCESS.worker_id))
 
 
 def upsert_labels(engine: Engine, labels: dict[str, str | int]) -> None:
@@ -423,3 +432,4 @@ class WorkerContext:
 register_gate(GATE)
 RUNS_CREATED.append(on_runs_created)
 WORKER_STARTED.append(consume_own_queue)
+WORKER_STOPPING.append(delete_own_queue)

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, cast
 
 from hatchet_celery._keys import Keys
+from hatchet_celery._runtime import broker_compat
 from hatchet_celery._runtime.hooks import RUN_FINISHED, TASK_FINISHED, Gate, Ready, gates_for
 from hatchet_celery._store import Store, get_store
 
@@ -22,8 +23,6 @@ if TYPE_CHECKING:
 REDISPATCH_SECONDS = 30.0
 # A task run this process cannot dispatch (not declared here) is offered again this soon.
 UNDECLARED_DELAY = 0.2
-# Hatchet priority 1..3 onto kombu's Redis priority steps (lower number = sooner).
-CELERY_PRIORITY = {1: 6, 2: 3, 3: 0}
 
 
 def resolve_urls(config: Any) -> tuple[str, str]:
@@ -47,6 +46,7 @@ class Engine:
         self.worker_id = uuid.uuid4().hex
         self._waiter: Any = None
         self._lock = threading.Lock()
+        self._queues: dict[str, Any] = {}
 
     @property
     def app(self) -> Any:
@@ -110,36 +110,44 @@ class Engine:
             pipe.zadd(self.keys.timers, {f"d|{r.attempt}|{r.run_id}|{r.task}": due})
         pipe.execute()
 
-    def queue_for(self, workflow: str) -> str | None:
-        """The queue of a workflow's task messages: one per workflow on an app this package
-        built, consumed by the workers that serve the workflow (a worker drops a message of
-        a task it does not know). On the user's own app, the app's routing decides."""
-        if self.registry.user_app is not None:
-            return None
-        return f"{self.app.conf.task_default_queue}.{workflow}"
-
     def publish_ready(self, ready: Iterable[Ready]) -> None:
-        """Send task messages as they are (no gate): ``args = (run id, task, attempt)``."""
+        """Send task messages as they are (no gate): ``args = (run id, task, attempt)``.
+
+        Each goes to ``Ready.queue`` (a worker's own queue, chosen by routing) or to its
+        task's queue (its workflow's own, unless the user's routes decide), with Hatchet's
+        priority in the transport's direction (``broker_compat``)."""
         app = self.app
+        kind = broker_compat.transport_kind(app)
         with app.producer_or_acquire() as producer:
             for r in ready:
+                celery_name = self.celery_name(r.workflow, r.task)
                 options: dict[str, Any] = {}
-                queue = r.queue or self.queue_for(r.workflow)
-                if queue:
+                queue = (
+                    self._named_queue(r.queue)
+                    if r.queue
+                    else self.registry.task_queue(celery_name, r.workflow)
+                )
+                if queue is not None:
                     options["queue"] = queue
                 app.send_task(
-                    self.celery_name(r.workflow, r.task),
+                    celery_name,
                     args=(r.run_id, r.task, r.attempt),
                     producer=producer,
                     root_id=r.run_id,
                     parent_id=r.parent_id,
-                    priority=CELERY_PRIORITY.get(r.priority or 1, 6),
+                    priority=broker_compat.message_priority(kind, r.priority),
                     serializer="json",
                     # Outcomes live in the run hash: without this, an app with a Redis
                     # result backend subscribes and unsubscribes per message (2 round trips).
                     ignore_result=True,
                     **options,
                 )
+
+    def _named_queue(self, name: str) -> Any:
+        queue = self._queues.get(name)
+        if queue is None:
+            queue = self._queues[name] = broker_compat.queue_for_name(name)
+        return queue
 
     def task_finished(self, task: Any, run_id: str, status: str) -> None:
         for listener in TASK_FINISHED:

@@ -82,6 +82,8 @@ TASK_FINISHED: list[TaskFinished] = []
 RUN_FINISHED: list[RunFinished] = []
 # Called once per worker start, after extensions are loaded (register declarations...).
 WORKER_STARTED: list[WorkerStarted] = []
+# Called once when a worker stops cleanly (warm shutdown), before its last heartbeat.
+WORKER_STOPPING: list[WorkerStarted] = []
 TRIGGER_CHECKS: list[TriggerCheck] = []
 RUNS_CREATED: list[RunsCreated] = []
 

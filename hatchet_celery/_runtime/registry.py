@@ -10,6 +10,9 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
+from kombu.entity import Queue
+
+from hatchet_celery._runtime import broker_compat
 from hatchet_celery._settings import Config
 
 if TYPE_CHECKING:
@@ -30,10 +33,12 @@ class Registry:
         self._client: Client | None = None
         self._features: Any = None
         self._lock = threading.RLock()
-        if app is not None:  # the user's app may go to `celery beat` before it is built on
-            from hatchet_celery.beat import install as install_beat_hook
+        self._queues: dict[str, Queue | None] = {}
+        self._signal_receivers: tuple[Any, ...] = ()
+        if app is not None:
+            from hatchet_celery._runtime.app import attach
 
-            install_beat_hook()
+            attach(self, app)
 
     @property
     def user_app(self) -> Any:
@@ -63,10 +68,26 @@ class Registry:
             if self._app is None:
                 from hatchet_celery._runtime.app import build_app, register_task
 
-                self._app = build_app(self, self._user_app)
+                self._app = self._user_app if self._user_app is not None else build_app(self)
                 for task in list(self.tasks.values()):
                     register_task(self._app, self, task)
             return self._app
+
+    def task_queue(self, celery_name: str, workflow: str) -> Queue | None:
+        """The queue of a task's messages: its workflow's own, or None when the user's
+        ``task_routes`` route it (then the app's routing decides, as for any Celery task)."""
+        if celery_name not in self._queues:
+            routed = self._user_app is not None and broker_compat.user_routes_task(
+                self._user_app, celery_name
+            )
+            self._queues[celery_name] = (
+                None
+                if routed
+                else broker_compat.task_queue(
+                    f"{broker_compat.queue_prefix(self.config.namespace)}.{workflow}"
+                )
+            )
+        return self._queues[celery_name]
 
     def engine(self) -> Engine:
         if self._engine is None:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._runtime.engine import REDISPATCH_SECONDS
-from hatchet_celery._runtime.hooks import WORKER_STARTED, Ready, load_extensions
+from hatchet_celery._runtime.hooks import WORKER_STARTED, WORKER_STOPPING, Ready, load_extensions
 from hatchet_celery._runtime.process import PROCESS
 
 if TYPE_CHECKING:
@@ -160,6 +160,11 @@ class WorkerServices:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        for listener in WORKER_STOPPING:
+            try:
+                listener(self.registry.engine())
+            except Exception:
+                log.exception("hatchet_celery: worker stop hook %r failed", listener)
         try:  # routing stops sending work to this worker's own queue at once
             self.registry.engine().heartbeat(PROCESS, stopped=True)
         except Exception:
