@@ -225,6 +225,29 @@ def test_flow_control_shows_holders_waiters_and_the_queue_position(dashboard: An
         assert hatchet.runs.get_run_ref(run_id).result()["held"] == {"released": True}
 
 
+def test_crons_and_scheduled_runs_are_created_and_deleted_from_the_page(dashboard: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    name = f"nightly-{uuid.uuid4().hex[:6]}"
+    later = datetime.now(UTC) + timedelta(days=1)
+    scheduled = hatchet.scheduled.create(dash_dag.name, later, {"n": 1}, {})
+    with httpx.Client(base_url=dashboard.url) as client:
+        form = {"workflow": dash_dag.name, "name": name, "expression": "0 3 * * *", "input": "{}"}
+        assert client.post("/crons/new", data=form).status_code == 303
+        crons = client.get("/api/crons").json()
+        mine = [c for c in crons["crons"] if c["name"] == name]
+        assert [(c["workflow"], c["cron"]) for c in mine] == [(dash_dag.name, "0 3 * * *")]
+        bad = client.post("/crons/new", data={**form, "expression": "not a cron"})
+        assert bad.status_code == 422 and "field-error" in bad.text
+        assert scheduled.metadata.id in [s["id"] for s in crons["scheduled"]]
+        assert name in client.get("/crons").text
+        assert client.post(f"/crons/{mine[0]['id']}/delete").status_code == 303
+        client.post(f"/scheduled/{scheduled.metadata.id}/delete")
+        after = client.get("/api/crons").json()
+        assert name not in [c["name"] for c in after["crons"]]
+        assert scheduled.metadata.id not in [s["id"] for s in after["scheduled"]]
+
+
 def test_read_only_hides_and_refuses_actions(serve: Any) -> None:
     server = serve(read_only=True)
     run_id = _finished_dag()
@@ -264,3 +287,23 @@ def test_core_package_imports_without_the_dashboard_extra() -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("2 ") and "pip install 'hatchet-celery[dashboard]'" in out.stdout
+
+
+def test_plain_celery_tasks_page_shows_task_events(serve: Any) -> None:
+    from tests.dashboard.app import plain_add
+
+    server = serve(celery_events=True)
+    seen: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 60
+    with httpx.Client(base_url=server.url) as client:
+        while not seen:
+            assert time.monotonic() < deadline, client.get("/api/celery").json()
+            sent = plain_add.delay(2, 3)  # again until the receiver listens (events are not kept)
+            wait_until = time.monotonic() + 5
+            while not seen and time.monotonic() < wait_until:
+                tasks = client.get("/api/celery").json()["tasks"]
+                seen = [t for t in tasks if t["id"] == sent.id and t.get("state") == "SUCCEEDED"]
+                time.sleep(0.1)
+        assert seen[0]["name"] == "dash_plain_add" and str(seen[0]["result"]) == "5"
+        assert all(not t["name"].startswith("hatchet.") for t in tasks)
+        assert "dash_plain_add" in client.get("/celery").text

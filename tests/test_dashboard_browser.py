@@ -127,11 +127,16 @@ def test_replay_from_the_page(page: Any) -> None:
     run_id = dash_flaky.run_no_wait().workflow_run_id
     wait_status(run_id, "FAILED")
     page.goto(f"/runs/{run_id}")
-    assert "boom fails on its first attempt" in page.inner_text("section.task#task-boom")
+    error = page.inner_text("section.task#task-boom")
+    assert "ValueError: boom fails on its first attempt" in error and "Traceback" in error
+    assert node_status(page, "boom") == "FAILED"
+    assert node_status(page, "after_boom") == "BLOCKED"  # a failed parent's child never runs
     page.click("#replay-run")
     wait_run_status(page, "COMPLETED")
     wait_status(run_id, "COMPLETED")
     assert node_status(page, "boom") == "COMPLETED"
+    wait_node(page, "after_boom", "COMPLETED")
+    assert page.inner_text('table.tasks tr[data-task="boom"] .attempt') == "2"
 
 
 def test_bad_trigger_input_shows_the_field_error(page: Any) -> None:
@@ -146,3 +151,14 @@ def test_bad_trigger_input_shows_the_field_error(page: Any) -> None:
     page.click("#trigger-submit")
     page.wait_for_url("**/runs/*")
     wait_run_status(page, "COMPLETED")
+
+
+def test_cancel_one_task_from_the_page(page: Any) -> None:
+    run_id = dash_gated.run_no_wait({"n": 1}).workflow_run_id
+    page.goto(f"/runs/{run_id}")
+    wait_node(page, "gate", "RUNNING")
+    page.click('table.tasks tr[data-task="gate"] button')
+    wait_node(page, "gate", "CANCELLED")
+    wait_run_status(page, "CANCELLED")
+    assert node_status(page, "before") == "COMPLETED"
+    assert node_status(page, "after") == "BLOCKED"

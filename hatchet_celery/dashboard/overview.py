@@ -522,8 +522,10 @@ class CeleryActivity:
             self.seen_events += 1
             task = self.tasks.get(uuid)
             if task is None:
+                # only an event that names the task (received, sent) starts a row: the
+                # later ones do not say whether it is a Hatchet task
                 name = str(event.get("name") or "")
-                if name.startswith("hatchet."):
+                if not name or name.startswith("hatchet."):
                     return
                 task = self.tasks[uuid] = {"id": uuid, "name": name, "args": "", "result": ""}
                 if len(self.order) == self.order.maxlen:

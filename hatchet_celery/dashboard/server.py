@@ -241,6 +241,9 @@ class Dashboard:
 
         return handler
 
+    async def api_celery(self, request: Request) -> Response:
+        return JSONResponse(_jsonable(self.celery.snapshot()))
+
     async def api_cancel(self, request: Request) -> Response:
         await run_in_threadpool(self.hatchet.runs.cancel, request.path_params["run_id"])
         return JSONResponse({"ok": True})
@@ -299,6 +302,7 @@ def routes(d: Dashboard) -> list[Route | Mount]:
         Route("/api/events", d.api(overview.events)),
         Route("/api/flow", d.api(overview.flow_control)),
         Route("/api/metrics", d.api(overview.metrics)),
+        Route("/api/celery", d.api_celery),
         Mount("/static", static, name="static"),
     ]
     if not d.options.read_only:

@@ -22,6 +22,13 @@ from hatchet_celery import (
 
 hatchet = Hatchet(config=ClientConfig(namespace="dash"))
 HOLD_SECONDS = 90.0
+# a plain Celery task beside the Hatchet ones, and task events for the dashboard's page
+hatchet.celery_app.conf.worker_send_task_events = True
+
+
+@hatchet.celery_app.task(name="dash_plain_add")
+def plain_add(x: int, y: int) -> int:
+    return x + y
 
 
 class DagInput(BaseModel):
@@ -116,6 +123,11 @@ def boom(input: DagInput, ctx: Context) -> dict[str, int]:
     if ctx.retry_count == 0:
         raise ValueError("boom fails on its first attempt")
     return {"attempt": ctx.retry_count}
+
+
+@dash_flaky.task(parents=[boom])
+def after_boom(input: DagInput, ctx: Context) -> dict[str, str]:
+    return {"after": "boom"}
 
 
 # --- helpers for the tests (bounded waits on the run's state, no fixed sleeps) -------------
