@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -307,3 +308,40 @@ def test_plain_celery_tasks_page_shows_task_events(serve: Any) -> None:
         assert seen[0]["name"] == "dash_plain_add" and str(seen[0]["result"]) == "5"
         assert all(not t["name"].startswith("hatchet.") for t in tasks)
         assert "dash_plain_add" in client.get("/celery").text
+
+
+def test_dev_command_serves_the_dashboard_and_prints_its_url(tmp_path: Any) -> None:
+    import os
+    import re
+    import signal
+
+    log = tmp_path / "dev.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "hatchet-celery"),
+                "dev",
+                "tests.dashboard.app:hatchet",
+            ],
+            cwd=ROOT,
+            env={**os.environ, "HATCHET_CELERY_DATA_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while not (found := re.search(r"dashboard at (http://\S+)", log.read_text())):
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        url = found.group(1)
+        assert url.startswith("http://127.0.0.1:")
+        page = httpx.get(url + "workflows", timeout=30)
+        assert page.status_code == 200 and dash_dag.name in page.text
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
