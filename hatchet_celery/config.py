@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, overload
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -49,11 +49,25 @@ class ClientConfig(BaseModel):
         }
         return Config.from_env(**overrides)
 
-    def apply_namespace(self, name: str, override: str | None = None) -> str:
-        ns = normalise_namespace(override) if override is not None else self.namespace
-        if not ns or name.startswith(ns):
-            return name
-        return ns + name
+    @overload
+    def apply_namespace(self, resource_name: str, namespace_override: str | None = None) -> str: ...
+
+    @overload
+    def apply_namespace(
+        self, resource_name: None, namespace_override: str | None = None
+    ) -> None: ...
+
+    def apply_namespace(
+        self, resource_name: str | None, namespace_override: str | None = None
+    ) -> str | None:
+        """``resource_name`` prefixed with the namespace (``namespace_override`` when one is
+        given) unless it already carries it; None stays None."""
+        if resource_name is None:
+            return None
+        ns = normalise_namespace(namespace_override) if namespace_override else self.namespace
+        if not ns or resource_name.startswith(ns):
+            return resource_name
+        return ns + resource_name
 
 
 __all__ = ["ClientConfig"]

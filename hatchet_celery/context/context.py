@@ -12,6 +12,7 @@ import contextvars
 import json
 import threading
 import time
+import warnings
 from collections import Counter
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -237,8 +238,29 @@ class Context:
             raise ValueError(f"parent task {task.name!r} was skipped: it has no output")
         return task.parse_output(self._parent(task))
 
-    async def aio_task_output(self, task: Task[Any, Any]) -> Any:
-        return self.task_output(task)
+    def aio_task_output(self, task: Task[Any, Any]) -> Any:
+        """``task_output`` for an async parent (a plain method, deprecated, as in Hatchet)."""
+        warnings.warn(
+            "`aio_task_output` is deprecated: use `task_output`", DeprecationWarning, stacklevel=2
+        )
+        if task.is_async_function:
+            return self.task_output(task)
+        raise ValueError(f"Task '{task.name}' is not an async function. Use `task_output` instead.")
+
+    def pause_rate_limit(self, key: str, until: datetime) -> datetime:
+        """Pause rate-limit ``key`` until ``until`` (naive = UTC): task runs waiting for it
+        stay parked; running ones are unaffected. An earlier time never shortens a pause.
+        Returns the time the key is paused until."""
+        from hatchet_celery._runtime import ratelimits
+
+        if self._registry is None:
+            raise RuntimeError("pause_rate_limit needs a running task (not a mock run)")
+        when = until if until.tzinfo else until.replace(tzinfo=UTC)
+        paused = ratelimits.pause(self._registry.engine(), key, when.timestamp())
+        return datetime.fromtimestamp(paused, UTC)
+
+    async def aio_pause_rate_limit(self, key: str, until: datetime) -> datetime:
+        return await asyncio.to_thread(self.pause_rate_limit, key, until)
 
     @property
     def task_run_errors(self) -> dict[str, str]:

@@ -7,18 +7,31 @@ its one task run), which is what the status index holds.
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from hatchet_celery._runtime import run_index
+from hatchet_celery.clients.rest.models.task_stat import TaskStat, TaskStatusStat
 from hatchet_celery.features._aio import aio_twin
 
 if TYPE_CHECKING:
     from hatchet_celery._runtime.registry import Registry
 
 DAY = 86400.0
+STATS_RUNS = 10_000  # active runs read by get_task_stats at most
+
+
+def _stat(kinds: dict[str, list[float]]) -> TaskStat:
+    def one(times: list[float] | None) -> TaskStatusStat | None:
+        if not times:
+            return None
+        return TaskStatusStat(
+            total=len(times), oldest=datetime.fromtimestamp(min(times), UTC) if any(times) else None
+        )
+
+    return TaskStat(queued=one(kinds.get("queued")), running=one(kinds.get("running")))
 
 
 class TaskMetrics(BaseModel):
@@ -80,7 +93,34 @@ class MetricsClient:
             lines.append(f'hatchet_celery_runs{{status="{status}"}} {count}')
         return "\n".join(lines) + "\n"
 
+    def get_task_stats(self) -> dict[str, TaskStat]:
+        """Queued (waiting in any gate too) and running task runs per task name, of the
+        runs created in the last day, with the oldest one's queued time."""
+        engine = self._registry.engine()
+        now = time.time()
+        redis = engine.store.redis
+        ids: list[str] = []
+        for status in ("QUEUED", "RUNNING"):
+            src = run_index.status_source(engine.keys, status, now - DAY, now)
+            ids += [str(i) for i in redis.zrangebyscore(src.key, repr(src.lo), repr(src.hi))]
+        pipe = redis.pipeline(transaction=False)
+        for run_id in ids[:STATS_RUNS]:
+            pipe.hgetall(engine.keys.run(run_id))
+        counts: dict[str, dict[str, list[float]]] = {}
+        for fields in pipe.execute():
+            for field, status in fields.items():
+                if not field.startswith("s:"):
+                    continue
+                kind = "running" if status == "RUNNING" else "queued"
+                if status != "RUNNING" and status != "QUEUED" and not status.startswith("WAIT_"):
+                    continue
+                task = field[2:]
+                queued_at = float(fields.get(f"q:{task}") or 0)
+                counts.setdefault(task, {}).setdefault(kind, []).append(queued_at)
+        return {name: _stat(kinds) for name, kinds in counts.items()}
+
     aio_get_task_metrics = aio_twin(get_task_metrics)
+    aio_get_task_stats = aio_twin(get_task_stats)
     aio_get_queue_metrics = aio_twin(get_queue_metrics)
     aio_scrape_tenant_prometheus_metrics = aio_twin(scrape_tenant_prometheus_metrics)
 

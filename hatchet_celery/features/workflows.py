@@ -16,8 +16,10 @@ from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
 from hatchet_celery.clients.rest.models.pagination_response import PaginationResponse
 from hatchet_celery.clients.rest.models.workflow import Workflow
 from hatchet_celery.clients.rest.models.workflow_list import WorkflowList
+from hatchet_celery.clients.rest.models.workflow_version import WorkflowVersion
 from hatchet_celery.exceptions import WorkflowNotFoundError
 from hatchet_celery.features._aio import aio_twin
+from hatchet_celery.runnables.types import EmptyModel
 
 if TYPE_CHECKING:
     from hatchet_celery._runtime.registry import Registry
@@ -60,6 +62,34 @@ class WorkflowsClient:
         if row is None:
             raise WorkflowNotFoundError(f"workflow {workflow_id!r} is not known")
         return row
+
+    def get_version(self, workflow_id: str, version: str | None = None) -> WorkflowVersion:
+        """The workflow's current version (the only one kept); asking for another
+        ``version`` than the current one is a ``WorkflowNotFoundError``."""
+        row = self.get(workflow_id)
+        name = row.name
+        declared = self._registry.workflows.get(name)
+        current = (declared.config.version if declared is not None else None) or ""
+        if version is not None and version != current:
+            raise WorkflowNotFoundError(
+                f"workflow {workflow_id!r} has no version {version!r} (current: {current!r})"
+            )
+        schema: dict[str, Any] | None = None
+        if declared is not None and declared.input_validator is not EmptyModel:
+            try:
+                schema = declared._input_adapter.json_schema()
+            except Exception:  # a type without a JSON schema
+                schema = None
+        return WorkflowVersion(
+            metadata=row.metadata,
+            version=current,
+            order=0,
+            workflow_id=name,
+            sticky=declared.config.sticky.value if declared and declared.config.sticky else None,
+            default_priority=int(declared.config.default_priority) if declared else None,
+            workflow=row,
+            input_json_schema=schema,
+        )
 
     def delete(self, workflow_id: str) -> None:
         """Forget a workflow's registration (a worker that serves it registers it again)."""
@@ -114,6 +144,7 @@ class WorkflowsClient:
         return row
 
     aio_get = aio_twin(get)
+    aio_get_version = aio_twin(get_version)
     aio_pause = aio_twin(pause)
     aio_unpause = aio_twin(unpause)
     aio_delete = aio_twin(delete)

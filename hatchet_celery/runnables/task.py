@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import inspect
 import typing
+import warnings
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, AsyncExitStack
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from pydantic import BaseModel, TypeAdapter
 
@@ -32,14 +33,24 @@ R = TypeVar("R")
 class Depends:
     """Marks a task parameter as ``Annotated[T, Depends(fn)]``: ``fn(input, ctx)`` supplies it."""
 
-    def __init__(self, dependency: Callable[..., Any]) -> None:
-        params = inspect.signature(dependency).parameters
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        params = inspect.signature(fn).parameters
         if len(params) < 2:
             raise InvalidDependencyError(
-                f"dependency {getattr(dependency, '__name__', dependency)!r} must take "
+                f"dependency {getattr(fn, '__name__', fn)!r} must take "
                 "(input, ctx) as its first two parameters"
             )
-        self.dependency = dependency
+        self.dependency = fn
+
+    @property
+    def fn(self) -> Callable[..., Any]:
+        """The dependency function (Hatchet marks this property internal, to be removed)."""
+        warnings.warn(
+            "Depends.fn is internal and will be removed (as in Hatchet v2)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.dependency
 
     def __repr__(self) -> str:
         return f"Depends({getattr(self.dependency, '__name__', self.dependency)})"
@@ -257,6 +268,29 @@ class Task(Generic[TWorkflowInput, R]):
         if self.backoff_max_seconds is not None:
             delay = min(delay, float(self.backoff_max_seconds))
         return delay
+
+    @property
+    def output_validator(self) -> TypeAdapter[R]:
+        """The adapter that validates this task's output (its return annotation)."""
+        return cast(TypeAdapter[R], self.output_adapter)
+
+    @property
+    def output_validator_type(self) -> type[R]:
+        return cast(type[R], self.output_type)
+
+    def call(self, ctx: Context, dependencies: dict[str, Any] | None = None) -> R:
+        """Call the (sync) task function with ``ctx``'s input, outside any run."""
+        if self.is_async_function:
+            raise TypeError(f"{self.name} is not a sync function. Use `aio_call` instead.")
+        result: R = self.fn(ctx._input, ctx, **(dependencies or {}))
+        return result
+
+    async def aio_call(self, ctx: Context, dependencies: dict[str, Any] | None = None) -> R:
+        """Await the (async) task function with ``ctx``'s input, outside any run."""
+        if not self.is_async_function:
+            raise TypeError(f"{self.name} is not an async function. Use `call` instead.")
+        result: R = await self.fn(ctx._input, ctx, **(dependencies or {}))
+        return result
 
     def parse_output(self, raw: Any) -> R:
         """Validate a stored output into this task's return annotation."""
