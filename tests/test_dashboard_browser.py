@@ -85,6 +85,16 @@ def test_runs_page_lists_a_triggered_run(page: Any) -> None:
     page.wait_for_url(f"**/runs/{ref.workflow_run_id}")
 
 
+def test_runs_page_shows_new_runs_without_a_reload(page: Any) -> None:
+    tag = uuid.uuid4().hex
+    page.goto(f"/?meta=live={tag}")
+    assert page.locator("tr[data-run]").count() == 0
+    page.evaluate("window.__not_reloaded = true")
+    ref = dash_dag.run_no_wait({"n": 1}, additional_metadata={"live": tag})
+    page.wait_for_selector(f'tr[data-run="{ref.workflow_run_id}"] .st-COMPLETED')
+    assert page.evaluate("window.__not_reloaded") is True
+
+
 def test_finished_dag_run_page_shows_every_task_completed(page: Any) -> None:
     ref = dash_dag.run_no_wait({"n": 4}, additional_metadata={"shot": "yes"})
     ref.result()

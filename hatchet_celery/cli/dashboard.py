@@ -87,6 +87,7 @@ def start_background(registry: Any, host: str = "127.0.0.1", port: int = 8080) -
         sock.bind((host, port))
     except OSError:
         sock.bind((host, 0))
+    sock.listen(128)  # connections wait in the backlog until the server thread accepts
     app = create_app(Hatchet(config=registry.config))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     thread = threading.Thread(

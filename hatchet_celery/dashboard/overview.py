@@ -23,6 +23,7 @@ from hatchet_celery.dashboard.plots import line_plot
 HOUR = 3600.0
 SAMPLE_LIMIT = 5000  # runs of the last hour read for the plots and the latency figures
 ACTIVE_LIMIT = 2000  # active runs read for slots in use and parked tasks
+PLOTTED_WORKFLOWS = 6  # the busiest workflows of the hour get a line of their own
 
 
 def _registry(hatchet: Any) -> Any:
@@ -421,12 +422,15 @@ def metrics(hatchet: Any, now: float | None = None, buckets: int = 60) -> dict[s
     depth = [0] * buckets
     latency: dict[str, list[float]] = {}
     per_minute: list[list[float]] = [[] for _ in range(buckets)]
+    wf_minutes: dict[str, list[list[float]]] = {}
     for r in runs:
         if r["ft"] is not None and r["st"] in ("COMPLETED", "FAILED", "CANCELLED"):
             i = int((r["ft"] - (now - HOUR)) // step)
             if 0 <= i < buckets:
                 throughput[i] += 1
                 per_minute[i].append(r["ft"] - r["ct"])
+                minutes = wf_minutes.setdefault(r["wf"], [[] for _ in range(buckets)])
+                minutes[i].append(r["ft"] - r["ct"])
             latency.setdefault(r["wf"], []).append(r["ft"] - r["ct"])
         for i, start in enumerate(starts):
             end = start + step
@@ -450,23 +454,40 @@ def metrics(hatchet: Any, now: float | None = None, buckets: int = 60) -> dict[s
             }
             for wf, values in sorted(latency.items())
         },
+        "series": {
+            wf: {
+                "throughput": [len(m) for m in minutes],
+                "p50": [_percentile(m, 0.5) for m in minutes],
+                "p95": [_percentile(m, 0.95) for m in minutes],
+            }
+            for wf, minutes in sorted(
+                wf_minutes.items(), key=lambda item: -sum(len(m) for m in item[1])
+            )[:PLOTTED_WORKFLOWS]
+        },
         "counts": counts,
     }
 
 
 def plots(data: dict[str, Any]) -> list[dict[str, str]]:
+    series = data["series"]
     return [
         {
             "title": "Throughput (runs finished per minute)",
-            "svg": line_plot([("finished", data["throughput"])]),
+            "svg": line_plot(
+                [("all", data["throughput"])] + [(wf, v["throughput"]) for wf, v in series.items()]
+            ),
         },
         {
             "title": "Queue depth (runs created, not started)",
             "svg": line_plot([("waiting", data["queue_depth"])]),
         },
         {
-            "title": "Latency, created → finished (seconds)",
-            "svg": line_plot([("p50", data["latency_p50"]), ("p95", data["latency_p95"])]),
+            "title": "Latency p50, created → finished (seconds), per workflow",
+            "svg": line_plot([(wf, v["p50"]) for wf, v in series.items()]),
+        },
+        {
+            "title": "Latency p95, created → finished (seconds), per workflow",
+            "svg": line_plot([(wf, v["p95"]) for wf, v in series.items()]),
         },
     ]
 

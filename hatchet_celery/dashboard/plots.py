@@ -54,8 +54,8 @@ def line_plot(series: Sequence[tuple[str, Sequence[float | None]]]) -> str:
             elif points:
                 parts.append(f'<polyline class="s{n}" points="{" ".join(points)}"/>')
         parts.append(
-            f'<text class="legend s{n}" x="{PAD_LEFT + 8 + 70 * n}" y="{PAD + 10}">'
-            f"{escape(label)}</text>"
+            f'<text class="legend s{n}" x="{WIDTH - PAD - 4}" y="{PAD + 10 + 13 * n}" '
+            f'text-anchor="end">{escape(label)}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)

@@ -96,7 +96,7 @@ class Dashboard:
         workflows = await run_in_threadpool(overview.workflow_names, self.hatchet)
         return self.page(
             request,
-            "runs.html",
+            "runs_table.html" if request.query_params.get("fragment") else "runs.html",
             filters=filters,
             data=data,
             workflows=workflows,

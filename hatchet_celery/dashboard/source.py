@@ -75,10 +75,11 @@ class RunFilters:
         """From Starlette's ``QueryParams`` (anything with ``getlist`` and ``get``)."""
         statuses = [s.upper() for s in params.getlist("status") if s.upper() in STATUSES]
         metadata: dict[str, str] = {}
-        for pair in params.getlist("meta"):
-            key, sep, value = str(pair).partition("=")
-            if sep and key.strip():
-                metadata[key.strip()] = value.strip()
+        for text in params.getlist("meta"):  # key=value, repeated or comma-separated
+            for pair in str(text).split(","):
+                key, sep, value = pair.partition("=")
+                if sep and key.strip():
+                    metadata[key.strip()] = value.strip()
         window = str(params.get("window") or DEFAULT_WINDOW)
         try:
             page = max(1, int(params.get("page") or 1))

@@ -4,6 +4,26 @@
 // rest of the page (outputs, errors, logs, actions) is fetched again as a fragment.
 (function () {
   "use strict";
+  // The runs list's first page: fetch the table again every few seconds (new runs,
+  // statuses), unless the tab is hidden.
+  var live = document.getElementById("runs-live");
+  if (live && live.getAttribute("data-live") === "true") {
+    var sep = location.search ? "&" : "?";
+    var busy = false;
+    window.setInterval(function () {
+      if (busy || document.hidden) return;
+      busy = true;
+      fetch(location.pathname + location.search + sep + "fragment=1", { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) { if (html !== null) live.innerHTML = html; })
+        .catch(function () {})
+        .then(function () { busy = false; });
+    }, 3000);
+  }
+})();
+
+(function () {
+  "use strict";
   var root = document.getElementById("run");
   if (!root) return;
   var runId = root.getAttribute("data-run-id");
