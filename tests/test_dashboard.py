@@ -249,6 +249,24 @@ def test_crons_and_scheduled_runs_are_created_and_deleted_from_the_page(dashboar
         assert scheduled.metadata.id not in [s["id"] for s in after["scheduled"]]
 
 
+def test_events_page_lists_the_runs_each_event_triggered(dashboard: Any) -> None:
+    tag = uuid.uuid4().hex
+    hatchet.event.push("dash:ping", {"tag": tag})
+    deadline = time.monotonic() + 60
+    with httpx.Client(base_url=dashboard.url) as client:
+        while True:
+            events = client.get("/api/events").json()["events"]
+            mine = [e for e in events if e["payload"] == {"tag": tag}]
+            if mine and mine[0]["runs"]:
+                break
+            assert time.monotonic() < deadline, events[:3]
+            time.sleep(0.05)
+        (run_id,) = mine[0]["runs"]
+        assert hatchet.runs.get_run_ref(run_id).result()["pong"] == {"pong": {"tag": tag}}
+        page = client.get("/events").text
+        assert "dash:ping" in page and f"/runs/{run_id}" in page
+
+
 def test_read_only_hides_and_refuses_actions(serve: Any) -> None:
     server = serve(read_only=True)
     run_id = _finished_dag()

@@ -284,12 +284,7 @@ def create_cron(hatchet: Any, form: dict[str, Any]) -> str | None:
 
 
 def events(hatchet: Any, limit: int = 100) -> dict[str, Any]:
-    engine = _engine(hatchet)
-    docs = {}
     rows = hatchet.event.list(limit=limit).rows
-    if rows:
-        raw = engine.store.redis.hmget(engine.keys.event_data, [e.metadata.id for e in rows])
-        docs = {e.metadata.id: json.loads(r) for e, r in zip(rows, raw, strict=True) if r}
     return {
         "events": [
             {
@@ -299,7 +294,7 @@ def events(hatchet: Any, limit: int = 100) -> dict[str, Any]:
                 "payload": e.payload,
                 "metadata": e.additional_metadata,
                 "scope": e.scope,
-                "runs": list(docs.get(e.metadata.id, {}).get("runs") or []),
+                "runs": [r.workflow_run_id for r in getattr(e, "triggered_runs", None) or []],
             }
             for e in rows
         ],

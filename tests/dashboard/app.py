@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 import redis
 from pydantic import BaseModel
@@ -113,6 +114,14 @@ dash_conc = hatchet.workflow(
 def held(input: DagInput, ctx: Context) -> dict[str, bool]:
     ctx.put_stream(f"held {input.label}\n")
     return {"released": _hold(ctx)}
+
+
+dash_evented = hatchet.workflow(name="dash_evented", on_events=["dash:ping"])
+
+
+@dash_evented.task()
+def pong(input: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    return {"pong": input}
 
 
 dash_flaky = hatchet.workflow(name="dash_flaky")
