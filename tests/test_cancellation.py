@@ -133,8 +133,8 @@ def test_cancel_a_running_async_task_cancels_its_coroutine(redis_client: Any) ->
     time.sleep(0.2)  # the coroutine is inside its sleep
     start = time.time()
     hatchet.runs.cancel(run_id)
-    while run_id not in redis_client.lrange(MARKS, 0, -1):
-        assert time.time() - start < 2.0, "the coroutine never saw CancelledError"
+    while run_id not in redis_client.lrange(MARKS, 0, -1):  # bounded: its sleep lasts 30 s
+        assert time.time() - start < 25.0, "the coroutine never saw CancelledError"
         time.sleep(0.02)
     keys = hatchet._registry.engine().keys
     assert _run_keys(redis_client, run_id, keys.leases) == []

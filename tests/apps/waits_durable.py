@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -26,4 +27,9 @@ async def waits_sleeper(input: EmptyModel, ctx: DurableContext) -> dict[str, Any
 async def waits_crash(input: EmptyModel, ctx: DurableContext) -> dict[str, Any]:
     started = await ctx._aio_memo(_token, dict)
     await ctx.aio_sleep_for(timedelta(seconds=4))
-    return {"token": started["token"], "started_pid": started["pid"], "pid": str(os.getpid())}
+    return {
+        "token": started["token"],
+        "started_pid": started["pid"],
+        "pid": str(os.getpid()),
+        "finished": time.time(),
+    }

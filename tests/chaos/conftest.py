@@ -134,22 +134,35 @@ class Cluster:
 
 
 class Killer:
-    """A thread that SIGKILLs a random worker of ``cluster`` every ``every`` seconds (jittered)
-    until stopped, so faults land at arbitrary points of the runs in flight."""
+    """A thread that SIGKILLs a random worker of ``cluster`` every ``every`` seconds (jittered),
+    so faults land at arbitrary points of the runs in flight.
 
-    def __init__(self, cluster: Cluster, every: float, seed: int = 8) -> None:
+    Leaving the block stops it, but never before ``at_least`` kills have happened: on a busy
+    machine the faults are then spread over more time instead of being fewer, so a test
+    asserts on the faults it asked for whatever the machine's speed (bounded by
+    ``ENOUGH_TIMEOUT``; the test's own assertion on the count reports a shortfall).
+    """
+
+    ENOUGH_TIMEOUT = 300.0
+
+    def __init__(self, cluster: Cluster, every: float, seed: int = 8, at_least: int = 0) -> None:
         self.cluster = cluster
         self.every = every
+        self.at_least = at_least
         self.rng = random.Random(seed)
         self._stop = threading.Event()
+        self._enough = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="chaos-killer", daemon=True)
         self.errors: list[BaseException] = []
+        if at_least <= 0:
+            self._enough.set()
 
     def __enter__(self) -> Killer:
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._enough.wait(self.ENOUGH_TIMEOUT)
         self._stop.set()
         self._thread.join(timeout=120)
 
@@ -159,7 +172,10 @@ class Killer:
                 self.cluster.kill_one(self.rng)
             except BaseException as exc:  # surfaced by the test
                 self.errors.append(exc)
+                self._enough.set()
                 return
+            if len(self.cluster.kills) >= self.at_least:
+                self._enough.set()
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ def test_random_sigkills_lose_nothing(chaos_redis, cluster_factory) -> None:
     redis = chaos_redis.client(decode_responses=True)
     cluster = cluster_factory(chaos_redis.url, size=3, slots=8)
     started = time.time()
-    with Killer(cluster, every=scale(2.0, 4.0)) as killer:
+    with Killer(cluster, every=scale(2.0, 4.0), at_least=scale(3, 20)) as killer:
         submitted = submit_mixed(hatchet, wf, n, seconds=scale(6.0, 100.0))
         # keep the faults coming while the backlog drains
         time.sleep(scale(2.0, 10.0))
