@@ -6,10 +6,15 @@ process and a real uvicorn server on 127.0.0.1 (``tests/dashboard/harness.py``).
 from __future__ import annotations
 
 import base64
+import contextlib
+import os
+import re
+import signal
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -328,19 +333,14 @@ def test_plain_celery_tasks_page_shows_task_events(serve: Any) -> None:
         assert "dash_plain_add" in client.get("/celery").text
 
 
-def test_dev_command_serves_the_dashboard_and_prints_its_url(tmp_path: Any) -> None:
-    import os
-    import re
-    import signal
-
-    log = tmp_path / "dev.log"
+@contextlib.contextmanager
+def _command(args: list[str], pattern: str, tmp_path: Path) -> Iterator[str]:
+    """Run ``hatchet-celery ARGS`` until its output matches ``pattern``: yield the URL
+    the pattern captures; stop the command's whole process group afterwards."""
+    log = tmp_path / "command.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "hatchet-celery"),
-                "dev",
-                "tests.dashboard.app:hatchet",
-            ],
+            [str(Path(sys.executable).parent / "hatchet-celery"), *args],
             cwd=ROOT,
             env={**os.environ, "HATCHET_CELERY_DATA_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)},
             stdout=out,
@@ -349,13 +349,10 @@ def test_dev_command_serves_the_dashboard_and_prints_its_url(tmp_path: Any) -> N
         )
     try:
         deadline = time.monotonic() + 60
-        while not (found := re.search(r"dashboard at (http://\S+)", log.read_text())):
+        while not (found := re.search(pattern, log.read_text())):
             assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
-        url = found.group(1)
-        assert url.startswith("http://127.0.0.1:")
-        page = httpx.get(url + "workflows", timeout=30)
-        assert page.status_code == 200 and dash_dag.name in page.text
+            time.sleep(0.05)
+        yield found.group(1)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -363,3 +360,20 @@ def test_dev_command_serves_the_dashboard_and_prints_its_url(tmp_path: Any) -> N
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(5)
+
+
+def test_dashboard_command_serves_with_a_token(tmp_path: Path) -> None:
+    args = ["dashboard", "tests.dashboard.app:hatchet", "--port", "0", "--token", "tk"]
+    with _command(args, r"dashboard: (http://\S+)", tmp_path) as url:
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", url) and not url.endswith(":0/")
+        assert httpx.get(url, timeout=30).status_code == 401
+        page = httpx.get(url + "workflows", headers={"Authorization": "Bearer tk"}, timeout=30)
+        assert page.status_code == 200 and dash_dag.name in page.text
+
+
+def test_dev_command_serves_the_dashboard_and_prints_its_url(tmp_path: Path) -> None:
+    args = ["dev", "tests.dashboard.app:hatchet"]
+    with _command(args, r"dashboard at (http://\S+)", tmp_path) as url:
+        assert url.startswith("http://127.0.0.1:")
+        page = httpx.get(url + "workflows", timeout=30)
+        assert page.status_code == 200 and dash_dag.name in page.text

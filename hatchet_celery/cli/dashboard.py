@@ -6,6 +6,7 @@ the command runs, so ``import hatchet_celery`` never needs them.
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import click
@@ -66,11 +67,24 @@ def url_of(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket: connections wait in its backlog until the server accepts."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 def start_background(registry: Any, host: str = "127.0.0.1", port: int = 8080) -> str | None:
     """Serve the dashboard of ``registry`` on a daemon thread (``hatchet-celery dev``): its
     URL, or ``None`` (and a hint on stderr) when the extra is not installed. A busy port
     falls back to a free one."""
-    import socket
     import threading
 
     from hatchet_celery.hatchet import Hatchet
@@ -82,12 +96,10 @@ def start_background(registry: Any, host: str = "127.0.0.1", port: int = 8080) -
     except ImportError as exc:
         click.echo(f"hatchet-celery dev: no dashboard: {MISSING.format(name=exc.name)}", err=True)
         return None
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
-        sock.bind((host, port))
+        sock = _listen(host, port)
     except OSError:
-        sock.bind((host, 0))
-    sock.listen(128)  # connections wait in the backlog until the server thread accepts
+        sock = _listen(host, 0)
     app = create_app(Hatchet(config=registry.config))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     thread = threading.Thread(
@@ -135,8 +147,16 @@ def dashboard(
         import uvicorn
     except ImportError as exc:
         raise CliError(MISSING.format(name="uvicorn"), EXIT_USAGE) from exc
-    click.echo(f"hatchet-celery dashboard: {url_of(host, port)}", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)
+    try:
+        sock = _listen(host, port)
+    except OSError as exc:
+        raise CliError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}", EXIT_USAGE
+        ) from exc
+    # the socket is bound here, so --port 0 prints the port the system chose
+    click.echo(f"hatchet-celery dashboard: {url_of(host, sock.getsockname()[1])}", err=True)
+    config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3)
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 __all__ = ["build", "dashboard", "start_background", "url_of"]
