@@ -126,6 +126,21 @@ def test_api_lists_and_describes_a_finished_dag_run(dashboard: Any) -> None:
         assert "<svg" in page and 'class="edge"' in page
 
 
+def test_parent_and_child_runs_link_to_each_other(dashboard: Any) -> None:
+    from tests.dashboard.app import dash_parent
+
+    ref = dash_parent.run_no_wait({"n": 3})
+    assert ref.result() == {"child_sum": 10}
+    with httpx.Client(base_url=dashboard.url) as client:
+        parent = client.get(f"/api/runs/{ref.workflow_run_id}").json()
+        assert [c["workflow"] for c in parent["children"]] == [dash_dag.name]
+        child_id = parent["children"][0]["id"]
+        child = client.get(f"/api/runs/{child_id}").json()
+        assert child["parent_run_id"] == ref.workflow_run_id
+        assert f'href="/runs/{child_id}"' in client.get(f"/runs/{ref.workflow_run_id}").text
+        assert f'href="/runs/{ref.workflow_run_id}"' in client.get(f"/runs/{child_id}").text
+
+
 def test_runs_page_paginates_newest_first(dashboard: Any) -> None:
     tag = uuid.uuid4().hex
     ids = [_finished_dag(page=tag) for _ in range(3)]

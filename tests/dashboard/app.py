@@ -124,6 +124,12 @@ def pong(input: dict[str, Any], ctx: Context) -> dict[str, Any]:
     return {"pong": input}
 
 
+@hatchet.task(name="dash_parent")
+async def dash_parent(input: DagInput, ctx: Context) -> dict[str, int]:
+    result = await dash_dag.aio_run(DagInput(n=input.n))
+    return {"child_sum": result["join"]["sum"]}
+
+
 dash_flaky = hatchet.workflow(name="dash_flaky")
 
 
