@@ -251,8 +251,18 @@ def test_crons_and_scheduled_runs_are_created_and_deleted_from_the_page(dashboar
 
     name = f"nightly-{uuid.uuid4().hex[:6]}"
     later = datetime.now(UTC) + timedelta(days=1)
-    scheduled = hatchet.scheduled.create(dash_dag.name, later, {"n": 1}, {})
     with httpx.Client(base_url=dashboard.url) as client:
+        when = later.strftime("%Y-%m-%dT%H:%M:%S")
+        form = {"workflow": dash_dag.name, "trigger_at": when, "input": '{"n": 1}'}
+        assert client.post("/scheduled/new", data=form).status_code == 303
+        (scheduled,) = [
+            s
+            for s in hatchet.scheduled.list().rows
+            if s.workflow_name == dash_dag.name
+            and int(s.trigger_at.timestamp()) == int(later.timestamp())
+        ]
+        bad = client.post("/scheduled/new", data={**form, "trigger_at": "tomorrow"})
+        assert bad.status_code == 422
         form = {"workflow": dash_dag.name, "name": name, "expression": "0 3 * * *", "input": "{}"}
         assert client.post("/crons/new", data=form).status_code == 303
         crons = client.get("/api/crons").json()

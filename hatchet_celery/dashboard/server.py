@@ -214,9 +214,15 @@ class Dashboard:
         await run_in_threadpool(self.hatchet.scheduled.delete, request.path_params["sched_id"])
         return RedirectResponse("/crons", 303)
 
+    async def scheduled_create(self, request: Request) -> Response:
+        return await self._create(request, overview.create_scheduled)
+
     async def cron_create(self, request: Request) -> Response:
+        return await self._create(request, overview.create_cron)
+
+    async def _create(self, request: Request, action: Callable[..., str | None]) -> Response:
         form = await _form(request)
-        error = await run_in_threadpool(overview.create_cron, self.hatchet, dict(form))
+        error = await run_in_threadpool(action, self.hatchet, form)
         if error:
             data = await run_in_threadpool(overview.crons, self.hatchet)
             return self.page(request, "crons.html", 422, data=data, error=error)
@@ -312,6 +318,7 @@ def routes(d: Dashboard) -> list[Route | Mount]:
             Route("/trigger", d.trigger_form, methods=["GET"]),
             Route("/trigger", d.trigger, methods=["POST"]),
             Route("/crons/new", d.cron_create, methods=["POST"]),
+            Route("/scheduled/new", d.scheduled_create, methods=["POST"]),
             Route("/crons/{cron_id}/delete", d.cron_delete, methods=["POST"]),
             Route("/scheduled/{sched_id}/delete", d.scheduled_delete, methods=["POST"]),
             Route("/api/runs/{run_id}/cancel", d.api_cancel, methods=["POST"]),
