@@ -69,8 +69,9 @@ def test_paused_runs_wait_and_resume_on_unpause(redis_client: Any, unpaused: Any
     refs = [pause_short.run_no_wait() for _ in range(5)]
     for ref in refs:  # parked by the gate, the run itself still QUEUED
         _until(
-            lambda r=ref: _task_status(redis_client, r.workflow_run_id, "pause_short")
-            == "WAIT_PAUSED",
+            lambda r=ref: (
+                _task_status(redis_client, r.workflow_run_id, "pause_short") == "WAIT_PAUSED"
+            ),
             "the task run to be parked",
         )
         assert _status(ref.workflow_run_id) == RunStatus.QUEUED
