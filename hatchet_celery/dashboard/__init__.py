@@ -11,8 +11,10 @@ dashboard sees exactly what ``hatchet.runs`` and the CLI see.
     app = create_app(hatchet, read_only=True)        # any ASGI server can serve it
 
 Layout: ``server.py`` (routes, actions, live events), ``auth.py`` (the bind rule and the
-credentials), ``source.py`` (runs), ``overview.py`` (the other pages), ``dag.py`` and
-``plots.py`` (SVG), ``prom.py`` (``/metrics``), ``templates/`` and ``static/``.
+credentials), ``source.py`` (runs), ``overview.py`` (workflows, workers, crons, events,
+trigger), ``flow.py`` (flow control), ``metrics.py``, ``celery_events.py`` (plain Celery
+tasks), ``dag.py`` and ``plots.py`` (SVG), ``prom.py`` (``/metrics``), ``templates/`` and
+``static/``.
 """
 
 from hatchet_celery.dashboard.auth import Access, DashboardConfigError, check_bind

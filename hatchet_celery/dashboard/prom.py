@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import hatchet_celery.dashboard.flow as flow
+import hatchet_celery.dashboard.metrics as metrics
 import hatchet_celery.dashboard.overview as overview
 
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 1800.0)
@@ -80,7 +82,7 @@ def exposition(hatchet: Any) -> str:
         (({"status": s.upper()}, n) for s, n in sorted(counts.items())),
     )
     out.gauge("queue_depth", "Runs queued, not started yet.", [({}, counts.get("queued", 0))])
-    active = overview.active_tasks(hatchet)
+    active = flow.active_tasks(hatchet)
     by_status: dict[str, int] = {}
     for _, _, status, _ in active:
         by_status[status] = by_status.get(status, 0) + 1
@@ -100,28 +102,28 @@ def exposition(hatchet: Any) -> str:
         "Task runs running on each worker.",
         (({"worker": w["id"], "name": w["name"]}, w["used"]) for w in workers),
     )
-    flow = overview.flow_control(hatchet, active)
+    gates = flow.flow_control(hatchet, active)
     out.gauge(
         "concurrency_holders",
         "Holders of each concurrency key.",
-        (({"gate": k["gate"], "key": k["key"]}, len(k["holders"])) for k in flow["concurrency"]),
+        (({"gate": k["gate"], "key": k["key"]}, len(k["holders"])) for k in gates["concurrency"]),
     )
     out.gauge(
         "concurrency_waiters",
         "Waiters queued behind each concurrency key.",
-        (({"gate": k["gate"], "key": k["key"]}, len(k["waiters"])) for k in flow["concurrency"]),
+        (({"gate": k["gate"], "key": k["key"]}, len(k["waiters"])) for k in gates["concurrency"]),
     )
     out.gauge(
         "rate_limit_units_left",
         "Units each rate-limit bucket has now.",
-        (({"key": r["key"]}, r["left"]) for r in flow["rate_limits"]),
+        (({"key": r["key"]}, r["left"]) for r in gates["rate_limits"]),
     )
     out.gauge(
         "rate_limit_waiters",
         "Task runs waiting for rate-limit units.",
-        [({}, flow["parked"].get("WAIT_RATE_LIMIT", 0))],
+        [({}, gates["parked"].get("WAIT_RATE_LIMIT", 0))],
     )
-    _latency(out, overview.last_hour(hatchet))
+    _latency(out, metrics.last_hour(hatchet))
     return out.text()
 
 

@@ -1,7 +1,7 @@
 """The Starlette application: pages, the JSON API, live run events, actions.
 
 ``create_app(hatchet)`` builds it from a ``Hatchet`` instance; every read goes through
-that instance's feature clients (``dashboard/source.py``, ``dashboard/overview.py``) and
+that instance's feature clients (``source.py``, ``overview.py``, ``flow.py``, ``metrics.py``) and
 every action is a runs API call (``hatchet.runs.cancel / replay / create``). Feature
 clients are synchronous (redis-py), so handlers run them in Starlette's thread pool.
 """
@@ -34,10 +34,13 @@ from starlette.responses import (
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+import hatchet_celery.dashboard.flow as flow
+import hatchet_celery.dashboard.metrics as metrics
 import hatchet_celery.dashboard.overview as overview
 import hatchet_celery.dashboard.prom as prom
 import hatchet_celery.dashboard.source as source
 from hatchet_celery.dashboard.auth import Access, AuthMiddleware
+from hatchet_celery.dashboard.celery_events import CeleryActivity
 from hatchet_celery.exceptions import HatchetCeleryError, RunNotFoundError
 
 NAV = [
@@ -82,7 +85,7 @@ class Dashboard:
         self.hatchet = hatchet
         self.options = options
         self.env = _environment(options)
-        self.celery = overview.CeleryActivity(hatchet)
+        self.celery = CeleryActivity(hatchet)
 
     def page(self, request: Request, template: str, status: int = 200, **ctx: Any) -> Response:
         html = self.env.get_template(template).render(path=request.url.path, **ctx)
@@ -199,8 +202,8 @@ class Dashboard:
         return self.page(request, "celery.html", data=self.celery.snapshot())
 
     async def metrics_page(self, request: Request) -> Response:
-        data = await run_in_threadpool(overview.metrics, self.hatchet)
-        return self.page(request, "metrics.html", data=data, plots=overview.plots(data))
+        data = await run_in_threadpool(metrics.metrics, self.hatchet)
+        return self.page(request, "metrics.html", data=data, plots=metrics.plots(data))
 
     async def prometheus(self, request: Request) -> Response:
         text = await run_in_threadpool(prom.exposition, self.hatchet)
@@ -296,7 +299,7 @@ def routes(d: Dashboard) -> list[Route | Mount]:
         Route("/workers", d.simple_page("workers.html", overview.workers)),
         Route("/crons", d.simple_page("crons.html", overview.crons)),
         Route("/events", d.simple_page("events.html", overview.events)),
-        Route("/flow", d.simple_page("flow.html", overview.flow_control)),
+        Route("/flow", d.simple_page("flow.html", flow.flow_control)),
         Route("/metrics-page", d.metrics_page),
         Route("/celery", d.celery_page),
         Route("/metrics", d.prometheus),
@@ -306,8 +309,8 @@ def routes(d: Dashboard) -> list[Route | Mount]:
         Route("/api/workers", d.api(overview.workers)),
         Route("/api/crons", d.api(overview.crons)),
         Route("/api/events", d.api(overview.events)),
-        Route("/api/flow", d.api(overview.flow_control)),
-        Route("/api/metrics", d.api(overview.metrics)),
+        Route("/api/flow", d.api(flow.flow_control)),
+        Route("/api/metrics", d.api(metrics.metrics)),
         Route("/api/celery", d.api_celery),
         Mount("/static", static, name="static"),
     ]
