@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 import hatchet_celery.dashboard.source as source
 from hatchet_celery.dashboard.flow import Active, active_tasks
@@ -17,10 +17,6 @@ from hatchet_celery.dashboard.flow import Active, active_tasks
 
 def _registry(hatchet: Any) -> Any:
     return hatchet._registry
-
-
-def _engine(hatchet: Any) -> Any:
-    return _registry(hatchet).engine()
 
 
 # --- workflows and the trigger action --------------------------------------------------------
@@ -33,13 +29,18 @@ def _declared(hatchet: Any, name: str) -> Any:
     return registry.workflows.get(registry.config.apply_namespace(name)) if name else None
 
 
+def _adapter(declared: Any) -> TypeAdapter[Any]:
+    """Validates what the workflow's ``run()`` validates: its input model."""
+    return TypeAdapter(declared.input_validator)
+
+
 def input_schema(hatchet: Any, workflow: str) -> dict[str, Any] | None:
     """The JSON schema of a declared workflow's input model (a hint on the trigger form)."""
     declared = _declared(hatchet, workflow)
     if declared is None:
         return None
     try:
-        schema: dict[str, Any] = declared._input_adapter.json_schema()
+        schema: dict[str, Any] = _adapter(declared).json_schema()
     except Exception:  # a model pydantic cannot describe still validates
         return None
     return schema
@@ -78,7 +79,7 @@ def trigger(
     declared = _declared(hatchet, workflow)
     if declared is not None:
         try:
-            declared._input_adapter.validate_python(values["input"])
+            _adapter(declared).validate_python(values["input"])
         except ValidationError as exc:
             return [{**e, "field": f"input.{e['field']}"} for e in _validation_errors(exc)]
     try:
