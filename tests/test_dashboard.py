@@ -402,3 +402,33 @@ def test_dev_command_serves_the_dashboard_and_prints_its_url(tmp_path: Path) -> 
         assert url.startswith("http://127.0.0.1:")
         page = httpx.get(url + "workflows", timeout=30)
         assert page.status_code == 200 and dash_dag.name in page.text
+
+
+def test_run_events_stream_snapshots_until_the_run_ends(dashboard: Any) -> None:
+    import json
+
+    run_id = dash_gated.run_no_wait({"n": 1}).workflow_run_id
+    wait_status(run_id, "RUNNING")
+    snapshots: list[dict[str, Any]] = []
+    with (
+        httpx.Client(base_url=dashboard.url, timeout=60) as client,
+        client.stream("GET", f"/runs/{run_id}/events") as response,
+    ):
+        assert response.headers["content-type"].startswith("text/event-stream")
+        event = ""
+        for line in response.iter_lines():
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: ") and event == "run":
+                snapshots.append(json.loads(line[6:]))
+                if len(snapshots) == 1:
+                    release(run_id)  # the run moves on while the stream is open
+            elif line.startswith("data: ") and event == "end":
+                break
+    assert snapshots[0]["status"] == "RUNNING"
+    assert snapshots[0]["tasks"]["gate"]["status"] == "RUNNING"
+    assert snapshots[-1]["status"] == "COMPLETED" and snapshots[-1]["done"] is True
+    assert {t["status"] for t in snapshots[-1]["tasks"].values()} == {"COMPLETED"}
+    with httpx.Client(base_url=dashboard.url, timeout=30) as client:
+        finished = client.get(f"/runs/{run_id}/events").text  # a finished run: one snapshot
+    assert finished.count("event: run") == 1 and "event: end" in finished

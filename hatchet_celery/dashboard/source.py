@@ -271,12 +271,20 @@ def run_snapshot(hatchet: Any, run_id: str) -> dict[str, Any] | None:
     tasks: dict[str, dict[str, Any]] = {}
     for key, value in h.items():
         kind, sep, task = str(key).partition(":")
-        if sep and kind in ("s", "a", "b", "f", "w"):
+        if sep and kind in ("s", "a", "b", "f", "w", "i"):
             tasks.setdefault(task, {})[kind] = value
+    # streamed chunks and log lines so far: the page fetches its details again when
+    # they grow, not only when a status changes
+    pipe = engine.store.redis.pipeline(transaction=False)
+    pipe.llen(engine.keys.stream(run_id))
+    for t in tasks.values():
+        if t.get("i"):
+            pipe.llen(engine.keys.logs(t["i"]))
     return {
         "id": run_id,
         "status": h.get("st", "QUEUED"),
         "done": h.get("st", "QUEUED") in TERMINAL,
+        "activity": sum(int(n) for n in pipe.execute()),
         "tasks": {
             name: {
                 "status": t.get("s", "PENDING"),

@@ -51,9 +51,12 @@
     return found;
   }
 
+  var activity = null; // stream chunks + log lines the page last showed
+
   // Apply a snapshot; true when it differs from what the page shows.
   function apply(snap) {
-    var changed = false;
+    var changed = activity !== null && activity !== snap.activity;
+    activity = snap.activity;
     var badge = document.getElementById("run-status");
     if (badge && badge.textContent !== snap.status) {
       badge.textContent = snap.status;
