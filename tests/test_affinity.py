@@ -15,7 +15,7 @@ from hatchet_celery import (
     WorkerLabelComparator,
 )
 from hatchet_celery._runtime.affinity import satisfies, score
-from hatchet_celery.testing import WorkerProcess
+from hatchet_celery.testing import WorkerProcess, wait_for_task_status
 from tests.apps.flow_aff import (
     big,
     big_patient,
@@ -133,9 +133,7 @@ def test_no_worker_with_a_required_label_waits_then_times_out(
     workers: dict[str, WorkerProcess],
 ) -> None:
     ref = big.run(wait_for_result=False)
-    time.sleep(0.6)
-    state = hatchet._registry.client().fetch(ref.workflow_run_id)
-    assert state is not None and state.tasks["flow_aff_big"].status == "WAIT_WORKER"
+    wait_for_task_status(hatchet, ref.workflow_run_id, "flow_aff_big", "WAIT_WORKER")
     with pytest.raises(FailedTaskRunExceptionGroup, match="SCHEDULING_TIMED_OUT"):
         ref.result()
 

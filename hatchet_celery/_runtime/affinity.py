@@ -355,7 +355,8 @@ def retry_route(engine: Engine, member: str, now: float) -> None:
         redis.zrem(engine.keys.timers, member)
         return
     if deadline and now >= float(deadline):
-        redis.zrem(engine.keys.timers, member)
+        # Fail first, then drop the timer: a process that dies in between leaves the timer
+        # (claimed by the pump until later), which finds the task no longer waiting.
         flow.fail_held(
             engine,
             task,
@@ -365,6 +366,7 @@ def retry_route(engine: Engine, member: str, now: float) -> None:
                 f"within its schedule_timeout ({task.schedule_timeout_s:g}s): SCHEDULING_TIMED_OUT"
             ),
         )
+        redis.zrem(engine.keys.timers, member)
         return
     DIRECTORY.invalidate()
     decided = route(engine, task, aff, sw)

@@ -328,17 +328,20 @@ def recover_decision(engine: Engine, member: str, now: float) -> None:
     if task is None:  # a worker that has the code will take it
         engine.store.redis.zadd(engine.keys.timers, {member: now + RECOVERY_SECONDS})
         return
-    if engine.store.redis.zrem(engine.keys.timers, member):
-        carry_out_decision(
-            engine,
-            task,
-            run_id,
-            str(decided),
-            int(attempt or 0),
-            str(claim or "0"),
-            int(priority) if priority else None,
-            ptr or None,
-        )
+    # Carried out while the timer is still there (claimed by this pump for a while): a
+    # process that dies half-way leaves it to be taken again. Every branch is fenced (the
+    # claim token, the expected status), so carrying a decision out twice changes nothing;
+    # carry_out_decision drops the timer once done.
+    carry_out_decision(
+        engine,
+        task,
+        run_id,
+        str(decided),
+        int(attempt or 0),
+        str(claim or "0"),
+        int(priority) if priority else None,
+        ptr or None,
+    )
 
 
 __all__ = ["GATE", "ConditionsGate", "TaskCancelledByCondition", "carry_out_decision"]

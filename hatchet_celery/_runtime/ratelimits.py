@@ -234,11 +234,13 @@ def retry(engine: Engine, member: str, now: float) -> None:
     if task is None:  # not declared here: offered again to a worker that declares it
         redis.zadd(engine.keys.timers, {member: now + UNDECLARED_DELAY})
         return
-    redis.zrem(engine.keys.timers, member)
+    # The timer stays (claimed by this pump for a while) until the work below is done, so a
+    # process that dies half-way leaves it to be taken again.
     status, deadline, pr = redis.hmget(
         engine.keys.run(run_id), [f"s:{task_name}", f"x:{task_name}", "pr"]
     )
     if status != flow.WAIT_RATE_LIMIT:
+        redis.zrem(engine.keys.timers, member)
         return
     if deadline and now >= float(deadline):
         flow.fail_held(
@@ -250,10 +252,14 @@ def retry(engine: Engine, member: str, now: float) -> None:
                 f"({task.schedule_timeout_s:g}s): SCHEDULING_TIMED_OUT"
             ),
         )
+        redis.zrem(engine.keys.timers, member)
         return
     item = Ready(workflow, task_name, run_id, "", int(attempt), None, int(pr) if pr else None)
+    claimed = redis.zscore(engine.keys.timers, member)
     if GATE.admit(engine, task, [item]):
         engine.dispatch([item], after=GATE)
+    if redis.zscore(engine.keys.timers, member) == claimed:  # not re-armed by the gate
+        redis.zrem(engine.keys.timers, member)
 
 
 def check_trigger(engine: Engine, workflow: Any, items: list[Any]) -> None:

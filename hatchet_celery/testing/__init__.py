@@ -1,6 +1,13 @@
 """A testing kit for hatchet_celery and its users: a real redis-server, real workers."""
 
 from .redis_server import RedisServer
+from .waiting import WaitTimeout, wait_for_task_status
 from .workers import WorkerProcess, in_process_worker
 
-__all__ = ["RedisServer", "WorkerProcess", "in_process_worker"]
+__all__ = [
+    "RedisServer",
+    "WaitTimeout",
+    "WorkerProcess",
+    "in_process_worker",
+    "wait_for_task_status",
+]
