@@ -297,6 +297,24 @@ def test_events_page_lists_the_runs_each_event_triggered(dashboard: Any) -> None
         assert "dash:ping" in page and f"/runs/{run_id}" in page
 
 
+def test_run_page_says_what_a_task_waits_for(dashboard: Any) -> None:
+    from tests.dashboard.app import dash_waits
+
+    run_id = dash_waits.run_no_wait().workflow_run_id
+    deadline = time.monotonic() + 60
+    with httpx.Client(base_url=dashboard.url) as client:
+        while (task := client.get(f"/api/runs/{run_id}").json()["tasks"][0])["status"] != "WAITING":
+            assert time.monotonic() < deadline, task
+            time.sleep(0.05)
+        lines = task["waits"]["conditions"]
+        assert len(lines) == 2 and all(line.startswith("QUEUE on ") for line in lines)
+        assert any("sleep 10m (until " in line and line.endswith(": waiting") for line in lines)
+        assert any("event 'dash_dash:go'" in line or "dash:go" in line for line in lines)
+        assert "waiting for its conditions" in client.get(f"/runs/{run_id}").text
+    hatchet.event.push("dash:go", {})
+    assert hatchet.runs.get_run_ref(run_id).result()["waiter"] == {"waited": "yes"}
+
+
 def test_read_only_hides_and_refuses_actions(serve: Any) -> None:
     server = serve(read_only=True)
     run_id = _finished_dag()

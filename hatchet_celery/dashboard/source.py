@@ -187,14 +187,35 @@ def _json_field(raw: str | None) -> Any:
         return raw
 
 
-def _waits(h: Mapping[str, str], task: str) -> dict[str, Any]:
-    """What the hash says a task waits for: the registered wait, the conditions met so
-    far, the conditions decision, the schedule deadline."""
+def _conditions(engine: Any, wait: dict[str, Any], met: Mapping[str, Any]) -> list[str]:
+    """One line per registered condition (layout: ``_runtime/waits.py``): its action,
+    what it waits for (event key, or sleep and when it ends), and whether it is met."""
+    lines = []
+    for cond in wait.get("conds") or []:
+        key = str(cond.get("key", ""))
+        if cond.get("kind") == "sleep":
+            member = str(cond.get("m", ""))
+            due = engine.store.redis.zscore(engine.keys.timers, member) if member else None
+            what = f"sleep {member.rsplit('|', 1)[-1]}"
+            if due and key not in met:
+                what += f" (until {fmt_time(float(due))})"
+        else:
+            what = f"event {cond.get('ek', '')!r}"
+        state = "met" if key in met else "waiting"
+        lines.append(f"{cond.get('action', '')} on {what}, group {cond.get('group', '')}: {state}")
+    return lines
+
+
+def _waits(engine: Any, h: Mapping[str, str], task: str) -> dict[str, Any]:
+    """What the hash says a task waits for: its conditions (met or not), the conditions
+    decision, the schedule deadline, the durable checkpoints passed."""
     found: dict[str, Any] = {}
-    wait = _json_field(h.get(f"cw:{task}"))
-    if wait is not None:
-        found["registered wait"] = wait
     met = {k.split(":", 2)[2]: _json_field(v) for k, v in h.items() if k.startswith(f"cv:{task}:")}
+    wait = _json_field(h.get(f"cw:{task}"))
+    if isinstance(wait, dict) and wait.get("conds"):
+        found["conditions"] = _conditions(engine, wait, met)
+    elif wait is not None:
+        found["registered wait"] = wait
     if met:
         found["conditions met"] = met
     decision = h.get(f"cd:{task}")
@@ -347,7 +368,7 @@ def run_view(hatchet: Any, run_id: str, with_logs: bool = True) -> dict[str, Any
                 "output": pretty(t.output) if t is not None and t.output is not None else "",
                 "error": error,
                 "logs": logs,
-                "waits": {} if status in FINAL else _waits(h, name),
+                "waits": {} if status in FINAL else _waits(engine, h, name),
                 "flow": _flow(hatchet, state.workflow, name, run_id, status),
                 "on_failure": name == on_failure,
             }

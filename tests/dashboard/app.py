@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import timedelta
 from typing import Any
 
 import redis
@@ -19,6 +20,9 @@ from hatchet_celery import (
     ConcurrencyLimitStrategy,
     Context,
     Hatchet,
+    SleepCondition,
+    UserEventCondition,
+    or_,
 )
 
 hatchet = Hatchet(config=ClientConfig(namespace="dash"))
@@ -122,6 +126,16 @@ dash_evented = hatchet.workflow(name="dash_evented", on_events=["dash:ping"])
 @dash_evented.task()
 def pong(input: dict[str, Any], ctx: Context) -> dict[str, Any]:
     return {"pong": input}
+
+
+dash_waits = hatchet.workflow(name="dash_waits")
+
+
+@dash_waits.task(
+    wait_for=[or_(SleepCondition(timedelta(minutes=10)), UserEventCondition(event_key="dash:go"))]
+)
+def waiter(input: DagInput, ctx: Context) -> dict[str, str]:
+    return {"waited": "yes"}
 
 
 @hatchet.task(name="dash_parent")
