@@ -215,7 +215,7 @@ class Keys:
         return f"{self.base}:aff:used"
 
     def rate_limit(self, key: str) -> str:
-        """hash: one rate-limit bucket: limit, window, next free time (GCRA), pause."""
+        """hash: one rate-limit bucket: limit, window, current window and units left, pause."""
         return f"{self.base}:rl:{key}"
 
     @property

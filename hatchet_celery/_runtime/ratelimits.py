@@ -1,13 +1,15 @@
-"""Global rate limits (``RateLimit`` on a task): token buckets in Redis, one per key.
+"""Global rate limits (``RateLimit`` on a task): buckets in Redis, one per key, as Hatchet's.
 
-A bucket is kept as GCRA state (the instant it is next free, ``tat``): a limit of L units
-per window W admits one unit every W / L seconds, whatever the number of workers, so no
-window of W ever sees more than L units start (one more at its edge). Taking units is one
-script (``rl_take``) over every bucket a task names: the task run gets the earliest
-instant at which all of them have its units, and reserves it (first come, first served).
-If that instant is now it is published; otherwise it is parked (``WAIT_RATE_LIMIT``:
-no slot, no broker message) with a timer (kind ``rl``) at that instant, when it is woken
-and dispatched through the gates behind this one.
+A bucket of L units per window W is full at the start of each window and refilled to L
+when the next window starts (windows follow each other from the moment the bucket was
+made): 10 per minute with units 3 starts three runs at once, and the fourth when the next
+minute begins, whatever the number of workers. Taking units is one script (``rl_take``)
+over every bucket a task names: the task run gets the earliest instant at which all of
+them have its units and reserves them (first come, first served; a run that fits in what
+is left of the current window takes it even while earlier, larger ones wait for the next).
+If that instant is now it is published; otherwise it is parked (``WAIT_RATE_LIMIT``: no
+slot, no broker message) with a timer (kind ``rl``) at that instant, when it is woken and
+dispatched through the gates behind this one.
 
 - Static keys get their limit from ``hatchet.rate_limits.put``; a task naming a static key
   that was never put waits (checked every second) until it is.
@@ -298,6 +300,21 @@ def check_trigger(engine: Engine, workflow: Any, items: list[Any]) -> None:
                         continue  # not put yet: the task waits for it
                 if units > limit:
                     raise _over(task, key, units, limit)
+
+
+def units_left(bucket: dict[str, Any], now: float) -> tuple[int, float]:
+    """Units a bucket (its hash) can give at ``now``, and when its current window began.
+
+    Mirrors the refill of ``rl_take.lua``: a later window is full, but for the units that
+    waiting runs reserved in it."""
+    limit = int(bucket["limit"])
+    if "origin" not in bucket:
+        return limit, now
+    origin, span = int(bucket["origin"]), int(float(bucket["window"]) * 1000)
+    w = int(bucket["w"])
+    j = max((round(now * 1000) - origin) // span, w)
+    value = int(bucket["value"]) if j == w else limit - int(bucket.get(f"r:{j}", 0))
+    return max(0, min(limit, value)), (origin + j * span) / 1000
 
 
 def put(engine: Engine, key: str, limit: int, duration: RateLimitDuration) -> None:

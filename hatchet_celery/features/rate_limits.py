@@ -96,9 +96,7 @@ class RateLimitsClient:
     def _row(self, key: str, bucket: dict[str, Any], now: float) -> RateLimitRow:
         limit = int(bucket["limit"])
         window = float(bucket["window"])
-        # GCRA: the bucket is full again `window` after its next free instant `tat`.
-        behind = max(float(bucket.get("tat", 0)) - now, 0.0)
-        available = max(0, min(limit, int(limit - behind * limit / window)))
+        available, window_start = ratelimits.units_left(bucket, now)
         paused = float(bucket.get("paused", 0))
         return RateLimitRow(
             key=key,
@@ -106,7 +104,7 @@ class RateLimitsClient:
             limit_value=limit,
             value=available,
             window=WINDOW_NAMES.get(int(window), f"{window:g}s"),
-            last_refill=_utc(now),
+            last_refill=_utc(window_start),
             paused_until=_utc(paused) if paused > now else None,
         )
 
