@@ -29,6 +29,7 @@ from hatchet_celery.exceptions import (
     TaskRunError,
     WorkflowNotFoundError,
 )
+from hatchet_celery.opentelemetry import _hooks as tracing_hooks
 
 if TYPE_CHECKING:
     from hatchet_celery._runtime.registry import Registry
@@ -116,6 +117,20 @@ class Client:
         return self._create(target, items, defer=True, run_ids=run_ids, bulk=bulk)
 
     def _create(
+        self,
+        target: TriggerTarget,
+        items: list[WorkflowRunTriggerConfig],
+        defer: bool,
+        run_ids: list[str] | None = None,
+        bulk: bool = False,
+    ) -> list[str]:
+        # Tracing hook (hatchet_celery.opentelemetry): a no-op unless instrumented.
+        with tracing_hooks.TRACING.trigger(target.name, items, bulk) as traced:
+            ids = self._create_runs(target, traced.items, defer, run_ids, bulk)
+            traced.created(ids)
+            return ids
+
+    def _create_runs(
         self,
         target: TriggerTarget,
         items: list[WorkflowRunTriggerConfig],

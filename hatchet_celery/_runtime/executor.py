@@ -34,6 +34,7 @@ from hatchet_celery.exceptions import (
     TaskRunError,
     TaskTimeoutError,
 )
+from hatchet_celery.opentelemetry import _hooks as tracing_hooks
 from hatchet_celery.serde import HATCHET_PYDANTIC_SENTINEL
 
 if TYPE_CHECKING:
@@ -164,8 +165,10 @@ def execute(
     watchdog().track(inflight)
     try:
         SLOTS.acquire(task, ctx)  # waits only for slot_cost > 1 (_runtime/slots.py)
-        output = invoke(task, ctx, inflight)
-        payload = serialize_output(task, output)
+        # Tracing hook (hatchet_celery.opentelemetry): a no-op unless instrumented.
+        with tracing_hooks.TRACING.task_run(ctx):
+            output = invoke(task, ctx, inflight)
+            payload = serialize_output(task, output)
     except Suspended as suspended:
         if suspended.commit is not None and not inflight.timed_out:
             suspended.commit(inflight)

@@ -26,6 +26,7 @@ from hatchet_celery.clients.rest.models.v1_event import V1Event
 from hatchet_celery.clients.rest.models.v1_event_list import V1EventList
 from hatchet_celery.clients.rest.models.v1_event_triggered_run import V1EventTriggeredRun
 from hatchet_celery.features._aio import aio_twin
+from hatchet_celery.opentelemetry import _hooks as tracing_hooks
 from hatchet_celery.runnables.types import Priority
 
 if TYPE_CHECKING:
@@ -83,7 +84,11 @@ class EventClient:
             priority=_priority(priority if priority is not None else opts.priority),
             scope=scope if scope is not None else opts.scope,
         )
-        return push(self._registry, [event])[0]
+        # Tracing hook (hatchet_celery.opentelemetry): a no-op unless instrumented.
+        with tracing_hooks.TRACING.push_events([event], False) as traced:
+            pushed = push(self._registry, traced.items)
+            traced.created([e.event_id for e in pushed])
+            return pushed[0]
 
     def bulk_push(
         self,
@@ -104,7 +109,12 @@ class EventClient:
             )
             for e in events
         ]
-        return push(self._registry, items) if items else []
+        if not items:
+            return []
+        with tracing_hooks.TRACING.push_events(items, True) as traced:
+            pushed = push(self._registry, traced.items)
+            traced.created([e.event_id for e in pushed])
+            return pushed
 
     def list(
         self,

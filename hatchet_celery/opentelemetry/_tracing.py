@@ -1,0 +1,301 @@
+"""The OpenTelemetry implementation of the runtime's tracing hooks (``_hooks.Tracing``).
+
+Spans (Hatchet's names):
+
+- ``hatchet.run_workflow`` (one run) / ``hatchet.run_workflows`` (a bulk trigger, or an
+  event that starts several runs of a workflow): PRODUCER, around the creation of the runs.
+- ``hatchet.push_event`` / ``hatchet.bulk_push_event``: PRODUCER, around an event push,
+  which stores the event and triggers the workflows listening (their trigger spans nest).
+- ``hatchet.schedule_workflow``: PRODUCER, around the creation of a scheduled run.
+- ``hatchet.start_step_run``: CONSUMER, around one execution of a task run on a worker.
+
+Each trigger, push and schedule writes its span's W3C ``traceparent`` into the metadata of
+what it creates; the task span of a run takes the run's ``traceparent`` as its parent. The
+metadata of a child run (spawned by a task) and of an event-triggered run carry the
+``traceparent`` of the span that created them, so one trace goes trigger → tasks →
+children → event-triggered runs, across processes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from opentelemetry import trace
+from opentelemetry.context import Context as OTelContext
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from hatchet_celery.context import current_context
+from hatchet_celery.opentelemetry.attributes import OpenTelemetryConfig, OTelAttribute
+
+if TYPE_CHECKING:
+    from hatchet_celery._runtime.events import EventIn
+    from hatchet_celery.clients.admin import WorkflowRunTriggerConfig
+    from hatchet_celery.context import Context
+
+T = TypeVar("T")
+AttributeValue = str | int | bool | Sequence[str]
+
+TRACEPARENT = "traceparent"
+INSTRUMENTOR = "hatchet"
+_PROPAGATOR = TraceContextTextMapPropagator()
+
+# The attributes of the task span being executed: the span processor copies them onto every
+# span started inside the task (``TaskAttributesSpanProcessor`` in ``instrumentor.py``).
+TASK_SPAN_ATTRIBUTES: ContextVar[dict[str, AttributeValue] | None] = ContextVar(
+    "hatchet_celery_task_span_attributes", default=None
+)
+
+
+def traceparent_of(span: Span) -> str | None:
+    """The W3C ``traceparent`` naming ``span`` (None for a span that is not recording)."""
+    carrier: dict[str, str] = {}
+    _PROPAGATOR.inject(carrier, context=trace.set_span_in_context(span))
+    return carrier.get(TRACEPARENT)
+
+
+def current_traceparent() -> str | None:
+    carrier: dict[str, str] = {}
+    _PROPAGATOR.inject(carrier)
+    return carrier.get(TRACEPARENT)
+
+
+def context_from(metadata: Mapping[str, Any] | None) -> OTelContext | None:
+    """The trace context a ``traceparent`` in ``metadata`` names, or None."""
+    value = (metadata or {}).get(TRACEPARENT)
+    if not value or not isinstance(value, str):
+        return None
+    return _PROPAGATOR.extract({TRACEPARENT: value})
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, default=str, sort_keys=True)
+
+
+class _Traced(Generic[T]):
+    """The items a traced trigger or push creates, and the span that gets their ids."""
+
+    def __init__(self, items: list[T], span: Span, id_attribute: str, many: bool) -> None:
+        self.items = items
+        self._span = span
+        self._id_attribute = id_attribute
+        self._many = many
+
+    def created(self, ids: Sequence[str]) -> None:
+        if not ids:
+            return
+        if self._many:
+            self._span.set_attribute(self._id_attribute + "s", [str(i) for i in ids])
+        else:
+            self._span.set_attribute(self._id_attribute, str(ids[0]))
+
+
+class OTelTracing:
+    """Spans through ``tracer``; what ``HatchetInstrumentor.instrument()`` installs."""
+
+    def __init__(self, tracer: Tracer, config: OpenTelemetryConfig, tenant_id: str) -> None:
+        self.tracer = tracer
+        self.config = config
+        self.tenant_id = tenant_id
+        self._excluded = {a.value for a in config.excluded_attributes}
+
+    # --- attributes -----------------------------------------------------------------------
+    def attributes(self, values: Mapping[OTelAttribute, Any]) -> dict[str, AttributeValue]:
+        """``hatchet.<name>`` for each value that says something and is not excluded."""
+        out: dict[str, AttributeValue] = {"instrumentor": INSTRUMENTOR}
+        for attr, value in values.items():
+            if value is None or value == "" or value in ("{}", "[]") or value is False:
+                continue
+            if attr.value in self._excluded:
+                continue
+            if not isinstance(value, str | int | bool):
+                value = str(value)
+            out[f"hatchet.{attr.value}"] = value
+        return out
+
+    def _run_attributes(self, workflow: str, item: WorkflowRunTriggerConfig) -> dict[str, Any]:
+        opts = item.options
+        ctx = current_context.get()
+        return self.attributes(
+            {
+                OTelAttribute.WORKFLOW_NAME: workflow,
+                OTelAttribute.ACTION_PAYLOAD: item.input,
+                OTelAttribute.PARENT_ID: opts.parent_id or (ctx and ctx.workflow_run_id),
+                OTelAttribute.PARENT_STEP_RUN_ID: (
+                    opts.parent_step_run_id or (ctx and ctx.task_run_id)
+                ),
+                OTelAttribute.CHILD_INDEX: opts.child_index,
+                OTelAttribute.CHILD_KEY: opts.child_key,
+                OTelAttribute.NAMESPACE: opts.namespace,
+                OTelAttribute.ADDITIONAL_METADATA: _json(opts.additional_metadata or {}),
+                OTelAttribute.PRIORITY: opts.priority,
+                OTelAttribute.DESIRED_WORKER_ID: opts.desired_worker_id,
+                OTelAttribute.STICKY: opts.sticky,
+                OTelAttribute.KEY: opts.key or item.key,
+            }
+        )
+
+    def task_attributes(self, ctx: Context) -> dict[str, AttributeValue]:
+        return self.attributes(
+            {
+                OTelAttribute.TENANT_ID: self.tenant_id,
+                OTelAttribute.WORKER_ID: ctx.worker_id,
+                OTelAttribute.WORKFLOW_RUN_ID: ctx.workflow_run_id,
+                OTelAttribute.STEP_RUN_ID: ctx.task_run_id,
+                OTelAttribute.RETRY_COUNT: ctx.retry_count,
+                OTelAttribute.PARENT_WORKFLOW_RUN_ID: ctx.parent_workflow_run_id,
+                OTelAttribute.CHILD_WORKFLOW_INDEX: ctx.child_index,
+                OTelAttribute.CHILD_WORKFLOW_KEY: ctx.child_key,
+                OTelAttribute.ACTION_PAYLOAD: _json(ctx.workflow_input),
+                OTelAttribute.WORKFLOW_NAME: ctx.workflow_name,
+                OTelAttribute.ACTION_NAME: f"{ctx.workflow_name}:{ctx.task_name}",
+                OTelAttribute.STEP_NAME: ctx.task_name,
+                OTelAttribute.WORKFLOW_ID: ctx.workflow_id,
+                OTelAttribute.TRIGGERING_EVENT_EXTERNAL_ID: ctx.triggering_event_id,
+                OTelAttribute.TRIGGERING_EVENT_KEY: ctx.triggering_event_key,
+            }
+        )
+
+    # --- hooks ----------------------------------------------------------------------------
+    @contextmanager
+    def trigger(
+        self, workflow: str, items: list[WorkflowRunTriggerConfig], bulk: bool
+    ) -> Iterator[_Traced[WorkflowRunTriggerConfig]]:
+        many = bulk or len(items) != 1
+        if many:
+            name = "hatchet.run_workflows"
+            attributes = self.attributes({})
+            attributes["hatchet.num_workflows"] = len(items)
+            attributes["hatchet.unique_workflow_names"] = _json([workflow])
+        else:
+            name = "hatchet.run_workflow"
+            attributes = self._run_attributes(workflow, items[0])
+        with self.tracer.start_as_current_span(
+            name, context=self._parent_of(items), kind=SpanKind.PRODUCER, attributes=attributes
+        ) as span:
+            if many and self.config.individual_run_spans_for_bulk_run:
+                with self._item_spans(workflow, items) as traced_items:
+                    yield _Traced(traced_items, span, "hatchet.workflow_run_id", many)
+                return
+            traceparent = traceparent_of(span)
+            yield _Traced(
+                [_with_traceparent(i, traceparent) for i in items],
+                span,
+                "hatchet.workflow_run_id",
+                many,
+            )
+
+    @contextmanager
+    def _item_spans(
+        self, workflow: str, items: list[WorkflowRunTriggerConfig]
+    ) -> Iterator[list[WorkflowRunTriggerConfig]]:
+        spans = [
+            self.tracer.start_span(
+                "hatchet.run_workflow",
+                kind=SpanKind.PRODUCER,
+                attributes=self._run_attributes(workflow, item),
+            )
+            for item in items
+        ]
+        try:
+            yield [
+                _with_traceparent(item, traceparent_of(s))
+                for item, s in zip(items, spans, strict=True)
+            ]
+        finally:
+            for s in spans:
+                s.end()
+
+    @staticmethod
+    def _parent_of(items: list[WorkflowRunTriggerConfig]) -> OTelContext | None:
+        """The current span; without one (a scheduled run fired by a worker's pump, an
+        event's runs re-triggered by recovery), the ``traceparent`` the items share."""
+        if trace.get_current_span().get_span_context().is_valid:
+            return None
+        found = {(i.options.additional_metadata or {}).get(TRACEPARENT) for i in items}
+        if len(found) != 1:
+            return None
+        return context_from({TRACEPARENT: found.pop()})
+
+    @contextmanager
+    def task_run(self, ctx: Context) -> Iterator[Span]:
+        attributes = self.task_attributes(ctx)
+        name = "hatchet.start_step_run"
+        if self.config.include_task_name_in_start_step_run_span_name:
+            name += f".{ctx.workflow_name}:{ctx.task_name}"
+        token = TASK_SPAN_ATTRIBUTES.set(attributes)
+        try:
+            with self.tracer.start_as_current_span(
+                name,
+                context=context_from(ctx.additional_metadata),
+                kind=SpanKind.CONSUMER,
+                attributes=attributes,
+                record_exception=False,
+                set_status_on_exception=False,
+            ) as span:
+                try:
+                    yield span
+                except Exception as exc:
+                    span.record_exception(exc)
+                    span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+                    raise
+                except BaseException as exc:
+                    # A durable task that suspends on a wait ends this execution: not an error.
+                    span.set_attribute("hatchet.outcome", type(exc).__name__)
+                    raise
+        finally:
+            TASK_SPAN_ATTRIBUTES.reset(token)
+
+    @contextmanager
+    def push_events(self, events: list[EventIn], bulk: bool) -> Iterator[_Traced[EventIn]]:
+        if bulk:
+            name = "hatchet.bulk_push_event"
+            attributes = self.attributes({})
+            attributes["hatchet.num_events"] = len(events)
+            attributes["hatchet.unique_event_keys"] = _json(sorted({e.key for e in events}))
+        else:
+            name = "hatchet.push_event"
+            event = events[0]
+            attributes = self.attributes(
+                {
+                    OTelAttribute.EVENT_KEY: event.key,
+                    OTelAttribute.ACTION_PAYLOAD: _json(event.payload),
+                    OTelAttribute.ADDITIONAL_METADATA: _json(event.metadata),
+                    OTelAttribute.PRIORITY: event.priority,
+                    OTelAttribute.FILTER_SCOPE: event.scope,
+                }
+            )
+        with self.tracer.start_as_current_span(
+            name, kind=SpanKind.PRODUCER, attributes=attributes
+        ) as span:
+            traceparent = traceparent_of(span)
+            traced = [
+                replace(e, metadata={**e.metadata, TRACEPARENT: traceparent}) if traceparent else e
+                for e in events
+            ]
+            yield _Traced(traced, span, "hatchet.event_id", bulk)
+
+
+def _with_traceparent(
+    item: WorkflowRunTriggerConfig, traceparent: str | None
+) -> WorkflowRunTriggerConfig:
+    if not traceparent:
+        return item
+    metadata = {**(item.options.additional_metadata or {}), TRACEPARENT: traceparent}
+    options = item.options.model_copy(update={"additional_metadata": metadata})
+    return item.model_copy(update={"options": options})
+
+
+__all__ = [
+    "TASK_SPAN_ATTRIBUTES",
+    "TRACEPARENT",
+    "OTelTracing",
+    "context_from",
+    "current_traceparent",
+    "traceparent_of",
+]
