@@ -1,0 +1,1 @@
+"""REST API classes at the paths of ``hatchet_sdk.clients.rest.api``."""
