@@ -59,7 +59,7 @@ class Engine:
                 if self._waiter is None:
                     from hatchet_celery._runtime.waiter import RunWaiter
 
-                    self._waiter = RunWaiter(self.store)
+                    self._waiter = RunWaiter(self.store, self)
         return self._waiter
 
     def now(self) -> float:

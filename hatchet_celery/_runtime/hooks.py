@@ -97,6 +97,7 @@ EXTENSION_MODULES = (
     "hatchet_celery._runtime.events",
     "hatchet_celery._runtime.schedules",
     "hatchet_celery._runtime.cancellation",
+    "hatchet_celery._runtime.deadlines",
 )
 
 _loaded = False

@@ -59,6 +59,11 @@ def timer_batch_handler(kind: str) -> Callable[[BatchTimerHandler], BatchTimerHa
     return register
 
 
+# (engine, run_id, task, attempt, now) -> bool: time out a queued task run past its
+# deadline that this process does not declare (registered by deadlines.py).
+UNDECLARED_TIMEOUTS: list[Callable[[Engine, str, str, int, float], bool]] = []
+
+
 @timer_handler("d")
 @timer_handler("w")
 def fire_task_timer(engine: Engine, member: str, now: float) -> None:
@@ -86,13 +91,13 @@ def fire_task_timer(engine: Engine, member: str, now: float) -> None:
     elif res[0] == "timeout":
         task = engine.registry.tasks.get(engine.celery_name(_wf_of(engine, run_id), task_name))
         claim = str(engine.store.redis.hget(keys.run(run_id), f"c:{task_name}") or "0")
-        if task is None:
-            log.warning(
-                "hatchet_celery: cannot time out %s of run %s: task not registered here",
-                task_name,
-                run_id,
-            )
-            return
+        if task is None:  # another worker's task: its deadline holds all the same
+            if any(
+                expire(engine, run_id, task_name, int(attempt), now)
+                for expire in UNDECLARED_TIMEOUTS
+            ):
+                engine.store.redis.zrem(keys.timers, member)
+            return  # else (shape unknown) the claimed timer is due again after CLAIM_LEASE
         record_failure(
             engine,
             task,

@@ -4,6 +4,10 @@ Finishing a run publishes its id on the ``done`` channel (in the same Lua script
 records the final status). A waiter registers its future first, then reads the status
 once, so a run that finished before the subscription is still seen; after a reconnect
 every pending run is read again, so a message missed while disconnected is not fatal.
+
+Every second the listener also hands the runs it waits on to the ``WAIT_SWEEPS``
+(``deadlines.sweep``: with no worker up, it fails the task runs past their schedule
+timeout, so ``result()`` does not block on a run that nobody will ever start).
 """
 
 from __future__ import annotations
@@ -14,19 +18,30 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import redis
 
+from hatchet_celery._runtime.hooks import load_extensions
 from hatchet_celery._runtime.state import TERMINAL
 from hatchet_celery._store import Store
 
 log = logging.getLogger(__name__)
 
+SWEEP_EVERY = 1.0
+# The most runs one sweep reads (a long wait list is taken in turns).
+SWEEP_MAX = 500
+# (engine, run ids waited on, now) -> None; registered by deadlines.py.
+WAIT_SWEEPS: list[Callable[[Any, list[str], float], Any]] = []
+
 
 class RunWaiter:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, engine: Any = None) -> None:
         self.store = store
+        self.engine = engine  # for the sweeps; None: no sweeping
+        self._next_sweep = 0.0
+        self._sweep_from = 0
         self._pending: dict[str, list[concurrent.futures.Future[None]]] = {}
         # Runs watched before they were created (``expect``): their futures need no check.
         self._expected: dict[str, concurrent.futures.Future[None]] = {}
@@ -120,6 +135,27 @@ class RunWaiter:
             if not fut.done():
                 fut.set_result(None)
 
+    def _sweep(self, now: float) -> None:
+        """Hand (a turn of) the runs waited on to the sweeps, once per ``SWEEP_EVERY``."""
+        if self.engine is None or now < self._next_sweep:
+            return
+        self._next_sweep = now + SWEEP_EVERY
+        with self._lock:
+            pending = list(self._pending)
+        if not pending:
+            return
+        start = self._sweep_from if self._sweep_from < len(pending) else 0
+        batch = pending[start : start + SWEEP_MAX]
+        self._sweep_from = start + len(batch)
+        load_extensions()
+        for sweep in WAIT_SWEEPS:
+            try:
+                sweep(self.engine, batch, now)
+            except (redis.ConnectionError, redis.TimeoutError, OSError):
+                raise  # the listener reconnects
+            except Exception:
+                log.exception("hatchet_celery: run-completion sweep %r failed", sweep)
+
     def _listen(self) -> None:
         channel = self.store.keys.done_channel
         backoff = 0.1
@@ -140,9 +176,10 @@ class RunWaiter:
                     self._check(pending)
                 backoff = 0.1
                 while True:
-                    message = pubsub.get_message(timeout=5.0)
+                    message = pubsub.get_message(timeout=SWEEP_EVERY)
                     if message is not None and message.get("type") == "message":
                         self._resolve(message["data"])
+                    self._sweep(time.time())
             except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
                 # Quiet for a short blip (and at interpreter exit); loud if it lasts.
                 level = logging.WARNING if backoff >= 1.6 else logging.DEBUG
