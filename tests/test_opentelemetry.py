@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -312,6 +313,65 @@ def test_uninstrumented_runtime_calls_the_no_op(spans: Callable[[], list[Readabl
         assert "traceparent" not in metadata
     finally:
         HatchetInstrumentor().instrument()
+
+
+def test_trace_crosses_processes_and_nests_celery_spans(
+    spans: Callable[[], list[ReadableSpan]], tmp_path: Path
+) -> None:
+    """A subprocess worker (hatchet_celery and Celery instrumented, spans to a file) runs a
+    parent that pushes an event and spawns a child: every span joins this process's trace."""
+    from hatchet_celery.testing import WorkerProcess
+    from tests.apps import otel_worker
+
+    spans_file = tmp_path / "spans.jsonl"
+    env = {"HATCHET_CELERY_TEST_OTEL_SPANS": str(spans_file)}
+    name = f"otel-{uuid.uuid4().hex[:6]}"
+    with WorkerProcess("tests.apps.otel_worker:hatchet", name=name, slots=4, env=env):
+        ref = otel_worker.parent.run_no_wait(otel_worker.Msg(message="far"))
+        out = ref.result()
+        assert out["child"] == {"echo": "far"}
+        (event_run,) = otel_worker.hatchet.event.get(out["event_id"]).triggered_runs or []
+        otel_worker.hatchet.runs.get_run_ref(event_run.workflow_run_id).result()
+    trigger = one(
+        spans(), "hatchet.run_workflow", **{"hatchet.workflow_run_id": ref.workflow_run_id}
+    )
+    remote = [json.loads(line) for line in spans_file.read_text().splitlines()]
+    by_id = {s["span_id"]: s for s in remote}
+
+    def remote_one(name: str, **attrs: Any) -> dict[str, Any]:
+        found = [
+            s
+            for s in remote
+            if s["name"] == name and all(s["attributes"].get(k) == v for k, v in attrs.items())
+        ]
+        assert len(found) == 1, (name, attrs, [(s["name"], s["attributes"]) for s in remote])
+        return found[0]
+
+    parent_task = remote_one("hatchet.start_step_run", **{"hatchet.step_name": "otel_proc_parent"})
+    assert parent_task["parent_id"] == f"{span_id(trigger):016x}"
+    child_task = remote_one("hatchet.start_step_run", **{"hatchet.step_name": "otel_proc_child"})
+    event_task = remote_one(
+        "hatchet.start_step_run", **{"hatchet.workflow_run_id": event_run.workflow_run_id}
+    )
+    # child: spawn span → trigger → Celery publish → Celery run → task span → user span
+    celery_run = by_id[child_task["parent_id"]]
+    assert celery_run["name"].startswith("run/") and celery_run["kind"] == "CONSUMER"
+    celery_publish = by_id[celery_run["parent_id"]]
+    assert celery_publish["name"].startswith("apply_async/")
+    child_trigger = by_id[celery_publish["parent_id"]]
+    assert child_trigger["name"] == "hatchet.run_workflow"
+    assert "hatchet.workflow_run_id" not in celery_publish["attributes"]  # not the parent's
+    assert by_id[child_trigger["parent_id"]]["name"] == "spawn"
+    assert by_id[by_id[child_trigger["parent_id"]]["parent_id"]] == parent_task
+    assert by_id[remote_one("child.work")["parent_id"]] == child_task
+    # event: push span in the parent task → the run it triggered → its task span
+    push = remote_one("hatchet.push_event")
+    assert by_id[push["parent_id"]]["name"] == "spawn"
+    assert event_task["attributes"]["hatchet.triggering_event_external_id"] == out["event_id"]
+
+    hatchet_spans = [s for s in remote if s["name"].startswith("hatchet.")]
+    assert {s["trace_id"] for s in hatchet_spans} == {f"{trace_id(trigger):032x}"}
+    assert all(s["status"] != "ERROR" for s in remote)
 
 
 def test_import_without_opentelemetry_names_the_extra() -> None:

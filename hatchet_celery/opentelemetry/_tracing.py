@@ -175,9 +175,12 @@ class OTelTracing:
         else:
             name = "hatchet.run_workflow"
             attributes = self._run_attributes(workflow, items[0])
-        with self.tracer.start_as_current_span(
-            name, context=self._parent_of(items), kind=SpanKind.PRODUCER, attributes=attributes
-        ) as span:
+        with (
+            _outside_task(),
+            self.tracer.start_as_current_span(
+                name, context=self._parent_of(items), kind=SpanKind.PRODUCER, attributes=attributes
+            ) as span,
+        ):
             if many and self.config.individual_run_spans_for_bulk_run:
                 with self._item_spans(workflow, items) as traced_items:
                     yield _Traced(traced_items, span, "hatchet.workflow_run_id", many)
@@ -232,7 +235,7 @@ class OTelTracing:
         try:
             with self.tracer.start_as_current_span(
                 name,
-                context=context_from(ctx.additional_metadata),
+                context=_task_parent(ctx.additional_metadata),
                 kind=SpanKind.CONSUMER,
                 attributes=attributes,
                 record_exception=False,
@@ -270,15 +273,43 @@ class OTelTracing:
                     OTelAttribute.FILTER_SCOPE: event.scope,
                 }
             )
-        with self.tracer.start_as_current_span(
-            name, kind=SpanKind.PRODUCER, attributes=attributes
-        ) as span:
+        with (
+            _outside_task(),
+            self.tracer.start_as_current_span(
+                name, kind=SpanKind.PRODUCER, attributes=attributes
+            ) as span,
+        ):
             traceparent = traceparent_of(span)
             traced = [
                 replace(e, metadata={**e.metadata, TRACEPARENT: traceparent}) if traceparent else e
                 for e in events
             ]
             yield _Traced(traced, span, "hatchet.event_id", bulk)
+
+
+@contextmanager
+def _outside_task() -> Iterator[None]:
+    """Spans under a trigger or a push (Celery's publish span, say) are about the runs being
+    created, not the task that creates them: they do not get the task's labels."""
+    token = TASK_SPAN_ATTRIBUTES.set(None)
+    try:
+        yield
+    finally:
+        TASK_SPAN_ATTRIBUTES.reset(token)
+
+
+def _task_parent(metadata: Mapping[str, Any]) -> OTelContext | None:
+    """The parent of a task span: the span that created the run (its ``traceparent``), or
+    the current span when it belongs to that trace already (Celery's ``run/<task>`` span
+    when opentelemetry-instrumentation-celery instruments the worker and the publisher)."""
+    parent = context_from(metadata)
+    if parent is None:
+        return None
+    current = trace.get_current_span().get_span_context()
+    wanted = trace.get_current_span(parent).get_span_context()
+    if current.is_valid and current.trace_id == wanted.trace_id:
+        return None
+    return parent
 
 
 def _with_traceparent(
