@@ -25,7 +25,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 from pydantic import BaseModel
 
 from hatchet_celery import Context, EmptyModel
-from hatchet_celery.opentelemetry import _hooks
+from hatchet_celery.opentelemetry import OpenTelemetryConfig, OTelAttribute, _hooks
 from hatchet_celery.opentelemetry.instrumentor import HatchetInstrumentor
 from tests.apps import hatchet
 
@@ -279,6 +279,39 @@ def test_bulk_trigger_and_bulk_push_are_one_span_each(
     assert list((push.attributes or {})["hatchet.event_ids"]) == [e.event_id for e in pushed]  # type: ignore[arg-type]
     for event in pushed:
         assert "traceparent" in json.loads(event.additional_metadata or "{}")
+
+
+def test_settings_exclude_attributes_and_split_bulk_spans(
+    spans: Callable[[], list[ReadableSpan]],
+) -> None:
+    HatchetInstrumentor().uninstrument()
+    settings = OpenTelemetryConfig(
+        excluded_attributes=[OTelAttribute.ACTION_PAYLOAD],
+        include_task_name_in_start_step_run_span_name=True,
+        individual_run_spans_for_bulk_run=True,
+    )
+    HatchetInstrumentor(tracer_provider=provider, otel=settings).instrument()
+    refs = otel_child.run_many_no_wait(
+        [otel_child.create_bulk_run_item(Msg(message=str(i))) for i in range(2)]
+    )
+    assert [r.result() for r in refs] == [{"echo": "0"}, {"echo": "1"}]
+    got = spans()
+    bulk = one(got, "hatchet.run_workflows")
+    for ref in refs:
+        item = one(got, "hatchet.run_workflow", **{"hatchet.workflow_run_id": ref.workflow_run_id})
+        assert parent_of(item) == span_id(bulk)
+        (task,) = [
+            s
+            for s in got
+            if s.name.startswith("hatchet.start_step_run.")
+            and (s.attributes or {}).get("hatchet.workflow_run_id") == ref.workflow_run_id
+        ]
+        assert task.name == f"hatchet.start_step_run.{otel_child.name}:otel_child"
+        assert parent_of(task) == span_id(item)
+    hatchet_spans = [s for s in got if (s.attributes or {}).get("instrumentor") == "hatchet"]
+    assert hatchet_spans and not any(
+        "hatchet.payload" in (s.attributes or {}) for s in hatchet_spans
+    )
 
 
 def test_scheduled_run_links_to_the_schedule_span(spans: Callable[[], list[ReadableSpan]]) -> None:

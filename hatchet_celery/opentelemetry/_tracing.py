@@ -80,15 +80,25 @@ def _json(value: Any) -> str:
 class _Traced(Generic[T]):
     """The items a traced trigger or push creates, and the span that gets their ids."""
 
-    def __init__(self, items: list[T], span: Span, id_attribute: str, many: bool) -> None:
+    def __init__(
+        self,
+        items: list[T],
+        span: Span,
+        id_attribute: str,
+        many: bool,
+        item_spans: Sequence[Span] = (),
+    ) -> None:
         self.items = items
         self._span = span
         self._id_attribute = id_attribute
         self._many = many
+        self._item_spans = item_spans
 
     def created(self, ids: Sequence[str]) -> None:
         if not ids:
             return
+        for item_span, created_id in zip(self._item_spans, ids, strict=False):
+            item_span.set_attribute(self._id_attribute, str(created_id))
         if self._many:
             self._span.set_attribute(self._id_attribute + "s", [str(i) for i in ids])
         else:
@@ -182,8 +192,8 @@ class OTelTracing:
             ) as span,
         ):
             if many and self.config.individual_run_spans_for_bulk_run:
-                with self._item_spans(workflow, items) as traced_items:
-                    yield _Traced(traced_items, span, "hatchet.workflow_run_id", many)
+                with self._item_spans(workflow, items) as (traced_items, item_spans):
+                    yield _Traced(traced_items, span, "hatchet.workflow_run_id", many, item_spans)
                 return
             traceparent = traceparent_of(span)
             yield _Traced(
@@ -196,7 +206,7 @@ class OTelTracing:
     @contextmanager
     def _item_spans(
         self, workflow: str, items: list[WorkflowRunTriggerConfig]
-    ) -> Iterator[list[WorkflowRunTriggerConfig]]:
+    ) -> Iterator[tuple[list[WorkflowRunTriggerConfig], list[Span]]]:
         spans = [
             self.tracer.start_span(
                 "hatchet.run_workflow",
@@ -206,10 +216,13 @@ class OTelTracing:
             for item in items
         ]
         try:
-            yield [
-                _with_traceparent(item, traceparent_of(s))
-                for item, s in zip(items, spans, strict=True)
-            ]
+            yield (
+                [
+                    _with_traceparent(item, traceparent_of(s))
+                    for item, s in zip(items, spans, strict=True)
+                ],
+                spans,
+            )
         finally:
             for s in spans:
                 s.end()
