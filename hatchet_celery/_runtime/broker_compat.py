@@ -71,24 +71,18 @@ def message_priority(kind: str, priority: int | None) -> int:
 
 def task_queue(name: str) -> Queue:
     """A queue of Hatchet task messages (one per workflow), prioritised on every broker."""
-    return Queue(  # type: ignore[no-untyped-call]
-        name,
-        Exchange(name),  # type: ignore[no-untyped-call]
-        routing_key=name,
-        max_priority=MAX_PRIORITY,
-    )
+    return _direct_queue(name)
 
 
 def worker_queue(name: str) -> Queue:
     """One worker's own queue: gone once its worker is (auto-delete, ``x-expires``)."""
-    return Queue(  # type: ignore[no-untyped-call]
-        name,
-        Exchange(name),  # type: ignore[no-untyped-call]
-        routing_key=name,
-        max_priority=MAX_PRIORITY,
-        auto_delete=True,
-        expires=WORKER_QUEUE_EXPIRES,
-    )
+    return _direct_queue(name, auto_delete=True, expires=WORKER_QUEUE_EXPIRES)
+
+
+def _direct_queue(name: str, **options: Any) -> Queue:
+    """A queue bound to a direct exchange of its own name, with Hatchet's priorities."""
+    exchange = Exchange(name)  # type: ignore[no-untyped-call]
+    return Queue(name, exchange, routing_key=name, max_priority=MAX_PRIORITY, **options)  # type: ignore[no-untyped-call]
 
 
 def queue_for_name(name: str) -> Queue:
