@@ -187,6 +187,8 @@ class Engine:
             # what affinity routing may send to this worker (_runtime/affinity.py)
             "workflows": sorted(self.registry.workflows),
             "stopped": stopped,
+            # shutting down, finishing its tasks in flight: PAUSED in hatchet.workers
+            "draining": bool(getattr(process, "draining", False)),
         }
         self.store.redis.hset(self.keys.workers, process.worker_id, json.dumps(record))
 

@@ -15,6 +15,8 @@ class ProcessState:
     labels: dict[str, str | int] = field(default_factory=dict)
     lifespan: Any = None
     slots: int = 0
+    # Set on SIGTERM: the worker takes no new work and finishes what it runs (PAUSED).
+    draining: bool = False
 
 
 PROCESS = ProcessState()

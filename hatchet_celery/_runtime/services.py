@@ -1,5 +1,10 @@
 """Background services of a worker: the timer pump, the lease reaper and retention.
 
+A worker told to stop (SIGTERM: Celery's warm shutdown) drains: it stops consuming, reports
+``PAUSED`` in ``hatchet.workers`` at once, and keeps its services (heartbeat, pump) and its
+leases (renewed by the executing process's watchdog) alive until the tasks in flight have
+finished, so none of them looks lost and is handed to another worker meanwhile.
+
 The timer pump is the one mechanism behind every delay (DESIGN §3): entries of the
 ``timers`` sorted set are claimed atomically by whichever worker polls first, handled by
 the function registered for their kind, and removed or re-armed by that handler. A
@@ -15,6 +20,9 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from celery import signals
+from celery.worker import state as celery_state
+
 from hatchet_celery._runtime.engine import REDISPATCH_SECONDS
 from hatchet_celery._runtime.hooks import WORKER_STARTED, WORKER_STOPPING, Ready, load_extensions
 from hatchet_celery._runtime.process import PROCESS
@@ -27,6 +35,9 @@ log = logging.getLogger(__name__)
 
 CLAIM_LEASE = 30.0
 BATCH = 200
+# How long a draining worker waits for its tasks beyond the longest execution timeout it
+# serves (by then the watchdog has timed them out).
+DRAIN_GRACE = 10.0
 REAP_EVERY = 1.0
 RETENTION_EVERY = 60.0
 
@@ -151,6 +162,7 @@ class WorkerServices:
 
     def start(self) -> None:
         engine = self.registry.engine()
+        PROCESS.draining = False
         engine.register_worker(PROCESS)
         load_extensions()  # timer kinds and start hooks of every feature, before the pump
         for listener in WORKER_STARTED:
@@ -160,8 +172,39 @@ class WorkerServices:
                 log.exception("hatchet_celery: worker start hook %r failed", listener)
         self._thread = threading.Thread(target=self._loop, name="hatchet-celery-pump", daemon=True)
         self._thread.start()
+        signals.worker_shutting_down.connect(self._on_shutting_down, weak=False)
+
+    def _on_shutting_down(self, **_: Any) -> None:
+        # Runs in Celery's signal handler: the Redis write goes to a thread of its own.
+        threading.Thread(
+            target=self.begin_draining, name="hatchet-celery-drain", daemon=True
+        ).start()
+
+    def begin_draining(self) -> None:
+        """Take no new work (routing skips this worker) and report PAUSED at once."""
+        if PROCESS.draining:
+            return
+        PROCESS.draining = True
+        try:
+            self.registry.engine().heartbeat(PROCESS, stopped=True)
+        except Exception:
+            log.debug("hatchet_celery: could not record the worker's draining", exc_info=True)
+
+    def _wait_drained(self) -> None:
+        """Wait (bounded) for the tasks in flight; a cold shutdown does not wait."""
+        if celery_state.should_terminate:
+            return
+        longest = max((t.execution_timeout_s for t in self.registry.tasks.values()), default=0.0)
+        deadline = time.monotonic() + longest + DRAIN_GRACE
+        while celery_state.active_requests and time.monotonic() < deadline:
+            if celery_state.should_terminate:
+                return
+            time.sleep(0.1)
 
     def stop(self) -> None:
+        signals.worker_shutting_down.disconnect(self._on_shutting_down)
+        self.begin_draining()
+        self._wait_drained()
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -170,6 +213,7 @@ class WorkerServices:
                 listener(self.registry.engine())
             except Exception:
                 log.exception("hatchet_celery: worker stop hook %r failed", listener)
+        PROCESS.draining = False
         try:  # routing stops sending work to this worker's own queue at once
             self.registry.engine().heartbeat(PROCESS, stopped=True)
         except Exception:
@@ -188,7 +232,7 @@ class WorkerServices:
                     reap_lost(engine, now)
                     last_reap = now
                 if now - last_beat >= 5.0:
-                    engine.heartbeat(PROCESS)
+                    engine.heartbeat(PROCESS, stopped=PROCESS.draining)
                     last_beat = now
                 # at least twice per retention period, so a short retention keeps memory low
                 retention = engine.config.retention_seconds

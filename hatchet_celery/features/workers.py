@@ -1,7 +1,9 @@
 """``hatchet.workers``: the workers serving this namespace, from their heartbeats.
 
 Every worker writes its record (id, name, labels, slots) to ``keys.workers`` every few
-seconds (``engine.heartbeat``); a worker is ACTIVE while its last heartbeat is recent.
+seconds (``engine.heartbeat``); a worker is ACTIVE while its last heartbeat is recent,
+PAUSED while it drains after SIGTERM (no new work; its tasks in flight finish on it), and
+INACTIVE once it stopped or went silent.
 Records of workers silent for an hour are dropped when workers are listed.
 """
 
@@ -48,10 +50,7 @@ def to_worker(record: dict[str, Any], now: float) -> Worker:
         ),
         name=str(record.get("name", "")),
         last_heartbeat_at=datetime.fromtimestamp(beat, UTC) if beat else None,
-        # a worker that shut down says so in its last record ("stopped")
-        status=WorkerStatus.ACTIVE
-        if now - beat < ACTIVE_WITHIN and not record.get("stopped")
-        else WorkerStatus.INACTIVE,
+        status=_status(record, now - beat),
         slot_config={"default": WorkerSlotConfig(limit=slots)} if slots else None,
         labels=[
             WorkerLabel(
@@ -66,6 +65,15 @@ def to_worker(record: dict[str, Any], now: float) -> Worker:
             for key, value in labels.items()
         ],
     )
+
+
+def _status(record: dict[str, Any], silent_for: float) -> WorkerStatus:
+    if silent_for >= ACTIVE_WITHIN:
+        return WorkerStatus.INACTIVE
+    if record.get("draining"):  # shutting down: finishing its tasks in flight
+        return WorkerStatus.PAUSED
+    # a worker that shut down says so in its last record ("stopped")
+    return WorkerStatus.INACTIVE if record.get("stopped") else WorkerStatus.ACTIVE
 
 
 class WorkersClient:
