@@ -13,7 +13,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 from pydantic import BaseModel
 
-from hatchet_celery import Context, EmptyModel
+from hatchet_celery import Context, DurableContext, EmptyModel
 from hatchet_celery.opentelemetry import OpenTelemetryConfig, OTelAttribute, _hooks
 from hatchet_celery.opentelemetry.instrumentor import HatchetInstrumentor
 from tests.apps import hatchet
@@ -80,6 +80,13 @@ async def otel_parent(input: Msg, ctx: Context) -> dict[str, Any]:
 @hatchet.task(name="otel_fails", retries=1)
 def otel_fails(input: EmptyModel, ctx: Context) -> None:
     raise ValueError(f"attempt {ctx.retry_count} broke")
+
+
+@hatchet.durable_task(name="otel_durable")
+async def otel_durable(input: EmptyModel, ctx: DurableContext) -> dict[str, Any]:
+    await ctx.aio_sleep_for(timedelta(milliseconds=200))
+    child = await otel_child.aio_run(Msg(message="after sleep"))
+    return {"child": child}
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -405,6 +412,23 @@ def test_trace_crosses_processes_and_nests_celery_spans(
     hatchet_spans = [s for s in remote if s["name"].startswith("hatchet.")]
     assert {s["trace_id"] for s in hatchet_spans} == {f"{trace_id(trigger):032x}"}
     assert all(s["status"] != "ERROR" for s in remote)
+
+
+def test_durable_task_executions_stay_in_the_trace(
+    spans: Callable[[], list[ReadableSpan]],
+) -> None:
+    ref = otel_durable.run_no_wait()
+    assert ref.result() == {"child": {"echo": "after sleep"}}
+    got = spans()
+    trigger = one(got, "hatchet.run_workflow", **{"hatchet.workflow_run_id": ref.workflow_run_id})
+    runs = named(got, "hatchet.start_step_run", **{"hatchet.workflow_run_id": ref.workflow_run_id})
+    assert runs and {parent_of(r) for r in runs} == {span_id(trigger)}
+    assert all(r.status.status_code != StatusCode.ERROR for r in runs)
+    child_task = one(got, "hatchet.start_step_run", **{"hatchet.step_name": "otel_child"})
+    assert trace_id(child_task) == trace_id(trigger)
+    # every execution but the last suspended on the sleep (no error); the last returned
+    outcomes = [(r.attributes or {}).get("hatchet.outcome") for r in runs]
+    assert outcomes[-1] is None and set(outcomes[:-1]) <= {"Suspended"}
 
 
 def test_import_without_opentelemetry_names_the_extra() -> None:
