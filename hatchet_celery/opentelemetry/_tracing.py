@@ -73,7 +73,7 @@ def context_from(metadata: Mapping[str, Any] | None) -> OTelContext | None:
     return _PROPAGATOR.extract({TRACEPARENT: value})
 
 
-def _json(value: Any) -> str:
+def json_text(value: Any) -> str:
     return json.dumps(value, default=str, sort_keys=True)
 
 
@@ -128,6 +128,10 @@ class OTelTracing:
             out[f"hatchet.{attr.value}"] = value
         return out
 
+    def payload_text(self, value: Any) -> str | None:
+        """An input or event payload as JSON, unless excluded (then not even serialised)."""
+        return None if OTelAttribute.ACTION_PAYLOAD.value in self._excluded else json_text(value)
+
     def _run_attributes(self, workflow: str, item: WorkflowRunTriggerConfig) -> dict[str, Any]:
         opts = item.options
         ctx = current_context.get()
@@ -142,7 +146,7 @@ class OTelTracing:
                 OTelAttribute.CHILD_INDEX: opts.child_index,
                 OTelAttribute.CHILD_KEY: opts.child_key,
                 OTelAttribute.NAMESPACE: opts.namespace,
-                OTelAttribute.ADDITIONAL_METADATA: _json(opts.additional_metadata or {}),
+                OTelAttribute.ADDITIONAL_METADATA: json_text(opts.additional_metadata or {}),
                 OTelAttribute.PRIORITY: opts.priority,
                 OTelAttribute.DESIRED_WORKER_ID: opts.desired_worker_id,
                 OTelAttribute.STICKY: opts.sticky,
@@ -161,7 +165,7 @@ class OTelTracing:
                 OTelAttribute.PARENT_WORKFLOW_RUN_ID: ctx.parent_workflow_run_id,
                 OTelAttribute.CHILD_WORKFLOW_INDEX: ctx.child_index,
                 OTelAttribute.CHILD_WORKFLOW_KEY: ctx.child_key,
-                OTelAttribute.ACTION_PAYLOAD: _json(ctx.workflow_input),
+                OTelAttribute.ACTION_PAYLOAD: self.payload_text(ctx.workflow_input),
                 OTelAttribute.WORKFLOW_NAME: ctx.workflow_name,
                 OTelAttribute.ACTION_NAME: f"{ctx.workflow_name}:{ctx.task_name}",
                 OTelAttribute.STEP_NAME: ctx.task_name,
@@ -181,7 +185,7 @@ class OTelTracing:
             name = "hatchet.run_workflows"
             attributes = self.attributes({})
             attributes["hatchet.num_workflows"] = len(items)
-            attributes["hatchet.unique_workflow_names"] = _json([workflow])
+            attributes["hatchet.unique_workflow_names"] = json_text([workflow])
         else:
             name = "hatchet.run_workflow"
             attributes = self._run_attributes(workflow, items[0])
@@ -273,15 +277,15 @@ class OTelTracing:
             name = "hatchet.bulk_push_event"
             attributes = self.attributes({})
             attributes["hatchet.num_events"] = len(events)
-            attributes["hatchet.unique_event_keys"] = _json(sorted({e.key for e in events}))
+            attributes["hatchet.unique_event_keys"] = json_text(sorted({e.key for e in events}))
         else:
             name = "hatchet.push_event"
             event = events[0]
             attributes = self.attributes(
                 {
                     OTelAttribute.EVENT_KEY: event.key,
-                    OTelAttribute.ACTION_PAYLOAD: _json(event.payload),
-                    OTelAttribute.ADDITIONAL_METADATA: _json(event.metadata),
+                    OTelAttribute.ACTION_PAYLOAD: self.payload_text(event.payload),
+                    OTelAttribute.ADDITIONAL_METADATA: json_text(event.metadata),
                     OTelAttribute.PRIORITY: event.priority,
                     OTelAttribute.FILTER_SCOPE: event.scope,
                 }
@@ -341,5 +345,6 @@ __all__ = [
     "OTelTracing",
     "context_from",
     "current_traceparent",
+    "json_text",
     "traceparent_of",
 ]

@@ -41,6 +41,7 @@ from hatchet_celery.opentelemetry._tracing import (
     OTelTracing,
     context_from,
     current_traceparent,
+    json_text,
     traceparent_of,
 )
 from hatchet_celery.opentelemetry.attributes import OpenTelemetryConfig, OTelAttribute
@@ -191,9 +192,9 @@ class HatchetInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             attributes = tracing.attributes(
                 {
                     OTelAttribute.WORKFLOW_NAME: workflow_name,
-                    OTelAttribute.RUN_AT_TIMESTAMPS: f'["{trigger_at.isoformat()}"]',
-                    OTelAttribute.ACTION_PAYLOAD: _json(input),
-                    OTelAttribute.ADDITIONAL_METADATA: _json(additional_metadata or {}),
+                    OTelAttribute.RUN_AT_TIMESTAMPS: json_text([trigger_at.isoformat()]),
+                    OTelAttribute.ACTION_PAYLOAD: tracing.payload_text(input),
+                    OTelAttribute.ADDITIONAL_METADATA: json_text(additional_metadata or {}),
                     OTelAttribute.PRIORITY: kwargs.get("priority"),
                 }
             )
@@ -222,12 +223,6 @@ class HatchetInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         if original is not None:
             ScheduledClient.create = original  # type: ignore[method-assign]
             ScheduledClient.aio_create = aio_twin(original)
-
-
-def _json(value: Any) -> str:
-    import json
-
-    return json.dumps(value, default=str, sort_keys=True)
 
 
 __all__ = [
