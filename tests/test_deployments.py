@@ -11,6 +11,7 @@ the coordination store; every process is a real one, stopped by its pid.
 from __future__ import annotations
 
 import os
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -88,3 +89,29 @@ def test_user_app_serves_hatchet_runs(
     assert done["cron_runs"] == len(ticks) == len(set(ticks)), done
     assert ticks == list(range(ticks[0], ticks[0] + len(ticks))), ticks
     assert "Unrecoverable" not in worker.log() and "unregistered task" not in worker.log()
+
+
+@pytest.mark.timeout(300)
+def test_hatchet_celery_cli_worker_and_beat_serve_the_users_app(
+    redis_url: str, tmp_path: Path
+) -> None:
+    """``hatchet-celery worker proj.celery:hatchet`` and ``celery -A proj hatchet beat``, as
+    typed: the CLI's own worker and beat on the same user app."""
+    folder = build_project(tmp_path)
+    env = cell_env("m_cli", redis_url.rsplit("/", 1)[0] + "/1", redis_url, folder)
+    cli = str(Path(sys.executable).parent / "hatchet-celery")
+    worker = Proc([cli, "worker", "proj.tasks:hatchet", "--slots", "4"], folder, env, "worker")
+    beat = Proc(celery("hatchet", "beat", "proj.tasks:hatchet"), folder, env, "beat")
+    try:
+        worker.wait_for_log(" ready.")
+        out = drive(folder, env, "smoke")
+        assert out == {"plain": 2, "hatchet": {"hello": "world"}}
+        ticks = drive(folder, env, "wait_ticks")
+        beat.stop()
+        done = drive(folder, env, "finish")
+    finally:
+        beat.stop()
+        worker.stop()
+    assert ticks["cron_ticks_seen"] >= 3, beat.tail()
+    seconds = sorted(set(done["cron_ticks"]))
+    assert len(seconds) == len(done["cron_ticks"]) == done["cron_runs"] and done["cron_open"] == 0

@@ -79,6 +79,15 @@ def run() -> dict[str, object]:
     return out
 
 
+def wait_ticks() -> dict[str, object]:
+    """Wait (bounded) until the beat fired the every-second cron three times."""
+    r = store()
+    deadline = time.time() + WAIT
+    while r.llen(trace("cron_ticks")) < 3 and time.time() < deadline:
+        time.sleep(0.1)
+    return {"cron_ticks_seen": r.llen(trace("cron_ticks"))}
+
+
 def finish() -> dict[str, object]:
     """Beat is stopped: every cron run it created must complete, each tick once."""
     r = store()
@@ -133,5 +142,6 @@ def wait_slow() -> dict[str, object]:
 if __name__ == "__main__":
     phases = {"prepare": prepare, "run": run, "finish": finish}
     phases.update({"start_slow": start_slow, "wait_slow": wait_slow, "smoke": smoke})
+    phases["wait_ticks"] = wait_ticks
     phase = phases[sys.argv[1]]
     print(json.dumps(phase(), default=str))
