@@ -164,6 +164,11 @@ class Keys:
     # Run-hash fields of waits (see waits.py): ``cw:<task>`` active wait spec,
     # ``cv:<task>:<cid>`` satisfied condition data, ``cd:<task>`` decided condition action,
     # ``cp:<task>:<node>`` durable checkpoint, ``cm:<task>:<memo key>`` durable memo.
+    # Durable eviction and branches (durable_restore.py): ``ct:<task>:<node>`` when the
+    # wait of a node first began, ``ic:<task>`` invocation count, ``ev:<task>`` the claim
+    # a task run was evicted under (``er`` reason, ``ew`` awaited child runs, timer
+    # ``dvc|<run>|<task>``), ``db:<task>`` / ``dbn:<task>`` current / last branch,
+    # ``cpb:<task>:<branch>`` archived checkpoints of a branch.
     @property
     def event_data(self) -> str:
         """hash: event id -> event JSON (key, payload, metadata, scope, ts, runs)."""

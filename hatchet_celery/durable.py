@@ -7,7 +7,8 @@ checkpoint already passed. How: ``_runtime/durable_waits.py``.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -38,6 +39,7 @@ class DurableContext(Context):
         super().__init__(**kwargs)
         self._wait_index = 0
         self._node = 0
+        # executions of this task run's function so far (the first, replays, restores)
         self.invocation_count = 1
         self._session: Any = None
 
@@ -136,6 +138,16 @@ class DurableContext(Context):
         value = await fn(*args, **kwargs)
         text = adapter.dump_json(value).decode()
         return adapter.validate_json(await durable_waits.memo_put(self, key, text))
+
+    @asynccontextmanager
+    async def _awaiting_children(self, run_ids: list[str]) -> AsyncIterator[None]:
+        """Around the await of child run results: the task is waiting (evictable)."""
+        session = self._session
+        if session is None:
+            yield
+            return
+        async with session.awaiting(run_ids):
+            yield
 
     async def _now(self) -> _Now:
         return _Now(ts=datetime.now(UTC))

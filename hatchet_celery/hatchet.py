@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from hatchet_celery._cron import parse_cron
 from hatchet_celery._durations import Duration
+from hatchet_celery._runtime import durable_eviction
 from hatchet_celery._runtime.registry import Registry, registry_for
 from hatchet_celery._settings import Config
 from hatchet_celery.config import ClientConfig
@@ -17,11 +18,11 @@ from hatchet_celery.context import Context, current_context
 from hatchet_celery.exceptions import DeclarationError
 from hatchet_celery.labels import DesiredWorkerLabel
 from hatchet_celery.rate_limit import RateLimit
+from hatchet_celery.runnables.eviction import DEFAULT_DURABLE_TASK_EVICTION_POLICY, EvictionPolicy
 from hatchet_celery.runnables.task import Task
 from hatchet_celery.runnables.types import (
     ConcurrencyExpression,
     DefaultFilter,
-    EvictionPolicy,
     Priority,
     StatusBasedIdempotencyConfig,
     StickyStrategy,
@@ -238,6 +239,7 @@ class Hatchet:
         default_additional_metadata: dict[str, Any] | None,
         slot_cost: int | None = None,
         idempotency: TTLBasedIdempotencyConfig | StatusBasedIdempotencyConfig | None = None,
+        eviction_policy: EvictionPolicy | None = None,
     ) -> Callable[[Callable[..., R]], Standalone[Any, R]]:
         def decorator(fn: Callable[..., R]) -> Standalone[Any, R]:
             wf_name = name or fn.__name__
@@ -271,6 +273,7 @@ class Hatchet:
                 concurrency=normalise_concurrency(concurrency, f"task {wf_name!r}"),
                 desired_worker_labels=_labels(desired_worker_labels),
                 slot_cost=slot_cost,
+                eviction_policy=eviction_policy,
             )
             standalone._attach(task)
             return standalone
@@ -354,7 +357,7 @@ class Hatchet:
         default_filters: list[DefaultFilter] | None = None,
         default_additional_metadata: dict[str, Any] | None = None,
         idempotency: TTLBasedIdempotencyConfig | StatusBasedIdempotencyConfig | None = None,
-        eviction_policy: EvictionPolicy | None = None,
+        eviction_policy: EvictionPolicy | None = DEFAULT_DURABLE_TASK_EVICTION_POLICY,
     ) -> Callable[[Callable[..., R]], Standalone[Any, R]]:
         return self._standalone(
             True,
@@ -378,6 +381,7 @@ class Hatchet:
             default_filters=default_filters,
             default_additional_metadata=default_additional_metadata,
             idempotency=idempotency,
+            eviction_policy=eviction_policy,
         )
 
     def worker(
@@ -390,6 +394,8 @@ class Hatchet:
         lifespan: Callable[[], AsyncGenerator[Any, None]] | None = None,
     ) -> Worker:
         merged = {**self._config.worker_preset_labels, **(labels or {})}
+        if durable_slots is not None:  # capacity eviction counts the waits of this process
+            durable_eviction.MANAGER.durable_slots = durable_slots
         return Worker(
             name,
             self._registry,

@@ -32,15 +32,12 @@ PROVIDED = {
     "NonDeterminismError", "EvictionNotSupportedError", "Worker", "PushEventOptions",
     "BulkPushEventOptions", "BulkPushEventWithMetadata", "RunFilter", "BulkCancelReplayOpts",
     "CELEvaluationResult", "CELSuccess", "CELFailure", "is_in_hatchet_serialization_context",
+    # Hatchet's client settings: accepted with Hatchet's fields (test_client_config_fields)
+    "ClientTLSConfig", "OpenTelemetryConfig", "HealthcheckConfig", "TenacityConfig",
+    "EmbeddedHatchetConfig",
 }
 
 NOT_PROVIDED = {
-    # transport and engine configuration of Hatchet's gRPC client: no engine here
-    "ClientTLSConfig": "no gRPC engine",
-    "OpenTelemetryConfig": "OpenTelemetry is out of scope",
-    "HealthcheckConfig": "Celery's own health checks apply",
-    "TenacityConfig": "no gRPC calls to retry",
-    "EmbeddedHatchetConfig": "the embedded default is a redis-server, configured by env",
     "WorkerContext": "deprecated helper",
     "WorkflowRunStatus": "legacy REST enum",
     "StepRunStatus": "legacy REST enum",
@@ -61,6 +58,12 @@ SUBMODULE_PATHS = {
     "hatchet_celery.runnables.workflow": ["BaseWorkflow", "Workflow", "Standalone", "TaskRunRef"],
     "hatchet_celery.runnables.task": ["Task", "Depends"],
     "hatchet_celery.runnables.types": ["EmptyModel"],
+    "hatchet_celery.runnables.eviction": ["EvictionPolicy", "DEFAULT_DURABLE_TASK_EVICTION_POLICY"],
+    "hatchet_celery.clients.rest.api.task_api": ["TaskApi"],
+    "hatchet_celery.clients.rest.models.v1_restore_task_response": ["V1RestoreTaskResponse"],
+    "hatchet_celery.clients.rest.models.v1_branch_durable_task_response": [
+        "V1BranchDurableTaskResponse"
+    ],
     "hatchet_celery.clients.admin": ["RunStatus"],
     "hatchet_celery.exceptions": [
         "FailedTaskRunExceptionGroup", "NonDeterminismError", "NonRetryableException",
@@ -144,3 +147,77 @@ def test_the_pinned_names_match_the_shared_reference() -> None:
     assert _section_one_names(doc.read_text()) == _pinned_names(), (
         f"§1 changed: regenerate {PINNED.name} from it"
     )
+
+
+# hatchet-sdk 1.43.1's ClientConfig: every field with its default (nested settings by their
+# own fields). Fields with no effect here are in hatchet_celery.config.IGNORED.
+HATCHET_CLIENT_CONFIG = {
+    "token": "", "debug": False, "tenant_id": "", "host_port": "localhost:7070",
+    "namespace": "", "listener_v2_timeout": None,
+    "grpc_max_recv_message_length": 4 * 1024 * 1024,
+    "grpc_max_send_message_length": 4 * 1024 * 1024, "worker_preset_labels": {},
+    "enable_force_kill_sync_threads": False, "enable_thread_pool_monitoring": False,
+    "terminate_worker_after_num_tasks": None, "disable_log_capture": False,
+    "log_queue_size": 1000, "force_shutdown_on_shutdown_signal": False, "embedded": None,
+    "sync_result_poll_interval": 1.0,
+}
+HATCHET_NESTED = {
+    "tls_config": {"strategy": "tls", "cert_file": None, "key_file": None,
+                   "root_ca_file": None, "server_name": ""},
+    "healthcheck": {"port": 8001, "enabled": False, "bind_address": "0.0.0.0"},
+    "otel": {"excluded_attributes": [], "include_task_name_in_start_step_run_span_name": False,
+             "individual_run_spans_for_bulk_run": False},
+    "tenacity": {"max_attempts": 5, "retry_429": False, "retry_not_found": False,
+                 "retry_transport_errors": False},
+}
+
+
+def test_client_config_has_every_field_of_hatchets_with_its_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import logging
+    from datetime import timedelta
+
+    for var in ("NAMESPACE", "WORKER_HEALTHCHECK_ENABLED", "WORKER_HEALTHCHECK_PORT",
+                "WORKER_HEALTHCHECK_BIND_ADDRESS", "TERMINATE_WORKER_AFTER_NUM_TASKS"):
+        monkeypatch.delenv(f"HATCHET_CLIENT_{var}", raising=False)
+    config = hatchet_celery.ClientConfig()
+    for name, default in HATCHET_CLIENT_CONFIG.items():
+        assert getattr(config, name) == default, name
+    for name, fields in HATCHET_NESTED.items():
+        for field, default in fields.items():
+            assert getattr(getattr(config, name), field) == default, f"{name}.{field}"
+    assert isinstance(config.logger, logging.Logger)
+    assert config.healthcheck.event_loop_block_threshold_seconds == timedelta(seconds=5)
+    assert [m.value for m in config.tenacity.retry_transport_methods] == ["GET", "DELETE"]
+    assert hatchet_celery.EmbeddedHatchetConfig().ready_timeout_seconds == 300.0
+    threshold = hatchet_celery.HealthcheckConfig(event_loop_block_threshold_seconds="2.5s")
+    assert threshold.event_loop_block_threshold_seconds == timedelta(seconds=2.5)
+
+
+def test_a_setting_with_no_effect_here_warns_once_naming_the_field() -> None:
+    from hatchet_celery import config as config_module
+
+    config_module._warned.discard("tls_config")
+    tls = hatchet_celery.ClientTLSConfig(strategy="none")
+    with pytest.warns(config_module.IgnoredSettingWarning, match=r"ClientConfig\.tls_config"):
+        hatchet_celery.ClientConfig(tls_config=tls)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hatchet_celery.ClientConfig(tls_config=tls)  # once per process
+        hatchet_celery.ClientConfig(tls_config=hatchet_celery.ClientTLSConfig())  # the default
+    assert set(config_module.IGNORED) < set(hatchet_celery.ClientConfig.model_fields)
+
+
+def test_healthcheck_and_worker_settings_reach_the_backend(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HATCHET_CLIENT_WORKER_HEALTHCHECK_ENABLED", "true")
+    monkeypatch.setenv("HATCHET_CLIENT_WORKER_HEALTHCHECK_PORT", "8123")
+    config = hatchet_celery.ClientConfig(terminate_worker_after_num_tasks=50)
+    assert (config.healthcheck.enabled, config.healthcheck.port) == (True, 8123)
+    backend = config.backend()
+    assert backend.healthcheck_enabled and backend.healthcheck_port == 8123
+    assert backend.terminate_worker_after_num_tasks == 50

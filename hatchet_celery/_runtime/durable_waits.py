@@ -16,9 +16,13 @@ is checkpoint ``n`` of its task run (``cp:<task>:<n>`` in the run hash). At a wa
    checkpoint already passed returns its stored result. A worker killed mid-task loses
    nothing: its lease expires and the task run is replayed elsewhere.
 
-A parked coroutine whose task run went on elsewhere (or that waited longer than
-``MAX_PARK_SECONDS``, Hatchet's default eviction TTL) is cancelled by a sweeper on the
-process loop; only the memory of that coroutine is lost, never progress.
+A parked coroutine whose task run went on elsewhere is cancelled by a sweeper on the
+process loop; only the memory of that coroutine is lost, never progress. A coroutine that
+waits too long, at a checkpoint or for child runs, is *evicted* as its task's
+``EvictionPolicy`` says (``durable_eviction.py`` picks, ``durable_restore.py`` records
+and restores): the task run is marked evicted and replays from its checkpoints once its
+wait is met. A replay registers a pending wait again anchored at the time it first began
+(``ct:<task>:<node>``), so a sleep ends when it would have.
 """
 
 from __future__ import annotations
@@ -31,10 +35,16 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._runtime import aio
+from hatchet_celery._runtime.durable_eviction import MANAGER, reason
+from hatchet_celery._runtime.durable_restore import mark_evicted, watch_children
+from hatchet_celery._runtime.hooks import WORKER_STOPPING
+from hatchet_celery._runtime.services import timer_batch_handler
 from hatchet_celery._runtime.waits import Resolution, Wait, WaitCondition, register
 from hatchet_celery.conditions import (
     Condition,
@@ -46,13 +56,14 @@ from hatchet_celery.conditions import (
 from hatchet_celery.exceptions import NonDeterminismError
 
 if TYPE_CHECKING:
+    from hatchet_celery._runtime.engine import Engine
     from hatchet_celery._runtime.watchdog import InFlight
     from hatchet_celery.durable import DurableContext
+    from hatchet_celery.runnables.eviction import EvictionPolicy
     from hatchet_celery.runnables.task import Task
 
 log = logging.getLogger(__name__)
 
-MAX_PARK_SECONDS = 15 * 60.0
 SWEEP_EVERY = 5.0
 
 
@@ -71,6 +82,10 @@ class Session:
         self.resume: asyncio.Future[None] | None = None
         self.parked_at = 0.0
         self.strikes = 0
+        self.wait_kind = "durable wait"
+        # child run id -> how many awaits of it are in progress, and since when
+        self.children: Counter[str] = Counter()
+        self.children_since = 0.0
         # checkpoint node -> (signature, result) handed over by this process's timer pump
         # when it met the wait: the resumed coroutine need not read it back from Redis
         self.delivered: dict[int, tuple[str, dict[str, Any]]] = {}
@@ -81,7 +96,65 @@ class Session:
 
         self.future = aio.submit(_run_async(self.task, self.ctx))
         self.future.add_done_callback(lambda f: self.steps.put(("done", f)))
+        self.future.add_done_callback(lambda f: MANAGER.untrack(self))
         self.inflight.future = self.future
+        MANAGER.track(self)
+
+    # --- eviction (durable_eviction.Evictable) ----------------------------------------
+    @property
+    def policy(self) -> EvictionPolicy | None:
+        return self.task.eviction_policy
+
+    def _parked(self) -> bool:
+        resume = self.resume
+        return resume is not None and not resume.done() and PARKED.peek(self.key) is self
+
+    @property
+    def waiting_since(self) -> float | None:
+        if self._parked():
+            return self.parked_at
+        if +self.children:
+            return self.children_since
+        return None
+
+    async def evict(self, cause: str) -> bool:
+        """Drop this coroutine from memory, marking its task run evicted (on the loop)."""
+        engine, run_id, task = self.inflight.engine, self.key[0], self.key[1]
+        if self._parked():
+            if not PARKED.take_if(self):
+                return False  # claimed again here meanwhile: it resumes
+            why = reason(cause, self.wait_kind)
+            try:
+                await asyncio.to_thread(
+                    mark_evicted, engine, run_id, task, self.inflight.claim, why
+                )
+            finally:
+                self.abandon()
+            return True
+        if +self.children and self.alive():
+            children = sorted(c for c, n in self.children.items() if n > 0)
+            why = reason(cause, "child workflow run")
+
+            def commit(inflight: InFlight) -> None:
+                mark_evicted(engine, run_id, task, inflight.claim, why, children)
+
+            # the slot's thread takes this before the cancelled coroutine's "done"
+            self.steps.put(("park", commit))
+            self.abandon()
+            return True
+        return False
+
+    @asynccontextmanager
+    async def awaiting(self, run_ids: list[str]) -> AsyncIterator[None]:
+        """While the coroutine awaits these child runs it is waiting (evictable)."""
+        if not +self.children:
+            self.children_since = time.time()
+        self.children.update(run_ids)
+        try:
+            yield
+        finally:
+            self.children.subtract(run_ids)
+            self.children = +self.children
 
     def alive(self) -> bool:
         return self.future is not None and not self.future.done()
@@ -156,6 +229,14 @@ class Parking:
         with self._lock:
             return self._sessions.get(key)
 
+    def take_if(self, session: Session) -> bool:
+        """Remove ``session`` if it is still the parked one of its key."""
+        with self._lock:
+            if self._sessions.get(session.key) is session:
+                del self._sessions[session.key]
+                return True
+            return False
+
     def take(self, key: tuple[str, str]) -> Session | None:
         with self._lock:
             return self._sessions.pop(key, None)
@@ -174,7 +255,7 @@ PARKED = Parking()
 
 
 async def _sweep() -> None:
-    """Cancel parked coroutines whose task run went on elsewhere, or parked too long."""
+    """Cancel parked coroutines whose task run went on elsewhere."""
     while PARKED.sessions():
         await asyncio.sleep(SWEEP_EVERY)
         try:
@@ -187,7 +268,7 @@ def _sweep_once(now: float) -> None:
     sessions = PARKED.sessions()
     by_engine: dict[int, list[Session]] = {}
     for s in sessions:
-        if not s.alive() or now - s.parked_at > MAX_PARK_SECONDS:
+        if not s.alive():
             s.abandon()
         else:
             by_engine.setdefault(id(s.inflight.engine), []).append(s)
@@ -222,9 +303,26 @@ def run_durable(task: Task[Any, Any], ctx: Any, inflight: InFlight) -> Any:
     else:
         if session is not None:
             session.abandon()
+        ctx.invocation_count = _invoked(inflight.engine, inflight.run_id, task.name)
         session = Session(task, ctx, inflight)
         session.start()
     return session.next_step()
+
+
+def _invoked(engine: Engine, run_id: str, task: str) -> int:
+    """Count one more execution of the function (the first, a replay, a restore)."""
+    return int(engine.store.redis.hincrby(engine.keys.run(run_id), f"ic:{task}", 1))
+
+
+def evict_all_waiting(engine: Engine) -> None:
+    """A clean stop: every durable task run waiting in this process is evicted."""
+    count = MANAGER.evict_all_waiting()
+    if count:
+        log.info("hatchet_celery: evicted %d waiting durable task run(s) at stop", count)
+
+
+WORKER_STOPPING.append(evict_all_waiting)
+timer_batch_handler("dvc")(watch_children)
 
 
 # --- the waits of DurableContext ------------------------------------------------------------
@@ -299,6 +397,8 @@ async def wait(ctx: DurableContext, items: tuple[Condition | OrGroup, ...]) -> d
     run_key, field = engine.keys.run(ctx.workflow_run_id), f"cp:{ctx.task_name}:{node}"
     stored = await asyncio.to_thread(engine.store.redis.hget, run_key, field)
     if stored is None:
+        # a replay waits from when this wait first began (a restore, a lost worker)
+        began = await asyncio.to_thread(_began, engine, run_key, ctx.task_name, node)
         spec = Wait(
             run_id=ctx.workflow_run_id,
             task=ctx.task_name,
@@ -307,15 +407,16 @@ async def wait(ctx: DurableContext, items: tuple[Condition | OrGroup, ...]) -> d
             mode="durable",
             conditions=conditions,
             schedule_timeout=ctx._task.schedule_timeout_s,
-            since=time.time(),
+            since=began,
             node=node,
             signature=sig,
         )
 
         def commit(inflight: InFlight) -> None:
-            if not register(engine, spec, inflight.claim, time.time()):
+            if not register(engine, spec, inflight.claim, began):
                 session.abandon()  # cancelled or timed out meanwhile: nothing to wait for
 
+        session.wait_kind = _kind(groups)
         await session.park(commit)
         handed = session.delivered.pop(node, None)
         if handed is not None and handed[0] == sig:
@@ -334,6 +435,21 @@ async def wait(ctx: DurableContext, items: tuple[Condition | OrGroup, ...]) -> d
         )
     result: dict[str, Any] = record["r"]
     return result
+
+
+def _began(engine: Engine, run_key: str, task: str, node: int) -> float:
+    """When the wait of checkpoint ``node`` first began (recorded by its first execution)."""
+    pipe = engine.store.redis.pipeline(transaction=False)
+    pipe.hsetnx(run_key, f"ct:{task}:{node}", repr(time.time()))
+    pipe.hget(run_key, f"ct:{task}:{node}")
+    return float(pipe.execute()[1])
+
+
+def _kind(groups: list[list[Condition]]) -> str:
+    kinds = {
+        "sleep" if isinstance(c, SleepCondition) else "event" for group in groups for c in group
+    }
+    return " or ".join(sorted(kinds))
 
 
 async def _wait_in_place(conditions: list[WaitCondition]) -> dict[str, Any]:
@@ -379,4 +495,13 @@ async def memo_put(ctx: DurableContext, key: str, value: str) -> str:
     return value
 
 
-__all__ = ["PARKED", "Session", "memo_get", "memo_key", "memo_put", "run_durable", "wait"]
+__all__ = [
+    "PARKED",
+    "Session",
+    "evict_all_waiting",
+    "memo_get",
+    "memo_key",
+    "memo_put",
+    "run_durable",
+    "wait",
+]

@@ -36,6 +36,7 @@ class TaskState:
     worker: str = ""
     output: Any = None
     error: TaskRunError | None = None
+    evicted: bool = False  # a durable task run evicted from its worker while it waits
 
     @property
     def has_output(self) -> bool:
@@ -122,6 +123,9 @@ def parse_run(run_id: str, h: dict[str, str]) -> RunState | None:
         if key.startswith("e:") and key[2:] in state.tasks:
             t = state.tasks[key[2:]]
             t.error = parse_error(value, t.name, t.id)
+        elif key.startswith("ev:") and key[3:] in state.tasks:  # durable_evict.lua
+            t = state.tasks[key[3:]]
+            t.evicted = t.status == "SUSPENDED" and value == h.get(f"c:{t.name}")
     # Tasks never created (blocked by a failed ancestor, unused on-failure) are not runs.
     state.tasks = {
         k: v for k, v in state.tasks.items() if v.status not in ("", "BLOCKED", "UNUSED")

@@ -227,6 +227,7 @@ def run_detail(state: RunState) -> WorkflowRunDetail:
                 output=t.output if isinstance(t.output, dict) else None,
                 error=_error_text(t),
                 status=task_status(t.status),
+                is_evicted=t.evicted,
             )
             for name, t in state.tasks.items()
         },

@@ -12,13 +12,14 @@ import builtins
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, model_validator
 
-from hatchet_celery._runtime import cancellation, run_index, streams
+from hatchet_celery._runtime import cancellation, durable_restore, run_index, streams
 from hatchet_celery._runtime.state import RunState
 from hatchet_celery.clients.admin import (
     TriggerWorkflowOptions,
@@ -26,6 +27,9 @@ from hatchet_celery.clients.admin import (
     WorkflowRunTriggerConfig,
 )
 from hatchet_celery.clients.rest.models.pagination_response import PaginationResponse
+from hatchet_celery.clients.rest.models.v1_branch_durable_task_response import (
+    V1BranchDurableTaskResponse,
+)
 from hatchet_celery.clients.rest.models.v1_task_status import V1TaskStatus
 from hatchet_celery.clients.rest.models.v1_task_summary import V1TaskSummary
 from hatchet_celery.clients.rest.models.v1_task_summary_list import V1TaskSummaryList
@@ -259,11 +263,51 @@ class RunsClient:
             if start + chunk_size < len(ids):
                 time.sleep(sleep_time)
 
-    def reset_durable_task(self, task_external_id: str, node_id: int, branch_id: int) -> Any:
-        """Branching a durable task's history is a Hatchet engine feature; not offered."""
-        raise NotImplementedError(
-            "reset_durable_task (branching a durable task's event log) needs Hatchet's engine; "
-            "with hatchet_celery, replay the run instead (hatchet.runs.replay)"
+    # --- durable tasks -----------------------------------------------------------------------
+    @contextmanager
+    def client(self) -> Iterator[RunsClient]:
+        """Hatchet's REST client context (for ``TaskApi(client)``); there is no HTTP client
+        here, so it is ``self``."""
+        yield self
+
+    def _durable_task(self, external_id: str) -> tuple[str, str]:
+        """(run id, task) of a durable task run id, or of a run id whose one durable task
+        it names (a standalone durable task's run)."""
+        engine = self._engine
+        found = run_index.lookup_task_run(engine, external_id)
+        if found is not None:
+            return found
+        run_id = cancellation.resolve_run_id(engine, external_id)
+        fields = [str(f) for f in engine.store.redis.hkeys(engine.keys.run(run_id))]
+        durable = sorted({f[3:] for f in fields if f.startswith("ic:")})
+        tasks = sorted({f[2:] for f in fields if f.startswith("s:")})
+        names = durable or tasks
+        if len(names) != 1:
+            raise ValueError(
+                f"run {run_id} has {len(names)} candidate durable tasks; pass a task run id"
+            )
+        return run_id, names[0]
+
+    def restore_task(self, task_external_id: str) -> bool:
+        """Queue an evicted durable task run again (it replays from its checkpoints);
+        False, changing nothing, when it is not evicted."""
+        run_id, task = self._durable_task(str(task_external_id))
+        return durable_restore.restore(self._engine, run_id, task)
+
+    def reset_durable_task(
+        self, task_external_id: str, node_id: int, branch_id: int
+    ) -> V1BranchDurableTaskResponse:
+        """Run a finished durable task again from checkpoint ``node_id`` of branch
+        ``branch_id``: the earlier checkpoints return their results, the later waits wait
+        again, on a new branch (whose id is returned)."""
+        run_id, task = self._durable_task(str(task_external_id))
+        branch = durable_restore.reset(self._engine, run_id, task, int(node_id), int(branch_id))
+        cancellation.replay(self._engine, run_id)
+        task_run_id = self._state(run_id).tasks.get(task)
+        return V1BranchDurableTaskResponse(
+            task_external_id=task_run_id.id if task_run_id else str(task_external_id),
+            node_id=int(node_id),
+            branch_id=branch,
         )
 
     # --- streams ------------------------------------------------------------------------------
@@ -392,6 +436,7 @@ class RunsClient:
     aio_bulk_replay_by_filters_with_pagination = aio_twin(bulk_replay_by_filters_with_pagination)
     aio_list_with_pagination = aio_twin(list_with_pagination)
     aio_reset_durable_task = aio_twin(reset_durable_task)
+    aio_restore_task = aio_twin(restore_task)
     aio_list = aio_twin(list)
 
 

@@ -9,6 +9,7 @@ from typing import Any, NewType
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hatchet_celery._durations import Duration
+from hatchet_celery.runnables.eviction import EvictionPolicy as EvictionPolicy
 
 BatchMemberId = NewType("BatchMemberId", str)
 
@@ -94,14 +95,6 @@ class DefaultFilter(BaseModel):
     expression: str
     scope: str
     payload: dict[str, Any] = Field(default_factory=dict)
-
-
-class EvictionPolicy(BaseModel):
-    """Accepted for compatibility; durable tasks here hold no slot while they wait."""
-
-    ttl: timedelta | None = timedelta(minutes=15)
-    allow_capacity_eviction: bool = True
-    priority: int = 0
 
 
 class IdempotencyMethod(Enum):

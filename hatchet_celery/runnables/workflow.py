@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import warnings
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
 
@@ -23,9 +24,11 @@ from hatchet_celery.clients.admin import (
     WorkflowRunTriggerConfig,
 )
 from hatchet_celery.conditions import Condition, OrGroup
+from hatchet_celery.context.context import current_context
 from hatchet_celery.exceptions import DeclarationError
 from hatchet_celery.labels import DesiredWorkerLabel
 from hatchet_celery.rate_limit import RateLimit
+from hatchet_celery.runnables.eviction import DEFAULT_DURABLE_TASK_EVICTION_POLICY, EvictionPolicy
 from hatchet_celery.runnables.task import Task
 from hatchet_celery.runnables.types import (
     BaseIdemotencyConfig,
@@ -33,7 +36,6 @@ from hatchet_celery.runnables.types import (
     ConcurrencyLimitStrategy,
     DefaultFilter,
     EmptyModel,
-    EvictionPolicy,
     IdempotencyMethod,
     Priority,
     StickyStrategy,
@@ -351,7 +353,10 @@ class BaseWorkflow(Generic[TWorkflowInput]):
             desired_worker_id,
             desired_worker_labels,
         )
-        return await ref.aio_result() if wait_for_result else ref
+        if not wait_for_result:
+            return ref
+        async with _awaiting([ref]):
+            return await ref.aio_result()
 
     def create_bulk_run_item(
         self,
@@ -404,7 +409,8 @@ class BaseWorkflow(Generic[TWorkflowInput]):
         refs = await self.aio_run_many_no_wait(workflows)
         if not wait_for_result:
             return refs
-        return await self._client().aio_results(refs, return_exceptions)
+        async with _awaiting(refs):
+            return await self._client().aio_results(refs, return_exceptions)
 
     def get_run_ref(self, run_id: str) -> Any:
         return self._ref(run_id)
@@ -606,6 +612,14 @@ class BaseWorkflow(Generic[TWorkflowInput]):
         return f"<{type(self).__name__} {self.name}>"
 
 
+def _awaiting(refs: list[Any]) -> AbstractAsyncContextManager[None]:
+    """A durable task awaiting child runs is waiting: its eviction policy applies."""
+    hold = getattr(current_context.get(), "_awaiting_children", None)
+    if hold is None:
+        return nullcontext()
+    return cast(AbstractAsyncContextManager[None], hold([r.workflow_run_id for r in refs]))
+
+
 class Workflow(BaseWorkflow[TWorkflowInput]):
     """A DAG of tasks; ``run()`` returns ``{task_name: output}``."""
 
@@ -700,7 +714,7 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
         wait_for: list[Condition | OrGroup] | None = None,
         skip_if: list[Condition | OrGroup] | None = None,
         cancel_if: list[Condition | OrGroup] | None = None,
-        eviction_policy: EvictionPolicy | None = None,
+        eviction_policy: EvictionPolicy | None = DEFAULT_DURABLE_TASK_EVICTION_POLICY,
     ) -> Callable[[Callable[..., R]], Task[TWorkflowInput, R]]:
         def decorator(fn: Callable[..., R]) -> Task[TWorkflowInput, R]:
             opts = self._task_options(
@@ -716,6 +730,7 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
                 fn=fn,
                 workflow=self,
                 is_durable=True,
+                eviction_policy=eviction_policy,
                 parents=parents,
                 rate_limits=rate_limits,
                 desired_worker_labels=_labels(desired_worker_labels),
