@@ -31,7 +31,14 @@ from hatchet_celery.conditions import (
     UserEventCondition,
     or_,
 )
-from hatchet_celery.config import ClientConfig
+from hatchet_celery.config import (
+    ClientConfig,
+    ClientTLSConfig,
+    EmbeddedHatchetConfig,
+    HealthcheckConfig,
+    OpenTelemetryConfig,
+    TenacityConfig,
+)
 from hatchet_celery.context import Context
 from hatchet_celery.durable import DurableContext
 from hatchet_celery.exceptions import (
@@ -73,7 +80,12 @@ from hatchet_celery.workflow_run import TaskRunRef, WorkflowRunRef
 __all__ = [
     # client
     "ClientConfig",
+    "ClientTLSConfig",
+    "EmbeddedHatchetConfig",
     "Hatchet",
+    "HealthcheckConfig",
+    "OpenTelemetryConfig",
+    "TenacityConfig",
     # contexts
     "Context",
     "DurableContext",

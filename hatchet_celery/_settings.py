@@ -88,7 +88,43 @@ SETTINGS: dict[str, Setting] = {
         43200,
         "Redis transport visibility timeout; kept above every execution timeout.",
     ),
+    # Hatchet's own names (ClientConfig.healthcheck, terminate_worker_after_num_tasks)
+    "healthcheck_enabled": Setting(
+        "HATCHET_CLIENT_WORKER_HEALTHCHECK_ENABLED",
+        bool,
+        False,
+        "hatchet.worker(...).start() serves GET /health (and /metrics) over HTTP.",
+    ),
+    "healthcheck_port": Setting(
+        "HATCHET_CLIENT_WORKER_HEALTHCHECK_PORT",
+        int,
+        8001,
+        "Port of the worker's health check.",
+    ),
+    "healthcheck_bind_address": Setting(
+        "HATCHET_CLIENT_WORKER_HEALTHCHECK_BIND_ADDRESS",
+        str,
+        "0.0.0.0",
+        "Address the worker's health check listens on.",
+    ),
+    "terminate_worker_after_num_tasks": Setting(
+        "HATCHET_CLIENT_TERMINATE_WORKER_AFTER_NUM_TASKS",
+        int,
+        0,
+        "Prefork pool: replace a child process after this many tasks (0: never).",
+    ),
 }
+
+
+def _parse(kind: type, raw: str) -> Any:
+    if kind is bool:
+        text = raw.strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(raw)
+    return kind(raw)
 
 
 @dataclass(frozen=True)
@@ -106,6 +142,10 @@ class Config:
     timer_interval: float = 0.05
     lease_seconds: float = 15.0
     visibility_timeout: int = 43200
+    healthcheck_enabled: bool = False
+    healthcheck_port: int = 8001
+    healthcheck_bind_address: str = "0.0.0.0"
+    terminate_worker_after_num_tasks: int = 0
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Config:
@@ -115,7 +155,7 @@ class Config:
             raw = os.environ.get(setting.env)
             if raw is not None and raw != "":
                 try:
-                    values[f.name] = setting.type(raw)
+                    values[f.name] = _parse(setting.type, raw)
                 except ValueError as exc:
                     raise ValueError(
                         f"environment variable {setting.env}={raw!r} is not a valid "

@@ -33,7 +33,9 @@ class Worker:
 
     ``start()`` runs a Celery worker (the pool from ``HATCHET_CELERY_WORKER_POOL``,
     threads by default, with ``slots`` as its concurrency) until it is stopped; SIGTERM is
-    Celery's warm shutdown: tasks in flight finish, queued messages go back to the broker.
+    Celery's warm shutdown: the worker is PAUSED in ``hatchet.workers``, tasks in flight
+    finish on it, queued messages go back to the broker. With ``ClientConfig.healthcheck``
+    enabled it serves ``GET /health`` meanwhile (``_runtime/health.py``).
     """
 
     def __init__(
@@ -132,6 +134,19 @@ class Worker:
         gen = self._enter_lifespan()
         config = self.registry.config
         app = self.registry.celery_app
+        health = None
+        if config.healthcheck_enabled:
+            from hatchet_celery._runtime.health import HealthServer
+
+            health = HealthServer(
+                config.healthcheck_bind_address or "0.0.0.0",
+                config.healthcheck_port,
+                self.slot_config,
+            )
+            health.start()
+        extra: dict[str, Any] = {}
+        if config.terminate_worker_after_num_tasks > 0:  # prefork: children are replaced
+            extra["max_tasks_per_child"] = config.terminate_worker_after_num_tasks
         try:
             # The app's default queue (the user's plain tasks, on their app) and the queues
             # of the workflows this worker serves.
@@ -153,11 +168,14 @@ class Worker:
                 without_heartbeat=True,
                 optimization="fair",
                 queues=sorted(queues),
+                **extra,
             )
             self.status = WorkerStatus.HEALTHY
             self._celery_worker.start()
         finally:
             self.status = WorkerStatus.UNHEALTHY
+            if health is not None:
+                health.stop()
             self._exit_lifespan(gen)
 
     async def exit_gracefully(self) -> None:
