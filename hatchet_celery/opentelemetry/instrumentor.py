@@ -109,7 +109,7 @@ class HatchetInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     :param schedule_delay_millis, max_export_batch_size, max_queue_size: accepted for
         Hatchet compatibility (they size the exporter to Hatchet's engine).
     :param otel: the tracing settings (``OpenTelemetryConfig``), an addition to Hatchet's
-        signature while ``ClientConfig`` has no ``otel`` field.
+        signature; default ``config.otel``, else the environment.
 
     Like every OpenTelemetry instrumentor it is a singleton: ``HatchetInstrumentor()`` is
     the same object each time, and ``instrument()`` while instrumented does nothing.
