@@ -31,11 +31,23 @@ class WorkerSpec:
     concurrency: int = 100
     processes: int = 1
     loglevel: str = "WARNING"
+    prefetch: int = 1
+
+    @classmethod
+    def parse(cls, text: str) -> WorkerSpec:
+        """``pool:concurrency[:prefetch_multiplier]``, e.g. ``prefork:2:4``."""
+        pool, _, rest = text.partition(":")
+        concurrency, _, prefetch = rest.partition(":")
+        return cls(pool, int(concurrency or 100), 1, prefetch=int(prefetch or 1))
+
+    @property
+    def name(self) -> str:
+        return f"{self.pool} c={self.concurrency} prefetch={self.prefetch}"
 
     def describe(self) -> str:
         return (
             f"{self.processes} worker process(es), pool={self.pool}, "
-            f"concurrency={self.concurrency}, prefetch_multiplier=1, acks_late=True"
+            f"concurrency={self.concurrency}, prefetch_multiplier={self.prefetch}, acks_late=True"
         )
 
 
@@ -61,7 +73,8 @@ class WorkerGroup:
         celery = [
             "-m", "celery", "-A", "benchmarks.apps:celery_app", "worker",
             "-P", self.spec.pool, "-c", str(self.spec.concurrency),
-            "--prefetch-multiplier", "1", "-l", self.spec.loglevel, "-O", "fair",
+            "--prefetch-multiplier", str(self.spec.prefetch), "-l", self.spec.loglevel,
+            "-O", "fair",
             "--without-gossip", "--without-mingle", "--without-heartbeat",
             "-n", f"bench{index}-{os.getpid()}@%h",
         ]  # fmt: skip

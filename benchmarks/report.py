@@ -95,10 +95,16 @@ def table(figures: list[Figure]) -> str:
     return "\n".join(lines)
 
 
-def save(figures: list[Figure], meta: dict[str, Any], folder: Path = RESULTS) -> Path:
+def save(
+    tables: list[tuple[str, list[Figure]]], meta: dict[str, Any], folder: Path = RESULTS
+) -> Path:
+    """One JSON file per run: the figures of each table (one per worker pool)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / time.strftime("bench-%Y%m%d-%H%M%S.json")
-    payload = {"meta": meta, "figures": [f.to_json() for f in figures]}
+    payload = {
+        "meta": meta,
+        "tables": [{"title": t, "figures": [f.to_json() for f in fs]} for t, fs in tables],
+    }
     path.write_text(json.dumps(payload, indent=2))
     (folder / "latest.json").write_text(json.dumps(payload, indent=2))
     return path

@@ -5,10 +5,16 @@ one Celery app (``benchmarks/apps.py``), the workloads W1-W5, then the scale fig
 Prints a table (each figure for both sides and the ratio hatchet_celery / Celery) and
 saves it as JSON under ``benchmarks/results/`` (``latest.json`` is the newest run).
 
-    python -m benchmarks.run                     # everything, about 3-4 minutes
+    python -m benchmarks.run                     # both pools, everything, about 8 minutes
     python -m benchmarks.run --quick             # small sizes, a smoke run
     python -m benchmarks.run --only w1,w2 --no-scale
-    python -m benchmarks.run --pool prefork --concurrency 2
+    python -m benchmarks.run --pools prefork:2:4 # one pool: pool:concurrency:prefetch
+
+The workloads run once per pool: Celery's default worker (prefork, concurrency = the
+2 cores here, prefetch multiplier 4) and the threads pool with concurrency 100, both sides
+on the same workers each time. The scale figures (sleeping durable tasks, async slots) and
+the per-task costs are measured once, on the threads pool (they are about Redis, not the
+pool).
 """
 
 from __future__ import annotations
@@ -33,9 +39,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--only", default=",".join(WORKLOADS), help="workloads, e.g. w1,w3")
     parser.add_argument("--no-scale", action="store_true", help="skip the scale figures")
     parser.add_argument("--no-profile", action="store_true", help="skip per-task costs")
-    parser.add_argument("--pool", default="threads", help="Celery pool of every worker")
-    parser.add_argument("--concurrency", type=int, default=100, help="pool concurrency")
-    parser.add_argument("--processes", type=int, default=1, help="worker processes")
+    parser.add_argument(
+        "--pools",
+        default="prefork:2:4,threads:100:1",
+        help="worker pools to measure, pool:concurrency:prefetch_multiplier, comma separated",
+    )
     parser.add_argument("--rounds", type=int, default=None, help="rounds per workload")
     parser.add_argument(
         "--durable", type=int, default=None, help="sleeping durable tasks (2000; --quick: 200)"
@@ -57,16 +65,15 @@ def main(argv: list[str] | None = None) -> int:
     sizes = Sizes.quick() if args.quick else Sizes()
     if args.rounds:
         sizes = Sizes(**{**sizes.__dict__, "rounds": args.rounds})
-    spec = WorkerSpec(args.pool, args.concurrency, args.processes)
+    specs = [WorkerSpec.parse(x.strip()) for x in args.pools.split(",") if x.strip()]
     names = [n.strip() for n in args.only.split(",") if n.strip()]
     meta: dict[str, Any] = {
         "machine": machine(),
-        "workers": spec.describe(),
+        "workers": [spec.describe() for spec in specs],
         "sizes": sizes.__dict__,
     }
     load = ", ".join(f"{x:.2f}" for x in meta["machine"]["load_average"])
     print(f"machine: {meta['machine']['cpu']}, {meta['machine']['cores']} cores, load {load}")
-    print(f"workers: {spec.describe()}")
 
     from hatchet_celery.testing import RedisServer
 
@@ -76,34 +83,42 @@ def main(argv: list[str] | None = None) -> int:
         server = RedisServer().start()
         redis_url = server.url
     started = time.perf_counter()
-    figures: list[Figure] = []
+    tables: list[tuple[str, list[Figure]]] = []
     try:
         apps = load_apps(redis_url)
         meta["redis_version"] = apps.hatchet.celery_app.backend.client.info()["redis_version"]
-        with workers(spec, redis_url):
-            print(f"running {', '.join(names)} ...", flush=True)
-            figures += run_workloads(apps, sizes, names)
-            if not args.no_scale:
-                from benchmarks.scale import scale_figures
+        for spec in specs:
+            print(f"workers: {spec.describe()}")
+            with workers(spec, redis_url):
+                print(f"running {', '.join(names)} on {spec.name} ...", flush=True)
+                tables.append((spec.name, run_workloads(apps, sizes, names)))
+        pool_free: list[Figure] = []
+        threads = next((s for s in specs if s.pool == "threads"), WorkerSpec())
+        if not args.no_scale:
+            from benchmarks.scale import scale_figures
 
-                durable = args.durable if args.durable is not None else 200 if args.quick else 2000
-                figures += scale_figures(apps, redis_url, spec, sizes, durable=durable)
+            durable = args.durable if args.durable is not None else 200 if args.quick else 2000
+            with workers(threads, redis_url):
+                pool_free += scale_figures(apps, redis_url, threads, sizes, durable=durable)
         if not args.no_profile:
             from benchmarks.costs import profile_figures
 
-            figures += profile_figures(apps, redis_url, spec, n=min(sizes.w1_tasks, 1000))
+            pool_free += profile_figures(apps, redis_url, threads, n=min(sizes.w1_tasks, 1000))
             print("  per-task costs done", flush=True)
+        if pool_free:
+            tables.append(("scale and per-task costs (threads pool)", pool_free))
     finally:
         # The run-completion listener would log its reconnect attempts once Redis is gone.
         logging.getLogger("hatchet_celery").setLevel(logging.ERROR)
         if server is not None:
             server.stop()
     meta["elapsed_s"] = round(time.perf_counter() - started, 1)
-    print()
-    print(table(figures))
+    for title, figures in tables:
+        print(f"\n== {title}\n")
+        print(table(figures))
     print(f"\n{meta['elapsed_s']}s in all")
     if not args.no_save:
-        path = save(figures, meta)
+        path = save(tables, meta)
         print(f"saved {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
     return 0
 
