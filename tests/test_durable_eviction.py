@@ -172,6 +172,17 @@ def test_reset_durable_task_branches(worker: Any) -> None:
         hatchet.runs.reset_durable_task(ref.workflow_run_id, 1, 99)
 
 
+@hatchet.task(name="ev-other")
+def ev_other(input: EmptyModel, ctx: Context) -> dict[str, Any]:
+    return {"other": ctx.workflow_run_id}
+
+
+def test_run_many_runs_each_item_as_the_workflow_that_built_it(worker: Any) -> None:
+    """Hatchet's ``child_task.aio_run_many([bulk_child_task.create_bulk_run_item()])``."""
+    results = ev_child.run_many([ev_other.create_bulk_run_item(), ev_child.create_bulk_run_item()])
+    assert list(results[0]) == ["other"] and list(results[1]) == ["child"]
+
+
 # --- a clean stop evicts what waits ---------------------------------------------------------
 def test_a_clean_stop_evicts_waiting_runs() -> None:
     from tests.apps.durable_evict import evict_long_sleep

@@ -382,12 +382,49 @@ class BaseWorkflow(Generic[TWorkflowInput]):
             desired_worker_labels=desired_worker_labels,
         )
 
+    def _targets(
+        self, workflows: list[WorkflowRunTriggerConfig]
+    ) -> list[tuple[BaseWorkflow[Any], list[int]]]:
+        """The items by the workflow they name (Hatchet runs an item built by another
+        workflow's ``create_bulk_run_item`` as that workflow), in first-seen order."""
+        groups: dict[str, list[int]] = {}
+        for i, item in enumerate(workflows):
+            groups.setdefault(item.workflow_name or self.name, []).append(i)
+        out: list[tuple[BaseWorkflow[Any], list[int]]] = []
+        for name, indices in groups.items():
+            target = self if name == self.name else self._registry.workflows.get(name)
+            if target is None:
+                raise ValueError(
+                    f"run_many of workflow {self.name!r}: an item names workflow {name!r}, "
+                    "which is not declared in this process"
+                )
+            out.append((target, indices))
+        return out
+
     def run_many_no_wait(self, workflows: list[WorkflowRunTriggerConfig]) -> list[Any]:
-        return [self._ref(r) for r in self._client().trigger(self, workflows, bulk=True)]
+        targets = self._targets(workflows)
+        if len(targets) == 1 and targets[0][0] is self:
+            return [self._ref(r) for r in self._client().trigger(self, workflows, bulk=True)]
+        refs: list[Any] = [None] * len(workflows)
+        for target, indices in targets:
+            items = [workflows[i] for i in indices]
+            run_ids = self._client().trigger(target, items, bulk=True)
+            for i, run_id in zip(indices, run_ids, strict=True):
+                refs[i] = target._ref(run_id)
+        return refs
 
     async def aio_run_many_no_wait(self, workflows: list[WorkflowRunTriggerConfig]) -> list[Any]:
-        run_ids = await self._client().aio_trigger(self, workflows, bulk=True)
-        return [self._ref(r) for r in run_ids]
+        targets = self._targets(workflows)
+        if len(targets) == 1 and targets[0][0] is self:
+            run_ids = await self._client().aio_trigger(self, workflows, bulk=True)
+            return [self._ref(r) for r in run_ids]
+        refs: list[Any] = [None] * len(workflows)
+        for target, indices in targets:
+            items = [workflows[i] for i in indices]
+            ids = await self._client().aio_trigger(target, items, bulk=True)
+            for i, run_id in zip(indices, ids, strict=True):
+                refs[i] = target._ref(run_id)
+        return refs
 
     def run_many(
         self,
