@@ -321,6 +321,42 @@ def test_settings_exclude_attributes_and_split_bulk_spans(
     )
 
 
+def test_meter_provider_gets_task_durations_and_trigger_counts(
+    spans: Callable[[], list[ReadableSpan]],
+) -> None:
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    reader = InMemoryMetricReader()
+    HatchetInstrumentor().uninstrument()
+    HatchetInstrumentor(
+        tracer_provider=provider, meter_provider=MeterProvider(metric_readers=[reader])
+    ).instrument()
+    ref = otel_fails.run_no_wait()
+    with pytest.raises(Exception, match="attempt 1 broke"):
+        ref.result()
+    assert otel_child.run(Msg(message="m")) == {"echo": "m"}
+
+    data = reader.get_metrics_data()
+    assert data is not None
+    points: dict[str, list[Any]] = {}
+    for resource in data.resource_metrics:
+        for scope in resource.scope_metrics:
+            for metric in scope.metrics:
+                points.setdefault(metric.name, []).extend(metric.data.data_points)
+    durations = {
+        (p.attributes["hatchet.step_name"], p.attributes["hatchet.outcome"]): p.count
+        for p in points["hatchet.task_run.duration"]
+    }
+    assert durations[("otel_fails", "failed")] == 2  # both attempts
+    assert durations[("otel_child", "completed")] == 1
+    triggered = {
+        p.attributes["hatchet.workflow_name"]: p.value
+        for p in points["hatchet.workflow_runs.triggered"]
+    }
+    assert triggered[otel_fails.name] == 1 and triggered[otel_child.name] == 1
+
+
 def test_scheduled_run_links_to_the_schedule_span(spans: Callable[[], list[ReadableSpan]]) -> None:
     scheduled = hatchet.scheduled.create(
         otel_child.name, datetime.now(UTC), {"message": "later"}, {"k": "v"}

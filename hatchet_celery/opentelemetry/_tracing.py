@@ -19,6 +19,7 @@ children → event-triggered runs, across processes.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from opentelemetry import trace
 from opentelemetry.context import Context as OTelContext
+from opentelemetry.metrics import Meter, NoOpMeter
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
@@ -108,11 +110,29 @@ class _Traced(Generic[T]):
 class OTelTracing:
     """Spans through ``tracer``; what ``HatchetInstrumentor.instrument()`` installs."""
 
-    def __init__(self, tracer: Tracer, config: OpenTelemetryConfig, tenant_id: str) -> None:
+    def __init__(
+        self,
+        tracer: Tracer,
+        config: OpenTelemetryConfig,
+        tenant_id: str,
+        meter: Meter | None = None,
+    ) -> None:
         self.tracer = tracer
         self.config = config
         self.tenant_id = tenant_id
         self._excluded = {a.value for a in config.excluded_attributes}
+        meter = meter or NoOpMeter("hatchet_celery.opentelemetry")
+        # Labelled by workflow, task and outcome only (no ids: bounded cardinality).
+        self.task_duration = meter.create_histogram(
+            "hatchet.task_run.duration",
+            unit="s",
+            description="Time one execution of a task run took on the worker",
+        )
+        self.runs_triggered = meter.create_counter(
+            "hatchet.workflow_runs.triggered",
+            unit="{run}",
+            description="Workflow runs requested (run, run_many, children, events, schedules)",
+        )
 
     # --- attributes -----------------------------------------------------------------------
     def attributes(self, values: Mapping[OTelAttribute, Any]) -> dict[str, AttributeValue]:
@@ -198,6 +218,7 @@ class OTelTracing:
             if many and self.config.individual_run_spans_for_bulk_run:
                 with self._item_spans(workflow, items) as (traced_items, item_spans):
                     yield _Traced(traced_items, span, "hatchet.workflow_run_id", many, item_spans)
+                self.runs_triggered.add(len(items), {"hatchet.workflow_name": workflow})
                 return
             traceparent = traceparent_of(span)
             yield _Traced(
@@ -206,6 +227,7 @@ class OTelTracing:
                 "hatchet.workflow_run_id",
                 many,
             )
+        self.runs_triggered.add(len(items), {"hatchet.workflow_name": workflow})
 
     @contextmanager
     def _item_spans(
@@ -249,6 +271,8 @@ class OTelTracing:
         if self.config.include_task_name_in_start_step_run_span_name:
             name += f".{ctx.workflow_name}:{ctx.task_name}"
         token = TASK_SPAN_ATTRIBUTES.set(attributes)
+        started = time.perf_counter()
+        outcome = "completed"
         try:
             with self.tracer.start_as_current_span(
                 name,
@@ -261,15 +285,25 @@ class OTelTracing:
                 try:
                     yield span
                 except Exception as exc:
+                    outcome = "failed"
                     span.record_exception(exc)
                     span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
                     raise
                 except BaseException as exc:
                     # A durable task that suspends on a wait ends this execution: not an error.
+                    outcome = type(exc).__name__.lower()
                     span.set_attribute("hatchet.outcome", type(exc).__name__)
                     raise
         finally:
             TASK_SPAN_ATTRIBUTES.reset(token)
+            self.task_duration.record(
+                time.perf_counter() - started,
+                {
+                    "hatchet.workflow_name": ctx.workflow_name,
+                    "hatchet.step_name": ctx.task_name,
+                    "hatchet.outcome": outcome,
+                },
+            )
 
     @contextmanager
     def push_events(self, events: list[EventIn], bulk: bool) -> Iterator[_Traced[EventIn]]:

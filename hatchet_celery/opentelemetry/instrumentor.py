@@ -101,7 +101,9 @@ class HatchetInstrumentor(BaseInstrumentor):  # type: ignore[misc]
 
     :param tracer_provider: where the spans go; default the global tracer provider (looked
         up when a span starts, so one set after ``instrument()`` counts too).
-    :param meter_provider: the meter provider (default: none).
+    :param meter_provider: where the metrics go (default: none): the histogram
+        ``hatchet.task_run.duration`` (seconds, by workflow, task and outcome) and the counter
+        ``hatchet.workflow_runs.triggered`` (by workflow).
     :param config: the client configuration: its tenant id and namespace label the spans;
         ``config.otel`` (when the config has one) or ``otel`` the tracing settings.
     :param enable_hatchet_otel_collector: accepted for Hatchet compatibility; there is no
@@ -153,7 +155,9 @@ class HatchetInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             _version(),
             meter_provider,  # type: ignore[arg-type]
         )
-        self._tracing = OTelTracing(self._tracer, self.otel_config, self._tenant_id())
+        self._tracing = OTelTracing(
+            self._tracer, self.otel_config, self._tenant_id(), meter=self._meter
+        )
         _hooks.install(self._tracing)
         self._wrap_schedule_create()
 
