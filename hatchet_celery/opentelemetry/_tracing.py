@@ -47,6 +47,10 @@ TRACEPARENT = "traceparent"
 INSTRUMENTOR = "hatchet"
 _PROPAGATOR = TraceContextTextMapPropagator()
 
+# Metric outcome of an execution that ended on a BaseException (not a failure of the task):
+# a durable task suspending on a wait; an async task cancelled or past its timeout.
+_OUTCOMES = {"Suspended": "suspended", "CancelledError": "cancelled"}
+
 # The attributes of the task span being executed: the span processor copies them onto every
 # span started inside the task (``TaskAttributesSpanProcessor`` in ``instrumentor.py``).
 TASK_SPAN_ATTRIBUTES: ContextVar[dict[str, AttributeValue] | None] = ContextVar(
@@ -291,7 +295,7 @@ class OTelTracing:
                     raise
                 except BaseException as exc:
                     # A durable task that suspends on a wait ends this execution: not an error.
-                    outcome = type(exc).__name__.lower()
+                    outcome = _OUTCOMES.get(type(exc).__name__, "interrupted")
                     span.set_attribute("hatchet.outcome", type(exc).__name__)
                     raise
         finally:
