@@ -88,7 +88,11 @@ SETTINGS: dict[str, Setting] = {
         43200,
         "Redis transport visibility timeout; kept above every execution timeout.",
     ),
-    # Hatchet's own names (ClientConfig.healthcheck, terminate_worker_after_num_tasks)
+}
+
+# Settings of Hatchet's ClientConfig that act here, under Hatchet's environment variables
+# (ClientConfig.healthcheck, terminate_worker_after_num_tasks); documented with ClientConfig.
+CLIENT_SETTINGS: dict[str, Setting] = {
     "healthcheck_enabled": Setting(
         "HATCHET_CLIENT_WORKER_HEALTHCHECK_ENABLED",
         bool,
@@ -151,7 +155,7 @@ class Config:
     def from_env(cls, **overrides: Any) -> Config:
         values: dict[str, Any] = {}
         for f in fields(cls):
-            setting = SETTINGS[f.name]
+            setting = SETTINGS.get(f.name) or CLIENT_SETTINGS[f.name]
             raw = os.environ.get(setting.env)
             if raw is not None and raw != "":
                 try:
@@ -181,12 +185,16 @@ def normalise_namespace(ns: str | None) -> str:
     return ns if ns.endswith("_") else ns + "_"
 
 
-def markdown_table() -> str:
+def markdown_table(settings: dict[str, Setting] | None = None) -> str:
+    """The README's table of ``settings`` (the backend's own by default; pass
+    ``CLIENT_SETTINGS`` for those of Hatchet's ``ClientConfig``)."""
     rows = ["| environment variable | default | meaning |", "| --- | --- | --- |"]
-    for s in SETTINGS.values():
+    for s in (SETTINGS if settings is None else settings).values():
         rows.append(f"| `{s.env}` | `{s.default!r}` | {s.help} |")
     return "\n".join(rows)
 
 
 if __name__ == "__main__":  # pragma: no cover - documentation helper
     print(markdown_table())
+    print()
+    print(markdown_table(CLIENT_SETTINGS))
