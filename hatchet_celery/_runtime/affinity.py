@@ -1,10 +1,10 @@
 """Sticky runs and worker affinity: which worker a task run goes to.
 
-Every worker consumes, besides the shared queue, a queue of its own
-(``<default queue>.worker.<worker id>``, added when its services start), and writes its
+Every worker consumes, besides its workflows' queues, a queue of its own
+(``hatchet.<namespace>.worker.<worker id>``, added when its services start), and writes its
 labels and the workflows it serves into its heartbeat record (``keys.workers``). This
 gate, the last one, picks a worker for the task runs that ask for one and sets
-``Ready.queue`` to that worker's queue; the others go to the shared queue as usual.
+``Ready.queue`` to that worker's queue; the others go to their workflow's queue as usual.
 
 - ``desired_worker_labels`` (on the task, and on the trigger for every task of the run):
   a worker missing a *required* label is never chosen; among the others the one whose
@@ -16,9 +16,8 @@ gate, the last one, picks a worker for the task runs that ask for one and sets
 - No eligible worker: the task run is parked (``WAIT_WORKER``, no slot, no message) and
   routed again every ``RETRY_SECONDS`` until its schedule timeout.
 
-- Workers that serve different workflows share one queue per namespace, and Celery drops
-  a message for a task it does not know; so while some live worker does not declare a
-  workflow, its task runs go to the own queue of one (at random) that does.
+- Everything else goes to its workflow's own queue (``Registry.task_queue``), which only the
+  workers serving that workflow consume: no routing decision, no directory read.
 
 A worker is alive while its heartbeat is younger than ``ACTIVE_WITHIN``; the directory of
 workers is read at most once per ``DIRECTORY_TTL`` per process.
@@ -250,14 +249,11 @@ def route(engine: Engine, task: Task[Any, Any], aff: str | None, sw: str | None)
         desired += [DesiredWorkerLabel.model_validate(d) for d in json.loads(aff)]
     mode = task.workflow.config.sticky
     sticky = getattr(mode, "value", mode) if mode is not None else ("SOFT" if sw else None)
+    if not desired and sticky is None:
+        # The workflow's own queue: only the workers that serve it consume it.
+        return Route()
     live = DIRECTORY.live(engine)
     workers = [w for w in live if w.serves(task.workflow.name)]
-    if not desired and sticky is None:
-        if not workers or len(workers) == len(live):
-            return Route()  # the shared queue: every worker there can run it
-        # Workers serving other workflows share the queue and would drop the message
-        # (Celery rejects a task it does not know): send it to one that declares it.
-        return Route(worker_queue(engine, random.choice(workers).id))
     scored = [(s, w) for w in workers if (s := score(w.labels, desired)) is not None]
     if sw:
         for _, w in scored:

@@ -42,7 +42,8 @@ def slow(input: Sleep, ctx: Context) -> dict[str, object]:
 async def async_wait(input: Sleep, ctx: Context) -> dict[str, float]:
     started = time.time()
     await asyncio.sleep(input.seconds)
-    return {"started": started, "ended": time.time()}
+    loop = id(asyncio.get_running_loop())
+    return {"started": started, "ended": time.time(), "pid": os.getpid(), "loop": loop}
 
 
 @hatchet.task(name="proc_noop")
