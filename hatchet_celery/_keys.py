@@ -40,6 +40,9 @@ key                                  type    holds
                                      zset    the task runs each one parks, by queued time
 ``P:idem:<key>``                     string  ``<run_id>|<TTL|STATUS>``: the run holding an
                                              idempotency key (expires with the key's TTL)
+``P:bq:<wf>:<task>:<group>``          list,   members waiting for a batch; their input
+(``P:bqb:...``), ``P:batch:<id>``    string, bytes; the members of a flushed batch
+                                     list
 ===================================  ======  ==============================================
 """
 
@@ -244,3 +247,18 @@ class Keys:
         """zset: ``run_id|task|attempt`` of the task runs a paused workflow parked, scored by
         the time each was queued (cancelled once older than the queue TTL)."""
         return f"{self.base}:paused:{workflow}"
+
+    # --- batch tasks (_runtime/batch.py) ------------------------------------------------------
+    # Run-hash field ``bt:<task>``: ``<batch_id>|<attempt>`` of a member taken into a batch.
+    def batch_buffer(self, workflow: str, task: str, group: str) -> str:
+        """list: ``run_id|attempt|bytes`` of the members waiting for a batch of ``task``
+        in group ``group``, oldest first (flushed by size, bytes or a ``bf`` timer)."""
+        return f"{self.base}:bq:{workflow}:{task}:{group}"
+
+    def batch_buffer_bytes(self, workflow: str, task: str, group: str) -> str:
+        """string: the input bytes of the members in ``batch_buffer``."""
+        return f"{self.base}:bqb:{workflow}:{task}:{group}"
+
+    def batch(self, batch_id: str) -> str:
+        """list: ``run_id|attempt`` of the members of one flushed batch, leader first."""
+        return f"{self.base}:batch:{batch_id}"

@@ -35,6 +35,7 @@ from hatchet_celery.runnables.workflow import (
     Workflow,
     _check_priority,
     _labels,
+    batch_config,
     check_idempotency,
     normalise_concurrency,
 )
@@ -331,6 +332,78 @@ class Hatchet:
             slot_cost=slot_cost,
             idempotency=idempotency,
         )
+
+    def batch_task(
+        self,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        input_validator: Any = None,
+        version: str | None = None,
+        sticky: StickyStrategy | None = None,
+        default_priority: int = 1,
+        schedule_timeout: Duration = timedelta(minutes=5),
+        execution_timeout: Duration = timedelta(seconds=60),
+        rate_limits: list[RateLimit] | None = None,
+        desired_worker_labels: dict[str, DesiredWorkerLabel] | None = None,
+        backoff_factor: float | None = None,
+        backoff_max_seconds: int | None = None,
+        default_filters: list[DefaultFilter] | None = None,
+        batch_max_size: int = 1,
+        batch_max_interval: timedelta | None = None,
+        batch_group_key: str | None = None,
+        batch_group_max_runs: int | None = None,
+        broadcast_output: bool = False,
+    ) -> Callable[[Callable[..., Any]], Standalone[Any, Any]]:
+        """A standalone batch task: each run is a member; members are collected and run
+        as one call of the function with ``{BatchMemberId: input}`` when
+        ``batch_max_size`` wait or ``batch_max_interval`` passed (see
+        ``_runtime/batch.py``). The function returns ``{BatchMemberId: output}``, or one
+        output for every member with ``broadcast_output``."""
+
+        def decorator(fn: Callable[..., Any]) -> Standalone[Any, Any]:
+            from hatchet_celery._runtime.batch_fn import batch_function
+
+            wf_name = name or fn.__name__
+            spec = batch_config(
+                f"batch task {wf_name!r}",
+                batch_max_size,
+                batch_max_interval,
+                batch_group_key,
+                batch_group_max_runs,
+                broadcast_output,
+            )
+            config = self._workflow_config(
+                wf_name,
+                description,
+                None,
+                None,
+                version,
+                sticky,
+                default_priority,
+                None,
+                None,
+                default_filters,
+                None,
+                None,
+            )
+            standalone: Standalone[Any, Any] = Standalone(config, self._registry, input_validator)
+            task: Task[Any, Any] = Task(
+                fn=batch_function(fn, spec),
+                workflow=standalone,
+                name=wf_name.lower(),
+                execution_timeout=execution_timeout,
+                schedule_timeout=schedule_timeout,
+                rate_limits=rate_limits,
+                desired_worker_labels=_labels(desired_worker_labels),
+                backoff_factor=backoff_factor,
+                backoff_max_seconds=backoff_max_seconds,
+                batch=spec,
+            )
+            standalone._attach(task)
+            return standalone
+
+        return decorator
 
     def durable_task(
         self,

@@ -57,7 +57,7 @@ SUBMODULE_PATHS = {
     "hatchet_celery.clients.rest.models.v1_task_event_type": ["V1TaskEventType"],
     "hatchet_celery.runnables.workflow": ["BaseWorkflow", "Workflow", "Standalone", "TaskRunRef"],
     "hatchet_celery.runnables.task": ["Task", "Depends"],
-    "hatchet_celery.runnables.types": ["EmptyModel"],
+    "hatchet_celery.runnables.types": ["EmptyModel", "BatchMemberId", "BatchTaskConfig"],
     "hatchet_celery.runnables.eviction": ["EvictionPolicy", "DEFAULT_DURABLE_TASK_EVICTION_POLICY"],
     "hatchet_celery.clients.rest.api.task_api": ["TaskApi"],
     "hatchet_celery.clients.rest.models.v1_restore_task_response": ["V1RestoreTaskResponse"],

@@ -98,6 +98,7 @@ EXTENSION_MODULES = (
     "hatchet_celery._runtime.schedules",
     "hatchet_celery._runtime.cancellation",
     "hatchet_celery._runtime.deadlines",
+    "hatchet_celery._runtime.batch",
 )
 
 _loaded = False

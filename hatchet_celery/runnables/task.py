@@ -20,7 +20,7 @@ from hatchet_celery.exceptions import DeclarationError, InvalidDependencyError
 from hatchet_celery.labels import DesiredWorkerLabel
 from hatchet_celery.rate_limit import RateLimit
 from hatchet_celery.runnables.eviction import EvictionPolicy
-from hatchet_celery.runnables.types import ConcurrencyExpression, EmptyModel
+from hatchet_celery.runnables.types import BatchTaskConfig, ConcurrencyExpression, EmptyModel
 from hatchet_celery.serde import HATCHET_PYDANTIC_SENTINEL
 
 if TYPE_CHECKING:
@@ -206,6 +206,7 @@ class Task(Generic[TWorkflowInput, R]):
         cancel_if: list[Condition | OrGroup] | None = None,
         slot_cost: int | None = None,
         eviction_policy: EvictionPolicy | None = None,
+        batch: BatchTaskConfig | None = None,
     ) -> None:
         where = f"task {name!r} of workflow {workflow.name!r}"
         self.fn = fn
@@ -215,6 +216,7 @@ class Task(Generic[TWorkflowInput, R]):
         self.is_durable = is_durable
         # when a waiting durable task gives up its memory (runnables/eviction.py)
         self.eviction_policy = eviction_policy if is_durable else None
+        self.batch = batch  # a batch task (_runtime/batch.py): members run as one execution
         self.is_async_function = inspect.iscoroutinefunction(fn)
         self.dependencies = _dependency_params(fn)
         _check_signature(fn, where, self.dependencies)

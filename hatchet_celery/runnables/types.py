@@ -12,6 +12,7 @@ from hatchet_celery._durations import Duration
 from hatchet_celery.runnables.eviction import EvictionPolicy as EvictionPolicy
 
 BatchMemberId = NewType("BatchMemberId", str)
+"""A member of a batch, keying a batch task's inputs and outputs: its task run id."""
 
 
 class EmptyModel(BaseModel):
@@ -95,6 +96,19 @@ class DefaultFilter(BaseModel):
     expression: str
     scope: str
     payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class BatchTaskConfig(BaseModel):
+    """A batch task's settings: members are flushed as one execution when
+    ``batch_max_size`` are waiting or ``batch_max_interval`` after the oldest arrived,
+    per ``batch_group_key`` (CEL over the input); ``broadcast_output`` gives every member
+    the function's one output."""
+
+    batch_max_size: int
+    batch_max_interval: timedelta | None = None
+    batch_group_key: str | None = None
+    batch_group_max_runs: int | None = None
+    broadcast_output: bool = False
 
 
 class IdempotencyMethod(Enum):

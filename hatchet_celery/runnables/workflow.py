@@ -32,6 +32,7 @@ from hatchet_celery.runnables.eviction import DEFAULT_DURABLE_TASK_EVICTION_POLI
 from hatchet_celery.runnables.task import Task
 from hatchet_celery.runnables.types import (
     BaseIdemotencyConfig,
+    BatchTaskConfig,
     ConcurrencyExpression,
     ConcurrencyLimitStrategy,
     DefaultFilter,
@@ -649,6 +650,36 @@ class BaseWorkflow(Generic[TWorkflowInput]):
         return f"<{type(self).__name__} {self.name}>"
 
 
+def batch_config(
+    where: str,
+    batch_max_size: int,
+    batch_max_interval: timedelta | None,
+    batch_group_key: str | None,
+    batch_group_max_runs: int | None,
+    broadcast_output: bool,
+) -> BatchTaskConfig:
+    """Check a batch task's settings at declaration (the group key compiles)."""
+    from hatchet_celery._runtime.batch_fn import group_program
+
+    if not isinstance(batch_max_size, int) or batch_max_size <= 0:
+        raise DeclarationError(f"{where}: batch_max_size must be a positive integer")
+    if batch_max_interval is not None and batch_max_interval.total_seconds() <= 0:
+        raise DeclarationError(f"{where}: batch_max_interval must be positive when provided")
+    if batch_group_max_runs is not None and batch_group_max_runs <= 0:
+        raise DeclarationError(
+            f"{where}: batch_group_max_runs must be a positive integer when provided"
+        )
+    spec = BatchTaskConfig(
+        batch_max_size=batch_max_size,
+        batch_max_interval=batch_max_interval,
+        batch_group_key=batch_group_key,
+        batch_group_max_runs=batch_group_max_runs,
+        broadcast_output=broadcast_output,
+    )
+    group_program(spec)
+    return spec
+
+
 def _awaiting(refs: list[Any]) -> AbstractAsyncContextManager[None]:
     """A durable task awaiting child runs is waiting: its eviction policy applies."""
     hold = getattr(current_context.get(), "_awaiting_children", None)
@@ -775,6 +806,63 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
                 wait_for=wait_for,
                 skip_if=skip_if,
                 cancel_if=cancel_if,
+                **opts,
+            )
+            self._add(task)
+            return task
+
+        return decorator
+
+    def batch_task(
+        self,
+        name: str | None = None,
+        *,
+        batch_max_size: int,
+        batch_max_interval: timedelta | None = None,
+        batch_group_key: str | None = None,
+        batch_group_max_runs: int | None = None,
+        broadcast_output: bool = False,
+        schedule_timeout: Duration = _DEFAULT_SCHED,
+        execution_timeout: Duration = _DEFAULT_EXEC,
+        parents: list[Task[TWorkflowInput, Any]] | None = None,
+        rate_limits: list[RateLimit] | None = None,
+        desired_worker_labels: dict[str, DesiredWorkerLabel]
+        | list[DesiredWorkerLabel]
+        | None = None,
+        backoff_factor: float | None = None,
+        backoff_max_seconds: int | None = None,
+    ) -> Callable[[Callable[..., Any]], Task[TWorkflowInput, Any]]:
+        """A batch task: its function takes ``{BatchMemberId: input}`` for every member of
+        a batch and returns ``{BatchMemberId: output}`` (or one output for all, with
+        ``broadcast_output``); see ``_runtime/batch.py``."""
+        spec = batch_config(
+            f"batch task {name!r} of workflow {self.name!r}",
+            batch_max_size,
+            batch_max_interval,
+            batch_group_key,
+            batch_group_max_runs,
+            broadcast_output,
+        )
+
+        def decorator(fn: Callable[..., Any]) -> Task[TWorkflowInput, Any]:
+            from hatchet_celery._runtime.batch_fn import batch_function
+
+            opts = self._task_options(
+                name=name,
+                fn=fn,
+                schedule_timeout=schedule_timeout,
+                execution_timeout=execution_timeout,
+                retries=0,
+                backoff_factor=backoff_factor,
+                backoff_max_seconds=backoff_max_seconds,
+            )
+            task: Task[TWorkflowInput, Any] = Task(
+                fn=batch_function(fn, spec),
+                workflow=self,
+                parents=parents,
+                rate_limits=rate_limits,
+                desired_worker_labels=_labels(desired_worker_labels),
+                batch=spec,
                 **opts,
             )
             self._add(task)
