@@ -83,6 +83,17 @@ async def bt_cancel(tasks: dict[BatchMemberId, Item], ctx: Context) -> None:
     await ctx.aio_cancel()
 
 
+@hatchet.batch_task(
+    name="bt-bytes",
+    batch_max_size=100,
+    batch_max_interval=timedelta(seconds=1),
+    input_validator=Item,
+)
+async def bt_bytes(tasks: dict[BatchMemberId, Item], ctx: Context) -> dict[BatchMemberId, Out]:
+    batch = uuid.uuid4().hex
+    return {i: Out(upper="", batch=batch, size=len(tasks)) for i, t in tasks.items()}
+
+
 async def _all(coros: list[Any]) -> list[Any]:
     return await asyncio.wait_for(asyncio.gather(*coros, return_exceptions=True), 60)
 
@@ -92,6 +103,15 @@ def test_a_full_buffer_runs_as_one_batch_each_member_gets_its_output(worker: Any
     results = asyncio.run(_all([bt_size.aio_run(Item(message=w)) for w in words]))
     assert [r.upper for r in results] == [w.upper() for w in words]
     assert len({r.batch for r in results}) == 1 and results[0].size == 3
+
+
+def test_a_batch_is_flushed_once_its_inputs_reach_4_mib(worker: Any) -> None:
+    """30 members of 200 kB arriving at once: one batch of 21 (4 MiB reached), then the
+    other 9 at the interval; adding and flushing are one step, so no stray small batch."""
+    big = "x" * 200_000
+    results = asyncio.run(_all([bt_bytes.aio_run(Item(message=big)) for _ in range(30)]))
+    sizes = {r.batch: r.size for r in results}
+    assert sorted(sizes.values()) == [9, 21]
 
 
 def test_the_interval_flushes_each_group_apart(worker: Any) -> None:

@@ -3,7 +3,7 @@
 Each trigger of a batch task is a run of its own (a *member*). When a member's task run
 is ready, the batch gate parks it (``WAIT_BATCH``, holding no slot) in the buffer of its
 group (``batch_group_key``, a CEL expression over the input; one buffer without it)
-with ``batch_add.lua``. A buffer is flushed (``batch_flush.lua``) when it holds
+with ``batch_flush.lua``, which also flushes the buffer in the same step when it holds
 ``batch_max_size`` members or ``MAX_BATCH_BYTES`` of input, or when its ``bf`` timer
 fires ``batch_max_interval`` after its oldest member arrived. A flush makes a batch of
 the oldest members and queues its first one, the *leader*, like any task run; the
@@ -87,8 +87,7 @@ class BatchGate:
                 continue
             groups[group].append((r, len(raw_in or "")))
         for group, members in groups.items():
-            if _add(engine, task, spec, group, members):
-                flush(engine, task, group)
+            flush(engine, task, group, members)
         return through
 
 
@@ -107,41 +106,20 @@ def _group(program: Any, spec: BatchTaskConfig, raw_in: str | None, raw_md: str 
     return value
 
 
-def _add(
+def flush(
     engine: Engine,
     task: Task[Any, Any],
-    spec: BatchTaskConfig,
     group: str,
-    members: list[tuple[Ready, int]],
-) -> bool:
-    keys, workflow = engine.keys, task.workflow.name
-    args: list[Any] = [
-        keys.run_prefix,
-        task.name,
-        engine.now(),
-        spec.batch_max_size,
-        MAX_BATCH_BYTES,
-        _interval(spec),
-        _timer(workflow, task.name, group),
-    ]
-    for r, size in members:
-        args += [r.run_id, r.attempt, size]
-    res = engine.store.script(
-        "batch_add",
-        [
-            keys.batch_buffer(workflow, task.name, group),
-            keys.batch_buffer_bytes(workflow, task.name, group),
-            keys.timers,
-        ],
-        args,
-    )
-    return bool(int(res))
-
-
-def flush(engine: Engine, task: Task[Any, Any], group: str) -> int:
-    """Make batches of the group's waiting members (as many as are full, then one more);
-    dispatch each leader past the gate. Returns how many batches were made."""
+    members: list[tuple[Ready, int]] | None = None,
+    force: bool = False,
+) -> int:
+    """Park ``members`` (ready runs, input bytes) in the group's buffer, then make a batch
+    when it is full (or, with ``force``, of whatever waits), and again while a full
+    buffer is left; dispatch each leader past the gate. Returns the batches made."""
     keys, workflow, spec = engine.keys, task.workflow.name, _spec(task)
+    parked: list[Any] = []
+    for r, size in members or []:
+        parked += [r.run_id, r.attempt, size]
     made = 0
     while True:
         batch_id = str(uuid.uuid4())
@@ -157,16 +135,19 @@ def flush(engine: Engine, task: Task[Any, Any], group: str) -> int:
             [
                 keys.run_prefix,
                 task.name,
-                spec.batch_max_size,
                 now,
                 flow.watch_at(now),
+                spec.batch_max_size,
+                MAX_BATCH_BYTES,
                 _interval(spec),
                 _timer(workflow, task.name, group),
                 engine.config.retention_seconds,
                 batch_id,
-                MAX_BATCH_BYTES,
+                1 if force else 0,
+                *parked,
             ],
         )
+        parked, force = [], False
         if int(res[0]):
             made += 1
             flow.dispatch_after(
@@ -185,7 +166,7 @@ def flush_due(engine: Engine, member: str, now: float) -> None:
     task = engine.registry.tasks.get(engine.celery_name(workflow, task_name))
     if task is None or getattr(task, "batch", None) is None:
         return
-    flush(engine, task, group)
+    flush(engine, task, group, force=True)
 
 
 GATE = BatchGate()

@@ -1,18 +1,43 @@
--- Flush a batch buffer: take up to max_size members still parked for it (oldest first)
--- into a new batch, and queue its first member, the leader, whose execution runs the
--- whole batch. The others stay WAIT_BATCH, marked bt:<task> = "<batch_id>|<attempt>",
--- until the leader's execution records them (batch_claim.lua, then complete / fail).
--- KEYS[1] buffer list  KEYS[2] buffer byte count  KEYS[3] timers  KEYS[4] batch list
--- ARGV[1] run_prefix  ARGV[2] task  ARGV[3] max_size  ARGV[4] now  ARGV[5] watch_at
--- ARGV[6] interval seconds ('' none)  ARGV[7] flush timer member  ARGV[8] retention
--- ARGV[9] batch_id  ARGV[10] max_bytes
--- The flush timer is removed when the buffer is empty, and set to now + interval when
--- members are left (a full buffer left over is reported: the caller flushes again).
--- Returns {count, leader_run_id, leader_task_run_id, leader_attempt, priority, more}.
+-- The batch buffer of one group of a batch task: park ready members in it, and flush it
+-- into a batch when it is full (or, for the flush timer, whatever it holds). Adding and
+-- taking are one step, so two processes adding at once never both see a full buffer.
+-- A parked member is WAIT_BATCH (never claimed, ignored by the watchdog). A flush makes
+-- a batch of the oldest members still parked and queues its first one, the leader,
+-- whose execution runs the whole batch; the others stay WAIT_BATCH, marked
+-- bt:<task> = "<batch_id>|<attempt>", until the leader's execution records them
+-- (batch_claim.lua, then complete.lua / fail.lua).
+-- KEYS[1] buffer list (members "run_id|attempt|bytes", oldest first)
+-- KEYS[2] buffer byte count  KEYS[3] timers  KEYS[4] list of the new batch's members
+-- ARGV[1] run_prefix  ARGV[2] task  ARGV[3] now  ARGV[4] watch_at  ARGV[5] max_size
+-- ARGV[6] max_bytes  ARGV[7] interval seconds ('' none)  ARGV[8] flush timer member
+-- ARGV[9] retention  ARGV[10] batch_id  ARGV[11] force (1: flush even if not full)
+--      then per member to park first: run_id attempt bytes
+-- The flush timer is set when the buffer gets its first member (its arrival + interval),
+-- removed when the buffer is emptied, and set to now + interval when members are left.
+-- Returns {count, leader_run_id, leader_task_run_id, leader_attempt, priority, more}:
+-- count 0 when no batch was made; more = 1 when a full buffer is left (flush again).
 local buffer, bytes, timers, batch = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local run_prefix, task, max_size = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local now, watch_at, interval, member = tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7]
-local retention, batch_id, max_bytes = tonumber(ARGV[8]), ARGV[9], tonumber(ARGV[10])
+local run_prefix, task, now, watch_at = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local max_size, max_bytes = tonumber(ARGV[5]), tonumber(ARGV[6])
+local interval, member, retention = ARGV[7], ARGV[8], tonumber(ARGV[9])
+local batch_id, force = ARGV[10], ARGV[11] == '1'
+
+local function full()
+  return redis.call('LLEN', buffer) >= max_size
+    or tonumber(redis.call('GET', bytes) or '0') >= max_bytes
+end
+
+for i = 12, #ARGV, 3 do
+  local run_id, attempt, size = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  if park_task(run_prefix .. run_id, task, attempt, 'WAIT_BATCH') then
+    redis.call('RPUSH', buffer, run_id .. '|' .. attempt .. '|' .. size)
+    redis.call('INCRBY', bytes, size)
+    if interval ~= '' then
+      redis.call('ZADD', timers, 'NX', now + tonumber(interval), member)
+    end
+  end
+end
+if not force and not full() then return {0, '', '', '', '', 0} end
 
 local taken, size = {}, 0
 while #taken < max_size and (#taken == 0 or size < max_bytes) do
@@ -29,12 +54,11 @@ while #taken < max_size and (#taken == 0 or size < max_bytes) do
   end
 end
 
-local left = redis.call('LLEN', buffer)
 local more = 0
-if left == 0 then
+if redis.call('LLEN', buffer) == 0 then
   redis.call('DEL', bytes)
   redis.call('ZREM', timers, member)
-elseif left >= max_size or tonumber(redis.call('GET', bytes) or '0') >= max_bytes then
+elseif full() then
   more = 1
 elseif interval ~= '' then
   redis.call('ZADD', timers, now + tonumber(interval), member)
