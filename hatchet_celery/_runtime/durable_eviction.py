@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterable
@@ -115,11 +116,14 @@ class Manager:
         self._runs: set[Evictable] = set()
         self._lock = threading.Lock()
         self._loop: concurrent.futures.Future[None] | None = None
+        self._pid = 0
 
     def track(self, run: Evictable) -> None:
         with self._lock:
             self._runs.add(run)
-            if self._loop is None or self._loop.done():
+            # a forked child inherits a loop future it does not run: start its own
+            if self._loop is None or self._loop.done() or self._pid != os.getpid():
+                self._pid = os.getpid()
                 self._loop = aio.submit(self._run())
 
     def untrack(self, run: Evictable) -> None:
