@@ -66,8 +66,8 @@ def idem_short(input: IdemIn, ctx: Context) -> dict[str, str]:
 async def idem_status(input: IdemIn, ctx: Context) -> dict[str, str]:
     import asyncio
 
-    if input.mode == "wait":  # holds the run open until the test lets it finish
-        for _ in range(300):
+    if input.mode in ("wait", "cancel"):  # holds the run open until the test lets it go on
+        for _ in range(1200):
             if _released(input.id):
                 break
             await asyncio.sleep(0.05)
@@ -226,11 +226,12 @@ def test_status_key_held_across_retries_released_when_they_are_exhausted() -> No
     assert again.result()["attempt"] == "1"
 
 
-def test_status_key_released_on_cancel() -> None:
+def test_status_key_released_on_cancel(redis_client: Any) -> None:
     key = _key()
     ref = idem_status.run_no_wait(IdemIn(id=key, mode="cancel"))
     with pytest.raises(IdempotencyCollisionError):
         idem_status.run_no_wait(IdemIn(id=key))
+    _release(redis_client, key)  # now the task cancels its own run
     with pytest.raises(Exception, match="cancelled"):
         ref.result()
     assert idem_status.run(IdemIn(id=key))["id"] == key
