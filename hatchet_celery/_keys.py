@@ -259,6 +259,11 @@ class Keys:
         """string: the input bytes of the members in ``batch_buffer``."""
         return f"{self.base}:bqb:{workflow}:{task}:{group}"
 
+    def batch_running(self, workflow: str, task: str, group: str) -> str:
+        """zset: ids of the group's batches running now, by when one is presumed lost
+        (``batch_group_max_runs``)."""
+        return f"{self.base}:bqr:{workflow}:{task}:{group}"
+
     def batch(self, batch_id: str) -> str:
         """list: ``run_id|attempt`` of the members of one flushed batch, leader first."""
         return f"{self.base}:batch:{batch_id}"

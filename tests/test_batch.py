@@ -94,6 +94,25 @@ async def bt_bytes(tasks: dict[BatchMemberId, Item], ctx: Context) -> dict[Batch
     return {i: Out(upper="", batch=batch, size=len(tasks)) for i, t in tasks.items()}
 
 
+RUNNING: dict[str, int] = {"now": 0, "most": 0}
+
+
+@hatchet.batch_task(
+    name="bt-one-at-a-time",
+    batch_max_size=1,
+    batch_group_key="input.group",
+    batch_group_max_runs=1,
+    input_validator=Item,
+    broadcast_output=True,
+)
+async def bt_one_at_a_time(tasks: dict[BatchMemberId, Item], ctx: Context) -> Total:
+    RUNNING["now"] += 1
+    RUNNING["most"] = max(RUNNING["most"], RUNNING["now"])
+    await asyncio.sleep(0.2)
+    RUNNING["now"] -= 1
+    return Total(total=len(tasks))
+
+
 async def _all(coros: list[Any]) -> list[Any]:
     return await asyncio.wait_for(asyncio.gather(*coros, return_exceptions=True), 60)
 
@@ -112,6 +131,15 @@ def test_a_batch_is_flushed_once_its_inputs_reach_4_mib(worker: Any) -> None:
     results = asyncio.run(_all([bt_bytes.aio_run(Item(message=big)) for _ in range(30)]))
     sizes = {r.batch: r.size for r in results}
     assert sorted(sizes.values()) == [9, 21]
+
+
+def test_batch_group_max_runs_bounds_the_batches_of_a_group_running_at_once(
+    worker: Any,
+) -> None:
+    items = [Item(message=str(i), group="only") for i in range(4)]
+    results = asyncio.run(_all([bt_one_at_a_time.aio_run(i) for i in items]))
+    assert [r.total for r in results] == [1, 1, 1, 1]
+    assert RUNNING["most"] == 1
 
 
 def test_the_interval_flushes_each_group_apart(worker: Any) -> None:

@@ -45,12 +45,21 @@ log = logging.getLogger(__name__)
 
 WAIT_BATCH = "WAIT_BATCH"
 MAX_BATCH_BYTES = 4 * 1024 * 1024  # a batch is flushed once its inputs reach 4 MiB
+DEFAULT_GROUP_MAX_RUNS = 100  # Hatchet's default batch_group_max_runs of a keyed group
+LOST_AFTER = 60.0  # past its execution timeout, a running batch no longer counts
 
 
 def _spec(task: Task[Any, Any]) -> BatchTaskConfig:
     spec = task.batch
     assert spec is not None
     return spec
+
+
+def _max_runs(spec: BatchTaskConfig, group: str) -> int | str:
+    """How many batches of a group may run at once (keyed groups only, as in Hatchet)."""
+    if not group.strip():
+        return ""
+    return spec.batch_group_max_runs or DEFAULT_GROUP_MAX_RUNS
 
 
 def _interval(spec: BatchTaskConfig) -> float | str:
@@ -131,6 +140,7 @@ def flush(
                 keys.batch_buffer_bytes(workflow, task.name, group),
                 keys.timers,
                 keys.batch(batch_id),
+                keys.batch_running(workflow, task.name, group),
             ],
             [
                 keys.run_prefix,
@@ -144,6 +154,8 @@ def flush(
                 engine.config.retention_seconds,
                 batch_id,
                 1 if force else 0,
+                _max_runs(spec, group),
+                task.execution_timeout_s + LOST_AFTER,
                 *parked,
             ],
         )
@@ -194,18 +206,37 @@ async def run_batch(
     batch_id, others = _members(engine, task, ctx.workflow_run_id)
     inputs = {ctx.task_run_id: input, **{m.task_run_id: m.input for m in others}}
     try:
-        output = await call(handler, inputs, ctx)
-    except BaseException as exc:
-        if isinstance(exc, Exception):
-            await asyncio.to_thread(_fail_all, engine, task, batch_id, others, exc)
-        else:  # cancelled (the leader was, or timed out): so is the batch
+        try:
+            output = await call(handler, inputs, ctx)
+        except BaseException as exc:
+            if isinstance(exc, Exception):
+                await asyncio.to_thread(_fail_all, engine, task, batch_id, others, exc)
+            else:  # cancelled (the leader was, or timed out): so is the batch
+                await asyncio.to_thread(_cancel_all, engine, task, others)
+            raise
+        if ctx.is_cancelled:  # the handler cancelled the batch (ctx.cancel())
             await asyncio.to_thread(_cancel_all, engine, task, others)
-        raise
-    if ctx.is_cancelled:  # the handler cancelled the batch (ctx.cancel())
-        await asyncio.to_thread(_cancel_all, engine, task, others)
-        return None
-    await asyncio.to_thread(_complete_all, engine, task, spec, batch_id, others, output, ctx)
-    return member_output(spec, output, ctx.task_run_id)
+            return None
+        await asyncio.to_thread(_complete_all, engine, task, spec, batch_id, others, output, ctx)
+        return member_output(spec, output, ctx.task_run_id)
+    finally:
+        if batch_id and spec.batch_group_key is not None:
+            await asyncio.to_thread(_ended, engine, task, ctx.workflow_run_id, batch_id)
+
+
+def _ended(engine: Engine, task: Task[Any, Any], run_id: str, batch_id: str) -> None:
+    """A batch of a keyed group ended: it no longer counts against the group's
+    ``batch_group_max_runs``, and a full buffer held back for it may go now."""
+    spec = _spec(task)
+    row = flow.read_fields(engine, [run_id], "in", "md")[0]
+    raw_in, raw_md = row[0], row[1]
+    try:
+        group = _group(group_program(spec), spec, raw_in, raw_md)
+    except ValueError:
+        return
+    workflow = task.workflow.name
+    engine.store.redis.zrem(engine.keys.batch_running(workflow, task.name, group), batch_id)
+    flush(engine, task, group)
 
 
 batch_fn.RUNNER.append(run_batch)

@@ -8,12 +8,16 @@
 -- (batch_claim.lua, then complete.lua / fail.lua).
 -- KEYS[1] buffer list (members "run_id|attempt|bytes", oldest first)
 -- KEYS[2] buffer byte count  KEYS[3] timers  KEYS[4] list of the new batch's members
+-- KEYS[5] the group's running batches (zset: batch id by the time it is presumed lost)
 -- ARGV[1] run_prefix  ARGV[2] task  ARGV[3] now  ARGV[4] watch_at  ARGV[5] max_size
 -- ARGV[6] max_bytes  ARGV[7] interval seconds ('' none)  ARGV[8] flush timer member
 -- ARGV[9] retention  ARGV[10] batch_id  ARGV[11] force (1: flush even if not full)
+-- ARGV[12] max_runs ('' no limit: at most that many batches of the group run at once)
+-- ARGV[13] lost_after (seconds after which a running batch no longer counts)
 --      then per member to park first: run_id attempt bytes
 -- The flush timer is set when the buffer gets its first member (its arrival + interval),
--- removed when the buffer is emptied, and set to now + interval when members are left.
+-- removed when the buffer is emptied, and set to now + interval when members are left;
+-- a flush held back by max_runs looks again a second later (and when a batch ends).
 -- Returns {count, leader_run_id, leader_task_run_id, leader_attempt, priority, more}:
 -- count 0 when no batch was made; more = 1 when a full buffer is left (flush again).
 local buffer, bytes, timers, batch = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
@@ -21,13 +25,14 @@ local run_prefix, task, now, watch_at = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARG
 local max_size, max_bytes = tonumber(ARGV[5]), tonumber(ARGV[6])
 local interval, member, retention = ARGV[7], ARGV[8], tonumber(ARGV[9])
 local batch_id, force = ARGV[10], ARGV[11] == '1'
+local running, max_runs, lost_after = KEYS[5], tonumber(ARGV[12]), tonumber(ARGV[13])
 
 local function full()
   return redis.call('LLEN', buffer) >= max_size
     or tonumber(redis.call('GET', bytes) or '0') >= max_bytes
 end
 
-for i = 12, #ARGV, 3 do
+for i = 14, #ARGV, 3 do
   local run_id, attempt, size = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   if park_task(run_prefix .. run_id, task, attempt, 'WAIT_BATCH') then
     redis.call('RPUSH', buffer, run_id .. '|' .. attempt .. '|' .. size)
@@ -38,6 +43,13 @@ for i = 12, #ARGV, 3 do
   end
 end
 if not force and not full() then return {0, '', '', '', '', 0} end
+if max_runs then
+  redis.call('ZREMRANGEBYSCORE', running, '-inf', now)
+  if redis.call('ZCARD', running) >= max_runs then
+    redis.call('ZADD', timers, now + 1, member)  -- in case no batch ends here (lost)
+    return {0, '', '', '', '', 0}
+  end
+end
 
 local taken, size = {}, 0
 while #taken < max_size and (#taken == 0 or size < max_bytes) do
@@ -65,6 +77,11 @@ elseif interval ~= '' then
 end
 if #taken == 0 then return {0, '', '', '', '', more} end
 redis.call('EXPIRE', batch, math.max(60, math.floor(retention)))
+if max_runs then
+  redis.call('ZADD', running, now + lost_after, batch_id)
+  redis.call('EXPIRE', running, math.floor(lost_after) + 60)
+  if redis.call('ZCARD', running) >= max_runs then more = 0 end
+end
 
 local leader = run_prefix .. taken[1][1]
 local woken = wake_task(leader, timers, taken[1][1], task, 'WAIT_BATCH', watch_at)
