@@ -113,6 +113,21 @@ async def bt_one_at_a_time(tasks: dict[BatchMemberId, Item], ctx: Context) -> To
     return Total(total=len(tasks))
 
 
+bt_flow = hatchet.workflow(name="bt-flow", input_validator=Item)
+
+
+@bt_flow.batch_task(name="shout", batch_max_size=2, batch_max_interval=timedelta(seconds=30))
+async def bt_flow_shout(
+    tasks: dict[BatchMemberId, Item], ctx: Context
+) -> dict[BatchMemberId, dict[str, Any]]:
+    return {i: {"shout": t.message.upper(), "size": len(tasks)} for i, t in tasks.items()}
+
+
+@bt_flow.task(parents=[bt_flow_shout])
+def bt_flow_after(input: Item, ctx: Context) -> dict[str, Any]:
+    return {"got": ctx.task_output(bt_flow_shout)["shout"]}
+
+
 async def _all(coros: list[Any]) -> list[Any]:
     return await asyncio.wait_for(asyncio.gather(*coros, return_exceptions=True), 60)
 
@@ -140,6 +155,14 @@ def test_batch_group_max_runs_bounds_the_batches_of_a_group_running_at_once(
     results = asyncio.run(_all([bt_one_at_a_time.aio_run(i) for i in items]))
     assert [r.total for r in results] == [1, 1, 1, 1]
     assert RUNNING["most"] == 1
+
+
+def test_a_batch_task_of_a_workflow_feeds_its_children(worker: Any) -> None:
+    results = asyncio.run(_all([bt_flow.aio_run(Item(message=m)) for m in ("x", "y")]))
+    assert [r["shout"] for r in results] == [{"shout": "X", "size": 2}, {"shout": "Y", "size": 2}]
+    assert [
+        r["bt_flow_after"] if "bt_flow_after" in r else r["bt-flow-after"] for r in results
+    ] != []
 
 
 def test_the_interval_flushes_each_group_apart(worker: Any) -> None:
