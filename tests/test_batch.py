@@ -113,6 +113,22 @@ async def bt_one_at_a_time(tasks: dict[BatchMemberId, Item], ctx: Context) -> To
     return Total(total=len(tasks))
 
 
+@hatchet.batch_task(
+    name="bt-status",
+    batch_max_size=3,
+    batch_max_interval=timedelta(seconds=30),
+    input_validator=Item,
+)
+async def bt_status(
+    tasks: dict[BatchMemberId, Item], ctx: Context
+) -> dict[BatchMemberId, dict[str, str]]:
+    async def status(member: str) -> str:
+        summary = await hatchet.runs.aio_get_task_run(member)
+        return str(summary.status.value)
+
+    return {i: {"seen": await status(i)} for i in tasks}
+
+
 bt_flow = hatchet.workflow(name="bt-flow", input_validator=Item)
 
 
@@ -161,6 +177,11 @@ def test_a_batch_task_of_a_workflow_feeds_its_children(worker: Any) -> None:
     results = asyncio.run(_all([bt_flow.aio_run(Item(message=m)) for m in ("x", "y")]))
     assert [r["shout"] for r in results] == [{"shout": "X", "size": 2}, {"shout": "Y", "size": 2}]
     assert [r["bt_flow_after"] for r in results] == [{"got": "X"}, {"got": "Y"}]
+
+
+def test_every_member_runs_while_its_batch_runs(worker: Any) -> None:
+    results = asyncio.run(_all([bt_status.aio_run(Item(message=m)) for m in "abc"]))
+    assert results == [{"seen": "RUNNING"}] * 3
 
 
 def test_the_interval_flushes_each_group_apart(worker: Any) -> None:

@@ -7,13 +7,15 @@ with ``batch_flush.lua``, which also flushes the buffer in the same step when it
 ``batch_max_size`` members or ``MAX_BATCH_BYTES`` of input, or when its ``bf`` timer
 fires ``batch_max_interval`` after its oldest member arrived. A flush makes a batch of
 the oldest members and queues its first one, the *leader*, like any task run; the
-leader's execution (``run_batch``) calls the function once with every member's input by
-task run id (``BatchMemberId``), then records each member's output (the same one for
-all with ``broadcast_output``), failure or cancellation, as if each had run alone.
+leader's execution (``run_batch``) claims the other members (RUNNING, their leases
+renewed while it runs), calls the function once with every member's input by task run
+id (``BatchMemberId``), then records each member's output (the same one for all with
+``broadcast_output``), failure or cancellation, as if each had run alone.
 
-A leader lost with its worker is queued again (its lease) and runs the members that are
-still waiting; a member retried after a failure is batched again (``bt:<task>`` names
-the attempt it was batched with).
+A worker lost during a batch stops renewing the leases: the leader and the members are
+queued again, each then running the members still waiting for its batch (itself at
+least). A member retried after a failure is batched again (``bt:<task>`` names the
+attempt it was batched with).
 """
 
 from __future__ import annotations
@@ -192,6 +194,7 @@ class Member:
     attempt: str
     task_run_id: str = ""
     input: Any = None
+    claim: str = ""
 
 
 async def run_batch(
@@ -203,25 +206,45 @@ async def run_batch(
     assert registry is not None
     engine = registry.engine()
     task = ctx._task
-    batch_id, others = _members(engine, task, ctx.workflow_run_id)
+    batch_id, others = await asyncio.to_thread(_members, engine, task, ctx.workflow_run_id)
+    # the members run with the leader: RUNNING under claims whose leases are kept here
+    others = await asyncio.to_thread(_claim, engine, task, batch_id, others)
+    keeper = asyncio.create_task(_keep_leases(engine, task, others))
     inputs = {ctx.task_run_id: input, **{m.task_run_id: m.input for m in others}}
     try:
         try:
             output = await call(handler, inputs, ctx)
         except BaseException as exc:
             if isinstance(exc, Exception):
-                await asyncio.to_thread(_fail_all, engine, task, batch_id, others, exc)
+                await asyncio.to_thread(_fail_all, engine, task, others, exc)
             else:  # cancelled (the leader was, or timed out): so is the batch
                 await asyncio.to_thread(_cancel_all, engine, task, others)
             raise
         if ctx.is_cancelled:  # the handler cancelled the batch (ctx.cancel())
             await asyncio.to_thread(_cancel_all, engine, task, others)
             return None
-        await asyncio.to_thread(_complete_all, engine, task, spec, batch_id, others, output, ctx)
+        await asyncio.to_thread(_complete_all, engine, task, spec, others, output, ctx)
         return member_output(spec, output, ctx.task_run_id)
     finally:
+        keeper.cancel()
         if batch_id and spec.batch_group_key is not None:
             await asyncio.to_thread(_ended, engine, task, ctx.workflow_run_id, batch_id)
+
+
+async def _keep_leases(engine: Engine, task: Task[Any, Any], members: list[Member]) -> None:
+    """Renew the members' leases while the batch runs (as the watchdog does for the
+    leader's); a worker lost meanwhile stops renewing, and they are queued again."""
+    if not members:
+        return
+    lease = engine.config.lease_seconds
+    while True:
+        await asyncio.sleep(lease / 3)
+        until = time.time() + lease
+        entries = {f"{m.claim}|{m.run_id}|{task.name}": until for m in members}
+        try:
+            await asyncio.to_thread(engine.store.redis.zadd, engine.keys.leases, entries, xx=True)
+        except Exception:
+            log.warning("hatchet_celery: batch leases not renewed", exc_info=True)
 
 
 def _ended(engine: Engine, task: Task[Any, Any], run_id: str, batch_id: str) -> None:
@@ -277,7 +300,11 @@ def _members(engine: Engine, task: Task[Any, Any], run_id: str) -> tuple[str, li
     return batch_id, waiting
 
 
-def _claim(engine: Engine, task: Task[Any, Any], batch_id: str, members: list[Member]) -> list[str]:
+def _claim(
+    engine: Engine, task: Task[Any, Any], batch_id: str, members: list[Member]
+) -> list[Member]:
+    """The members still waiting for this batch, now RUNNING under their claims (one
+    cancelled meanwhile is left out)."""
     from hatchet_celery._runtime.process import PROCESS
 
     if not members:
@@ -293,39 +320,38 @@ def _claim(engine: Engine, task: Task[Any, Any], batch_id: str, members: list[Me
     ]
     for m in members:
         args += [m.run_id, m.attempt]
-    return [str(c) for c in engine.store.script("batch_claim", [engine.keys.leases], args)]
+    claims = engine.store.script("batch_claim", [engine.keys.leases], args)
+    for m, claim in zip(members, claims, strict=True):
+        m.claim = str(claim)
+    return [m for m in members if m.claim]
 
 
 def _complete_all(
     engine: Engine,
     task: Task[Any, Any],
     spec: BatchTaskConfig,
-    batch_id: str,
     members: list[Member],
     output: Any,
     ctx: Context,
 ) -> None:
     from hatchet_celery._runtime.executor import record_failure, record_success, serialize_output
 
-    for m, claim in zip(members, _claim(engine, task, batch_id, members), strict=True):
-        if not claim:
-            continue
+    for m in members:
         try:
             payload = serialize_output(task, member_output(spec, output, m.task_run_id))
         except Exception as exc:
-            record_failure(engine, task, m.run_id, claim, int(m.attempt), m.task_run_id, exc)
+            record_failure(engine, task, m.run_id, m.claim, int(m.attempt), m.task_run_id, exc)
             continue
-        record_success(engine, task, m.run_id, claim, m.task_run_id, payload, priority=ctx.priority)
+        record_success(
+            engine, task, m.run_id, m.claim, m.task_run_id, payload, priority=ctx.priority
+        )
 
 
-def _fail_all(
-    engine: Engine, task: Task[Any, Any], batch_id: str, members: list[Member], exc: Exception
-) -> None:
+def _fail_all(engine: Engine, task: Task[Any, Any], members: list[Member], exc: Exception) -> None:
     from hatchet_celery._runtime.executor import record_failure
 
-    for m, claim in zip(members, _claim(engine, task, batch_id, members), strict=True):
-        if claim:
-            record_failure(engine, task, m.run_id, claim, int(m.attempt), m.task_run_id, exc)
+    for m in members:
+        record_failure(engine, task, m.run_id, m.claim, int(m.attempt), m.task_run_id, exc)
 
 
 def _cancel_all(engine: Engine, task: Task[Any, Any], members: list[Member]) -> None:

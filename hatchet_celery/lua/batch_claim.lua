@@ -1,12 +1,12 @@
--- The leader's execution of a batch is about to record the outcomes of the other
--- members: claim those still parked for this batch (WAIT_BATCH, bt:<task> =
--- "<batch_id>|<attempt>") as complete.lua and fail.lua expect (RUNNING under a claim,
--- with a lease, so a worker lost before it records them hands them back).
+-- The leader's execution of a batch starts: the other members still parked for this
+-- batch (WAIT_BATCH, bt:<task> = "<batch_id>|<attempt>") run with it, RUNNING under a
+-- claim of their own (as complete.lua and fail.lua expect) with a lease that the leader's
+-- execution renews, so a worker lost before it records them hands them back.
 -- KEYS[1] leases
 -- ARGV[1] run_prefix  ARGV[2] task  ARGV[3] batch_id  ARGV[4] now  ARGV[5] lease_until
 -- ARGV[6] worker_id  then per member: run_id attempt
 -- Returns, per member, its claim token, or '' when it is no longer in this batch
--- (cancelled, or recorded already by an earlier execution of the leader).
+-- (cancelled, or taken already by an earlier execution of the leader).
 local leases = KEYS[1]
 local run_prefix, task, batch_id = ARGV[1], ARGV[2], ARGV[3]
 local now, lease_until, worker = ARGV[4], ARGV[5], ARGV[6]
