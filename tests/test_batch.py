@@ -238,3 +238,21 @@ def test_declaration_checks() -> None:
 
 def test_mock_run_is_a_batch_of_one() -> None:
     assert asyncio.run(bt_broadcast.aio_mock_run(Item(message="four"))).total == 4
+
+
+def test_a_batch_whose_worker_is_lost_completes_elsewhere(redis_client: Any) -> None:
+    """Killed mid-batch: the members' leases lapse, they are queued again and each
+    completes on the next worker (running the members still waiting with it)."""
+    from hatchet_celery.testing import WorkerProcess, wait_for_task_status
+    from tests.apps.batch_crash import FIRST, Word, bcrash_upper
+    from tests.apps.batch_crash import hatchet as crash_hatchet
+
+    redis_client.delete(FIRST)
+    with WorkerProcess("tests.apps.batch_crash:hatchet", slots=4) as first:
+        refs = [bcrash_upper.run_no_wait(Word(word=w)) for w in ("a", "b", "c")]
+        for ref in refs:
+            wait_for_task_status(crash_hatchet, ref.workflow_run_id, "bcrash-upper", "RUNNING")
+        first.kill()
+    with WorkerProcess("tests.apps.batch_crash:hatchet", slots=4):
+        results = [ref.result() for ref in refs]
+    assert [r["upper"] for r in results] == ["A", "B", "C"]
