@@ -450,3 +450,25 @@ def test_run_events_stream_snapshots_until_the_run_ends(dashboard: Any) -> None:
     with httpx.Client(base_url=dashboard.url, timeout=30) as client:
         finished = client.get(f"/runs/{run_id}/events").text  # a finished run: one snapshot
     assert finished.count("event: run") == 1 and "event: end" in finished
+
+
+def test_run_page_shows_the_error_of_every_failed_attempt(dashboard: Any) -> None:
+    from tests.dashboard.app import retried
+
+    ref = retried.run_no_wait()
+    assert ref.result() == {"attempt": 2}
+    state = hatchet._registry.client().fetch(ref.workflow_run_id)
+    assert state is not None
+    errors = state.tasks["dash_retried"].attempt_errors
+    assert sorted(errors) == [0, 1]
+    assert "attempt 1 of dash_retried" in errors[0].exc
+    assert "attempt 2 of dash_retried" in errors[1].exc
+    with httpx.Client(base_url=dashboard.url) as client:
+        page = client.get(f"/runs/{ref.workflow_run_id}").text
+    assert "Attempt 1 failed" in page and "Attempt 2 failed" in page
+    assert "attempt 1 of dash_retried fails on purpose" in page
+    assert "attempt 2 of dash_retried fails on purpose" in page
+    # the REST history says why each earlier attempt failed, too
+    events = hatchet.runs.get(ref.workflow_run_id).task_events
+    failed = [e.error_message for e in events if str(e.event_type.value) == "FAILED"]
+    assert len(failed) == 2 and all("fails on purpose" in str(m) for m in failed), failed

@@ -36,6 +36,8 @@ class TaskState:
     worker: str = ""
     output: Any = None
     error: TaskRunError | None = None
+    # the error of each failed attempt, by attempt number (0 = the first); ``error`` is the latest
+    attempt_errors: dict[int, TaskRunError] = field(default_factory=dict)
     evicted: bool = False  # a durable task run evicted from its worker while it waits
 
     @property
@@ -123,6 +125,11 @@ def parse_run(run_id: str, h: dict[str, str]) -> RunState | None:
         if key.startswith("e:") and key[2:] in state.tasks:
             t = state.tasks[key[2:]]
             t.error = parse_error(value, t.name, t.id)
+        elif key.startswith("ea:"):  # fail.lua: ea:<task>:<attempt>
+            name, _, number = key[3:].rpartition(":")
+            if name in state.tasks and number.isdigit():
+                t = state.tasks[name]
+                t.attempt_errors[int(number)] = parse_error(value, t.name, t.id)
         elif key.startswith("ev:") and key[3:] in state.tasks:  # durable_evict.lua
             t = state.tasks[key[3:]]
             t.evicted = t.status == "SUSPENDED" and value == h.get(f"c:{t.name}")

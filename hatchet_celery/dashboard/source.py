@@ -352,6 +352,10 @@ def run_view(hatchet: Any, run_id: str, with_logs: bool = True) -> dict[str, Any
         error = None
         if t is not None and t.error is not None:
             error = {"type": t.error.exc_type, "message": t.error.exc, "trace": t.error.trace}
+        attempt_errors = [
+            {"attempt": n, "type": e.exc_type, "message": e.exc, "trace": e.trace}
+            for n, e in sorted((t.attempt_errors if t is not None else {}).items())
+        ]
         tasks.append(
             {
                 "name": name,
@@ -367,6 +371,7 @@ def run_view(hatchet: Any, run_id: str, with_logs: bool = True) -> dict[str, Any
                 "worker": workers.get(t.worker, t.worker) if t else "",
                 "output": pretty(t.output) if t is not None and t.output is not None else "",
                 "error": error,
+                "attempt_errors": attempt_errors,
                 "logs": logs,
                 "waits": {} if status in FINAL else _waits(engine, h, name),
                 "flow": _flow(hatchet, state.workflow, name, run_id, status),

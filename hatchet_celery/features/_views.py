@@ -161,7 +161,9 @@ def task_events(state: RunState) -> list[V1TaskEvent]:
         queued = t.queued_at or state.created_at
         events.append((queued, V1TaskEventType.QUEUED, t, 0, None))
         for attempt in range(t.attempt):
-            events.append((queued, V1TaskEventType.FAILED, t, attempt, None))
+            earlier = t.attempt_errors.get(attempt)  # kept by fail.lua for every attempt
+            error = str(earlier) if earlier is not None else None
+            events.append((queued, V1TaskEventType.FAILED, t, attempt, error))
             events.append((queued, V1TaskEventType.RETRYING, t, attempt, None))
         if t.started_at:
             events.append((t.started_at, V1TaskEventType.STARTED, t, t.attempt, None))

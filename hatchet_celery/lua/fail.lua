@@ -14,6 +14,10 @@ if redis.call('HGET', run, 's:' .. task) ~= ARGV[9]
   return {-1}
 end
 redis.call('ZREM', leases, claim .. '|' .. run_id .. '|' .. task)
+-- Every attempt's error is kept ('ea:<task>:<attempt>'; 'e:<task>' is the latest), so the
+-- run page and the task event history can show each failed attempt.
+local failed_attempt = redis.call('HGET', run, 'a:' .. task) or '0'
+redis.call('HSET', run, 'ea:' .. task .. ':' .. failed_attempt, ARGV[4])
 if ARGV[7] == '1' then
   local attempt = redis.call('HINCRBY', run, 'a:' .. task, 1)
   redis.call('HSET', run, 's:' .. task, 'QUEUED', 'e:' .. task, ARGV[4], 'q:' .. task, ARGV[8],

@@ -159,6 +159,13 @@ def after_boom(input: DagInput, ctx: Context) -> dict[str, str]:
     return {"after": "boom"}
 
 
+@hatchet.task(name="dash_retried", retries=2)
+def retried(input: DagInput, ctx: Context) -> dict[str, int]:
+    if ctx.retry_count < 2:
+        raise ValueError(f"attempt {ctx.retry_count + 1} of dash_retried fails on purpose")
+    return {"attempt": ctx.retry_count}
+
+
 # --- helpers for the tests (bounded waits on the run's state, no fixed sleeps) -------------
 def release(run_id: str) -> None:
     """Let ``dash_gated``'s ``gate`` task of this run finish."""
