@@ -12,6 +12,8 @@ Two ways in, both with the team's usual ``celery -A proj beat``:
 Either way the crons are read from Redis (``_runtime/crons.py``), so one created with
 ``hatchet.cron.create`` fires without a restart, and any number of beats fire each tick
 once. Runs are created by the beat itself, to the second; beat never waits for a worker.
+About once a second the beat also runs the ``BEAT_TICKS`` hooks (schedule deadlines that
+must hold with no worker up: ``_runtime/deadlines.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 from celery.beat import PersistentScheduler
 
 from hatchet_celery._runtime.crons import CronTicker
+from hatchet_celery._runtime.hooks import BEAT_TICKS, load_extensions
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +55,9 @@ class HatchetCrons:
 
     def __init__(self, app: Any) -> None:
         self.app = app
-        self.tickers = [CronTicker(reg) for reg in registries_of(app)]
+        self.registries = registries_of(app)
+        self.tickers = [CronTicker(reg) for reg in self.registries]
+        self._next_housekeeping = 0.0
 
     def tick(self) -> float:
         """One pass; returns the seconds until the next cron tick (at most ``IDLE_WAKE``)."""
@@ -63,7 +68,20 @@ class HatchetCrons:
             except Exception:
                 log.exception("hatchet_celery beat: cron pass failed; retrying")
                 wake = min(wake, ERROR_WAKE)
+        self._housekeeping(time.time())
         return wake
+
+    def _housekeeping(self, now: float) -> None:
+        if now < self._next_housekeeping:
+            return
+        self._next_housekeeping = now + IDLE_WAKE
+        load_extensions()
+        for reg in self.registries:
+            for hook in BEAT_TICKS:
+                try:
+                    hook(reg.engine(), now)
+                except Exception:
+                    log.exception("hatchet_celery beat: %r failed; retrying", hook)
 
 
 class Scheduler(PersistentScheduler):  # type: ignore[misc]

@@ -2,8 +2,9 @@
 with SCHEDULING_TIMED_OUT instead of blocking ``result()`` forever.
 
 No worker serves this module's namespace, so nobody pumps its timers: the process waiting
-on the run expires the task run itself (``deadlines.sweep``). A worker's pump that meets
-the deadline of a task it does not declare expires it too (``deadlines.expire_undeclared``).
+on the run expires the task run itself (``deadlines.sweep``), and celery beat expires the
+runs nobody waits on (``deadlines.sweep_due``). A worker's pump that meets the deadline of
+a task it does not declare expires it too (``deadlines.expire_undeclared``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pytest
 from hatchet_celery import ClientConfig, Context, EmptyModel, Hatchet
 from hatchet_celery._runtime.hooks import load_extensions
 from hatchet_celery._runtime.services import WorkerServices
+from hatchet_celery.beat import HatchetCrons
 
 hatchet = Hatchet(config=ClientConfig(namespace="noworker"))
 BOUND = 30.0  # generous: the deadline is 1 s, the sweep runs every second
@@ -108,5 +110,20 @@ def test_a_pump_expires_the_deadline_of_a_task_it_does_not_declare(
         m for m in engine.store.redis.zrange(engine.keys.timers, 0, -1) if run_id in str(m)
     ]
     monkeypatch.undo()
+    with pytest.raises(Exception, match="SCHEDULING_TIMED_OUT"):
+        hatchet.runs.get_run_ref(run_id).result()
+
+
+def test_celery_beat_expires_a_run_that_nobody_waits_on() -> None:
+    run_id = never_picked.run_no_wait().workflow_run_id
+    beat = HatchetCrons(hatchet.celery_app)
+    assert beat.registries == [hatchet._registry]
+    deadline = time.monotonic() + BOUND
+    while _status(run_id, "never_picked") != "FAILED":
+        assert time.monotonic() < deadline, _status(run_id, "never_picked")
+        beat.tick()  # what the beat's loop does, about once a second
+        time.sleep(0.1)
+    state = hatchet._registry.client().fetch(run_id)
+    assert state is not None and state.status == "FAILED"
     with pytest.raises(Exception, match="SCHEDULING_TIMED_OUT"):
         hatchet.runs.get_run_ref(run_id).result()

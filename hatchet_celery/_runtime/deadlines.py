@@ -10,7 +10,9 @@ processes doing it at once, or one doing it early, change nothing:
 - a process waiting on runs (``result()``, ``aio_result()``: ``waiter.RunWaiter``) checks
   the runs it waits on every second while no worker has sent a heartbeat lately;
 - a worker's pump meeting the deadline of a task it does not declare (another worker's
-  task) expires it with the workflow's shape from Redis instead of leaving it queued.
+  task) expires it with the workflow's shape from Redis instead of leaving it queued;
+- celery beat, while no worker heartbeats, looks through the due watchdog timers (runs
+  that nobody waits on: ``run_no_wait``, crons, events) and expires the overdue ones.
 
 The task run fails with Hatchet's ``SCHEDULING_TIMED_OUT`` error and is not retried; its
 descendants are BLOCKED and the on-failure task, if any, is queued.
@@ -21,12 +23,12 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._runtime import services, waiter
 from hatchet_celery._runtime.cancellation import RunShape
 from hatchet_celery._runtime.engine import REDISPATCH_SECONDS
-from hatchet_celery._runtime.hooks import Ready, load_extensions
+from hatchet_celery._runtime.hooks import BEAT_TICKS, Ready, load_extensions
 from hatchet_celery._runtime.state import TERMINAL
 from hatchet_celery.exceptions import TaskRunError, TaskTimeoutError
 
@@ -40,6 +42,9 @@ PUMP_SILENT_AFTER = 15.0
 # Statuses of a task run that has not started yet and may still time out.
 NOT_STARTED = frozenset({"QUEUED", "WAIT_RATE_LIMIT", "WAIT_WORKER"})
 _UNKNOWN_WARNED: set[str] = set()
+# Due timers one beat pass reads; a longer backlog is read in turns (a cursor per timer set).
+SCAN = 500
+_cursor: dict[str, float] = {}
 
 
 def timeout_error(task: str, seconds: float) -> TaskTimeoutError:
@@ -146,6 +151,43 @@ def sweep(engine: Engine, run_ids: list[str], now: float) -> int:
     return sum(expire(engine, *found, now) for found in overdue(engine, run_ids, now))
 
 
+def sweep_due(engine: Engine, now: float) -> int:
+    """Expire the overdue task runs among the due watchdog timers (``w|attempt|run|task``),
+    when no worker pumps them. Reads the timers, never claims them."""
+    if pump_alive(engine, now):
+        return 0
+    timers = engine.keys.timers
+    low = _cursor.get(timers)
+    due: list[Any] = list(
+        engine.store.redis.zrangebyscore(
+            timers, "-inf" if low is None else f"({low}", now, start=0, num=SCAN, withscores=True
+        )
+    )
+    if len(due) >= SCAN:
+        _cursor[timers] = float(due[-1][1])
+    else:
+        _cursor.pop(timers, None)
+    watched: list[tuple[str, str, str]] = []
+    for member, _score in due:
+        kind, attempt, run_id, task = str(member).split("|", 3)
+        if kind == "w":
+            watched.append((attempt, run_id, task))
+    if not watched:
+        return 0
+    pipe = engine.store.redis.pipeline(transaction=False)
+    for _attempt, run_id, _task in watched:
+        pipe.hget(engine.keys.run(run_id), "wf")
+    count = 0
+    for (attempt, run_id, task), workflow in zip(watched, pipe.execute(), strict=True):
+        if workflow is not None:
+            count += expire(engine, run_id, str(workflow), task, int(attempt), now)
+    return count
+
+
+def _beat_tick(engine: Engine, now: float) -> None:
+    sweep_due(engine, now)
+
+
 def expire_undeclared(engine: Engine, run_id: str, task: str, attempt: int, now: float) -> bool:
     """The pump met the deadline of a task this process does not declare."""
     workflow = str(engine.store.redis.hget(engine.keys.run(run_id), "wf") or "")
@@ -154,3 +196,4 @@ def expire_undeclared(engine: Engine, run_id: str, task: str, attempt: int, now:
 
 waiter.WAIT_SWEEPS.append(sweep)
 services.UNDECLARED_TIMEOUTS.append(expire_undeclared)
+BEAT_TICKS.append(_beat_tick)

@@ -86,6 +86,9 @@ WORKER_STARTED: list[WorkerStarted] = []
 WORKER_STOPPING: list[WorkerStarted] = []
 TRIGGER_CHECKS: list[TriggerCheck] = []
 RUNS_CREATED: list[RunsCreated] = []
+# Called by celery beat about once a second, with (engine, now): housekeeping that must go
+# on with no worker up (schedule deadlines).
+BEAT_TICKS: list[Any] = []
 
 EXTENSION_MODULES = (
     "hatchet_celery._runtime.conditions",
