@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hatchet_celery._settings import markdown_table
+from hatchet_celery._settings import CLIENT_SETTINGS, markdown_table
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 
@@ -15,8 +15,9 @@ def test_readme_opens_with_the_two_commands() -> None:
     assert commands == ["make demo", "make test"]
 
 
-def test_configuration_table_is_generated_from_the_settings() -> None:
+def test_configuration_tables_are_generated_from_the_settings() -> None:
     assert markdown_table() in README
+    assert markdown_table(CLIENT_SETTINGS) in README
 
 
 def test_ci_runs_make_test() -> None:
