@@ -251,13 +251,11 @@ class Context:
         """Pause rate-limit ``key`` until ``until`` (naive = UTC): task runs waiting for it
         stay parked; running ones are unaffected. An earlier time never shortens a pause.
         Returns the time the key is paused until."""
-        from hatchet_celery._runtime import ratelimits
-
         if self._registry is None:
             raise RuntimeError("pause_rate_limit needs a running task (not a mock run)")
-        when = until if until.tzinfo else until.replace(tzinfo=UTC)
-        paused = ratelimits.pause(self._registry.engine(), key, when.timestamp())
-        return datetime.fromtimestamp(paused, UTC)
+        # through the feature client (``hatchet.rate_limits``), not the runtime's module
+        paused: datetime = self._registry.features().rate_limits.pause(key, until)
+        return paused
 
     async def aio_pause_rate_limit(self, key: str, until: datetime) -> datetime:
         return await asyncio.to_thread(self.pause_rate_limit, key, until)
