@@ -7,6 +7,7 @@ checkpoint already passed. How: ``_runtime/durable_waits.py``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -42,6 +43,7 @@ class DurableContext(Context):
         # executions of this task run's function so far (the first, replays, restores)
         self.invocation_count = 1
         self._session: Any = None
+        self._earlier_children: asyncio.Future[durable_waits.EarlierChildren] | None = None
 
     @property
     def wait_index(self) -> int:
@@ -148,6 +150,20 @@ class DurableContext(Context):
             return
         async with session.awaiting(run_ids):
             yield
+
+    async def _reserve_child_indices(self, items: list[tuple[str, str, bool]]) -> list[int]:
+        """An execution after the first (a replay, a restore, a retry) gives a spawn the
+        index of the earlier child with the same workflow and input, whatever order
+        concurrent branches spawn in; a spawn with no such child gets an unused index."""
+        if self._session is None or (self.invocation_count <= 1 and self.retry_count == 0):
+            return await super()._reserve_child_indices(items)
+        if self._earlier_children is None:
+            self._earlier_children = asyncio.ensure_future(durable_waits.earlier_children(self))
+        earlier = await asyncio.shield(self._earlier_children)
+        indices = [earlier.take(wf, text) if not keyed else None for wf, text, keyed in items]
+        out = [i if i is not None else earlier.fresh() for i in indices]
+        self._skip_child_indices_below(earlier.next_free)
+        return out
 
     async def _now(self) -> _Now:
         return _Now(ts=datetime.now(UTC))

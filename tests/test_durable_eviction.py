@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from hatchet_celery import Context, DurableContext, EmptyModel
 from hatchet_celery._runtime.durable_eviction import select
@@ -181,6 +183,38 @@ def test_run_many_runs_each_item_as_the_workflow_that_built_it(worker: Any) -> N
     """Hatchet's ``child_task.aio_run_many([bulk_child_task.create_bulk_run_item()])``."""
     results = ev_child.run_many([ev_other.create_bulk_run_item(), ev_child.create_bulk_run_item()])
     assert list(results[0]) == ["other"] and list(results[1]) == ["child"]
+
+
+class Label(BaseModel):
+    label: str
+    delay: float = 0.0
+
+
+@hatchet.task(name="ev-branch-child", input_validator=Label)
+async def ev_branch_child(input: Label, ctx: Context) -> dict[str, str]:
+    await asyncio.sleep(input.delay)
+    return {"label": input.label}
+
+
+async def _branch(name: str, delay: float) -> list[Any]:
+    first = await ev_branch_child.aio_run(Label(label=f"{name}-first", delay=delay))
+    second = await ev_branch_child.aio_run(Label(label=f"{name}-second"))
+    return [first["label"], second["label"]]
+
+
+@hatchet.durable_task(name="ev-branches", execution_timeout=timedelta(seconds=30))
+async def ev_branches(input: EmptyModel, ctx: DurableContext) -> dict[str, Any]:
+    # many concurrent spawns: each keeps the child index of its call, in every replay
+    branches = await asyncio.gather(*(_branch(f"b{i}", 0.05 * (8 - i)) for i in range(8)))
+    return {"branches": branches}
+
+
+def test_a_replay_finds_concurrently_spawned_children_at_their_indices(worker: Any) -> None:
+    ref = ev_branches.run_no_wait()
+    expected = {"branches": [[f"b{i}-first", f"b{i}-second"] for i in range(8)]}
+    assert ref.result() == expected
+    hatchet.runs.replay(ref.workflow_run_id)
+    assert ref.result() == expected
 
 
 # --- a clean stop evicts what waits ---------------------------------------------------------

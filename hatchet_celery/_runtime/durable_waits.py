@@ -461,6 +461,54 @@ async def _wait_in_place(conditions: list[WaitCondition]) -> dict[str, Any]:
     return {"CREATE": {first.key: [{"sleep_duration": f"{int(first.seconds)}s"}]}}
 
 
+class EarlierChildren:
+    """The child runs earlier executions of a durable task run spawned by index (no
+    ``child_key``), by workflow and input: a re-execution takes each one back by what
+    it spawns, not by the order concurrent branches happen to spawn in."""
+
+    def __init__(self, children: dict[int, tuple[str, str]], next_free: int) -> None:
+        self._by_spawn: dict[tuple[str, str], list[int]] = {}
+        for index in sorted(children):
+            self._by_spawn.setdefault(children[index], []).append(index)
+        self.next_free = next_free  # above every index bound so far (gone runs too)
+
+    def take(self, workflow: str, input_json: str) -> int | None:
+        found = self._by_spawn.get((workflow, input_json))
+        return found.pop(0) if found else None
+
+    def fresh(self) -> int:
+        index = self.next_free
+        self.next_free += 1
+        return index
+
+
+async def earlier_children(ctx: DurableContext) -> EarlierChildren:
+    session: Session = ctx._session
+    engine = session.inflight.engine
+    return await asyncio.to_thread(_read_children, engine, ctx.workflow_run_id, ctx.task_name)
+
+
+def _read_children(engine: Engine, run_id: str, task: str) -> EarlierChildren:
+    redis, keys = engine.store.redis, engine.keys
+    prefix = f"k:{task}:i:"
+    bound = {
+        int(str(field)[len(prefix) :]): str(child)
+        for field, child in redis.hscan_iter(keys.run(run_id), match=f"{prefix}*", count=500)
+    }
+    pipe = redis.pipeline(transaction=False)
+    for child in bound.values():
+        pipe.hmget(keys.run(child), ["wf", "in"])
+    rows = pipe.execute()
+    return EarlierChildren(
+        {
+            index: (str(row[0]), str(row[1] or "{}"))
+            for index, row in zip(bound, rows, strict=True)
+            if row[0] is not None
+        },
+        max(bound, default=-1) + 1,
+    )
+
+
 def memo_key(task_run_id: str, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     h = hashlib.sha256(task_run_id.encode())
     h.update(getattr(fn, "__qualname__", repr(fn)).encode())

@@ -14,6 +14,7 @@ import threading
 import time
 import warnings
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,12 @@ current_context: contextvars.ContextVar[Context | None] = contextvars.ContextVar
 # count at its first spawn and drops it when its execution ends (``_forget_spawns``).
 workflow_spawn_indices: Counter[str] = Counter()
 _spawn_indices_lock = threading.Lock()
+# Indices taken when an async trigger is called, for the trigger to use once it runs in a
+# thread: concurrent spawns of one task (asyncio.gather) get them in call order, so a
+# replay finds each child at the index it had.
+_reserved_indices: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+    "hatchet_celery_reserved_child_indices", default=None
+)
 
 LOG_LINE_LIMIT = 10_000
 
@@ -348,7 +355,34 @@ class Context:
         """This execution's key: task run id and retry count (Hatchet's ``ActionKey``)."""
         return f"{self._task_run_id}/{self._retry_count}"
 
+    async def _reserve_child_indices(self, items: list[tuple[str, str, bool]]) -> list[int]:
+        """The child indices of spawns about to be made, ``(workflow, input JSON, keyed)``
+        each: the next ones, taken now, in call order."""
+        return [self._take_child_index() for _ in items]
+
+    @contextlib.contextmanager
+    def _using_child_indices(self, indices: list[int]) -> Iterator[None]:
+        """The spawns made inside the block, wherever they run, use ``indices``."""
+        token = _reserved_indices.set(list(indices))
+        try:
+            yield
+        finally:
+            _reserved_indices.reset(token)
+
     def _next_child_index(self) -> int:
+        reserved = _reserved_indices.get()
+        if reserved:
+            return reserved.pop(0)
+        return self._take_child_index()
+
+    def _skip_child_indices_below(self, index: int) -> None:
+        """Later spawns of this execution take indices from ``index`` on."""
+        self._take_child_index()  # starts this execution's count if it had not started
+        with _spawn_indices_lock:
+            key = self.action_key
+            workflow_spawn_indices[key] = max(workflow_spawn_indices[key], index)
+
+    def _take_child_index(self) -> int:
         key = self.action_key
         with _spawn_indices_lock:
             if not self._spawned:  # a new execution (a durable replay) counts from 0

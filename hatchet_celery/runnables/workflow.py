@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import warnings
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager, nullcontext
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
 
@@ -305,7 +305,8 @@ class BaseWorkflow(Generic[TWorkflowInput]):
             desired_worker_id=desired_worker_id,
             desired_worker_labels=desired_worker_labels,
         )
-        run_ids = await self._client().aio_trigger(self, [item])
+        async with _reserving([item]):
+            run_ids = await self._client().aio_trigger(self, [item])
         return self._ref(run_ids[0])
 
     def run(
@@ -417,12 +418,14 @@ class BaseWorkflow(Generic[TWorkflowInput]):
     async def aio_run_many_no_wait(self, workflows: list[WorkflowRunTriggerConfig]) -> list[Any]:
         targets = self._targets(workflows)
         if len(targets) == 1 and targets[0][0] is self:
-            run_ids = await self._client().aio_trigger(self, workflows, bulk=True)
+            async with _reserving(workflows):
+                run_ids = await self._client().aio_trigger(self, workflows, bulk=True)
             return [self._ref(r) for r in run_ids]
         refs: list[Any] = [None] * len(workflows)
         for target, indices in targets:
             items = [workflows[i] for i in indices]
-            ids = await self._client().aio_trigger(target, items, bulk=True)
+            async with _reserving(items):
+                ids = await self._client().aio_trigger(target, items, bulk=True)
             for i, run_id in zip(indices, ids, strict=True):
                 refs[i] = target._ref(run_id)
         return refs
@@ -678,6 +681,22 @@ def batch_config(
     )
     group_program(spec)
     return spec
+
+
+@asynccontextmanager
+async def _reserving(items: list[WorkflowRunTriggerConfig]) -> AsyncIterator[None]:
+    """An async trigger from a task takes its child indices when it is called, not when
+    its thread runs, so concurrent spawns keep their call order; a durable task executed
+    again finds each earlier child by what it spawned (``DurableContext``)."""
+    ctx = current_context.get()
+    if ctx is None:
+        yield
+        return
+    indices = await ctx._reserve_child_indices(
+        [(i.workflow_name, i.input or "{}", bool(i.options.child_key)) for i in items]
+    )
+    with ctx._using_child_indices(indices):
+        yield
 
 
 def _awaiting(refs: list[Any]) -> AbstractAsyncContextManager[None]:
