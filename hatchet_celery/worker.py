@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import warnings
 from collections.abc import AsyncGenerator, Callable
 from enum import Enum
@@ -158,7 +159,7 @@ class Worker:
                 and (q := self.registry.task_queue(t.celery_name, t.workflow.name)) is not None
             }
             self._celery_worker = app.Worker(
-                hostname=f"{self.name}@%h",
+                hostname=f"{self.name}@{socket.gethostname()}",  # Celery expands %h only in its CLI
                 pool=config.worker_pool,
                 concurrency=self.slots,
                 prefetch_multiplier=config.prefetch_multiplier,

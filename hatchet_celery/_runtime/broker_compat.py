@@ -106,7 +106,11 @@ def delete_queue(app: Any, name: str) -> None:
     """Delete a queue (a worker's own, on a clean stop); a broker that is gone is fine."""
     try:
         with app.connection_for_write() as conn:
-            queue_for_name(name).bind(conn.default_channel).delete()  # type: ignore[no-untyped-call]
+            queue = queue_for_name(name).bind(conn.default_channel)  # type: ignore[no-untyped-call]
+            # kombu's Redis transport deletes only the bindings its channel declared: declare
+            # (idempotent, same arguments) so this channel knows them, then delete.
+            queue.declare()
+            queue.delete()
     except Exception:
         log.debug("hatchet_celery: could not delete queue %s", name, exc_info=True)
 
