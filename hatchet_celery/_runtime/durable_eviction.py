@@ -33,7 +33,10 @@ log = logging.getLogger(__name__)
 CHECK_INTERVAL = 1.0
 MIN_WAIT_FOR_CAPACITY = 10.0
 RESERVE_SLOTS = 0
-DEFAULT_DURABLE_SLOTS = 1000  # Hatchet's default durable slot count
+# No capacity limit unless the worker is given ``durable_slots``: a waiting durable task holds
+# no slot here (DESIGN §3), so capacity eviction is only the memory bound a worker asks for;
+# by default it would replay thousands of sleeping tasks from the top for nothing.
+DEFAULT_DURABLE_SLOTS = 0
 
 
 class Evictable(Protocol):
