@@ -194,3 +194,10 @@ def test_every_command_the_readme_shows_exists() -> None:
             command = command.commands[word]
         help_out = CliRunner().invoke(cli, [*words[1:3], "--help"])
         assert help_out.exit_code == 0, (words, help_out.output)
+
+
+@pytest.mark.parametrize(("command", "says"), [("worker", " to serve"), ("dashboard", "")])
+def test_a_command_without_an_app_says_how_to_name_one(command: str, says: str) -> None:
+    result = CliRunner().invoke(cli, [command])
+    assert result.exit_code == 2, result.output
+    assert f"name the app{says}: MODULE:ATTR" in result.output

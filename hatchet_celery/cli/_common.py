@@ -100,6 +100,18 @@ def load_target(target: str) -> Any:
     return obj
 
 
+def target_object(ctx: click.Context, target: str | None, what: str) -> Any:
+    """The object the user named: ``MODULE:ATTR`` (argument or ``-A``), else the Celery app
+    of ``celery -A proj hatchet ...`` when Hatchet tasks live on it."""
+    st = state(ctx)
+    target = target or st.app_target
+    if target:
+        return load_target(target)
+    if st.celery_app is not None and getattr(st.celery_app, "_hatchet_registry", None):
+        return st.celery_app
+    raise CliError(f"name the app{what}: MODULE:ATTR (e.g. proj.tasks:hatchet)", EXIT_USAGE)
+
+
 def registry_of(obj: Any) -> Any:
     """The registry behind a ``Hatchet``, a ``Worker`` or a Celery app built by one."""
     for attr in ("_registry", "registry", "_hatchet_registry"):

@@ -15,9 +15,8 @@ from hatchet_celery.cli._common import (
     EXIT_USAGE,
     CliError,
     handle_errors,
-    load_target,
     registry_of,
-    state,
+    target_object,
 )
 
 MISSING = (
@@ -30,14 +29,7 @@ def _hatchet(ctx: click.Context, target: str | None) -> Any:
     """The ``Hatchet`` whose feature clients the dashboard reads through."""
     from hatchet_celery.hatchet import Hatchet
 
-    st = state(ctx)
-    target = target or st.app_target
-    if target:
-        obj = load_target(target)
-    elif st.celery_app is not None and getattr(st.celery_app, "_hatchet_registry", None):
-        obj = st.celery_app
-    else:
-        raise CliError("name the app: MODULE:ATTR (e.g. proj.tasks:hatchet)", EXIT_USAGE)
+    obj = target_object(ctx, target, "")
     if isinstance(obj, Hatchet):
         return obj
     return Hatchet(config=registry_of(obj).config)

@@ -21,6 +21,7 @@ from hatchet_celery.cli._common import (
     parse_pairs,
     registry_of,
     state,
+    target_object,
 )
 
 BEAT_SCHEDULER = "hatchet_celery.beat:Scheduler"
@@ -37,14 +38,8 @@ def _hatchet_and_worker(
     from hatchet_celery.hatchet import Hatchet
     from hatchet_celery.worker import Worker
 
-    st = state(ctx)
-    target = target or st.app_target
-    if target:
-        obj = load_target(target)
-    elif st.celery_app is not None and getattr(st.celery_app, "_hatchet_registry", None):
-        obj = st.celery_app
-    else:
-        raise CliError("name the app to serve: MODULE:ATTR (e.g. proj.tasks:hatchet)", EXIT_USAGE)
+    obj = target_object(ctx, target, " to serve")
+    target = target or state(ctx).app_target
     if isinstance(obj, Worker):
         if name or slots or labels:
             raise CliError(
