@@ -57,6 +57,7 @@ FEATURES = {
     "metrics": ("hatchet_celery.features.metrics", "MetricsClient"),
     "cel": ("hatchet_celery.features.cel", "CELClient"),
     "stubs": ("hatchet_celery.features.stubs", "StubsClient"),
+    "webhooks": ("hatchet_celery.features.webhooks", "WebhooksClient"),
 }
 
 

@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 
 
 EVENT_ID_KEY = "hatchet__event_id"  # the metadata every run an event triggers carries
+# The webhook that received an event, kept in the event's stored metadata (``hatchet__``
+# keys are not passed on to runs) and shown as ``V1Event.triggering_webhook_name``.
+WEBHOOK_NAME_KEY = "hatchet__triggering_webhook_name"
 
 
 def _warn_options() -> None:
@@ -194,14 +197,17 @@ class EventClient:
 
     def _v1(self, doc: dict[str, Any]) -> V1Event:
         ts = datetime.fromtimestamp(float(doc["ts"]), UTC)
+        metadata = dict(doc.get("metadata") or {})
+        webhook = metadata.pop(WEBHOOK_NAME_KEY, None)
         return V1Event(
             metadata=APIResourceMeta(id=doc["id"], created_at=ts, updated_at=ts),
             key=doc["key"],
             tenant_id=self._tenant_id,
-            additional_metadata=doc.get("metadata") or {},
+            additional_metadata=metadata,
             payload=doc.get("payload") or {},
             scope=doc.get("scope"),
             seen_at=ts,
+            triggering_webhook_name=webhook,
         )
 
     def _event(self, doc: dict[str, Any]) -> Event:
