@@ -12,10 +12,14 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import socket
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -353,3 +357,38 @@ def test_svix_signature() -> None:
     assert check(svix, auth, headers, BODY, NOW) is None
     assert check(svix, auth, headers, BODY, NOW - 301).status == 400  # type: ignore[union-attr]
     assert check(svix, auth, headers, BODY + b"x", NOW).status == 403  # type: ignore[union-attr]
+
+
+# --- the README's example, as shown ---------------------------------------------------------
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+SEND = """
+import hashlib, hmac, json, httpx
+body = json.dumps({"action": "opened", "pull_request": {"number": 7},
+                   "repository": {"full_name": "acme/app"}}).encode()
+mac = hmac.new(b"gh-secret", body, hashlib.sha256).hexdigest()
+headers = {"x-github-event": "pull_request", "x-hub-signature-256": "sha256=" + mac,
+           "content-type": "application/json"}
+reply = httpx.post(url, content=body, headers=headers, timeout=30)
+print(json.dumps([reply.status_code, reply.json()]))
+"""
+
+
+def test_readme_example_receives_a_signed_github_request() -> None:
+    section = README.split("## Incoming webhooks", 1)[1]
+    snippet = section.split("```python", 1)[1].split("```", 1)[0]
+    env = {
+        **os.environ,
+        "HATCHET_CLIENT_SERVER_URL": f"http://127.0.0.1:{_free_port()}",
+        "HATCHET_CLIENT_NAMESPACE": "readme_wh",
+        "GITHUB_WEBHOOK_SECRET": "gh-secret",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", snippet + SEND], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    status, answer = json.loads(done.stdout.strip().splitlines()[-1])
+    assert status == 200, answer
+    assert answer["event"]["key"] == "github:pull_request:opened"
+    readme = Hatchet(config=ClientConfig(namespace="readme_wh"))
+    assert readme.event.get(answer["event"]["metadata"]["id"]).scope == "acme/app"
+    readme.webhooks.delete("github")
