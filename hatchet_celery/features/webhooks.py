@@ -13,20 +13,14 @@ check signatures): protect the Redis as you protect the runs' inputs.
 from __future__ import annotations
 
 import builtins
-import json
 import threading
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import TypeAdapter
-
-from hatchet_celery._cel import compile_cel
 from hatchet_celery._runtime.crons import tenant_id
 from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
 from hatchet_celery.clients.rest.models.pagination_response import PaginationResponse
-from hatchet_celery.clients.rest.models.v1_create_webhook_request import AnyCreateWebhookRequest
 from hatchet_celery.clients.rest.models.v1_create_webhook_request_api_key import (
     V1CreateWebhookRequestAPIKey,
 )
@@ -43,67 +37,23 @@ from hatchet_celery.clients.rest.models.v1_webhook_basic_auth import V1WebhookBa
 from hatchet_celery.clients.rest.models.v1_webhook_hmac_auth import V1WebhookHMACAuth
 from hatchet_celery.clients.rest.models.v1_webhook_list import V1WebhookList
 from hatchet_celery.clients.rest.models.v1_webhook_source_name import V1WebhookSourceName
-from hatchet_celery.exceptions import HatchetCeleryError
 from hatchet_celery.features._aio import aio_twin
+from hatchet_celery.webhooks.definition import (
+    SIGNED_SOURCES,
+    StoredWebhook,
+    WebhookNotFoundError,
+    check_expressions,
+)
 from hatchet_celery.webhooks.local import LocalReceiver, ensure_receiver
 
 if TYPE_CHECKING:
     from hatchet_celery._runtime.registry import Registry
 
-WEBHOOK_CEL_VARIABLES = ("input", "headers")
-# Senders with a signature scheme of their own, checked with the webhook's HMAC secret.
-SIGNED_SOURCES = frozenset(
-    {V1WebhookSourceName.STRIPE, V1WebhookSourceName.SLACK, V1WebhookSourceName.SVIX}
-)
-_REQUEST: TypeAdapter[AnyCreateWebhookRequest] = TypeAdapter(AnyCreateWebhookRequest)
 _REQUEST_KIND = {
     V1WebhookBasicAuth: V1CreateWebhookRequestBasicAuth,
     V1WebhookAPIKeyAuth: V1CreateWebhookRequestAPIKey,
     V1WebhookHMACAuth: V1CreateWebhookRequestHMAC,
 }
-
-
-class WebhookNotFoundError(HatchetCeleryError, ValueError):
-    """No webhook of that name (a ``ValueError``, as the other feature clients' lookups)."""
-
-
-@dataclass(frozen=True)
-class StoredWebhook:
-    """A webhook as kept in Redis: its create request (with the secrets) and its times."""
-
-    request: AnyCreateWebhookRequest
-    created_at: float
-    updated_at: float
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "request": self.request.model_dump(mode="json", by_alias=True),
-                "created_at": self.created_at,
-                "updated_at": self.updated_at,
-            }
-        )
-
-    @classmethod
-    def from_json(cls, raw: str) -> StoredWebhook:
-        doc = json.loads(raw)
-        return cls(_REQUEST.validate_python(doc["request"]), doc["created_at"], doc["updated_at"])
-
-
-def check_expressions(request: AnyCreateWebhookRequest) -> None:
-    """Compile the webhook's CEL expressions (``CelCompileError`` naming the bad one)."""
-    what = f"webhook {request.name!r}"
-    compile_cel(
-        request.event_key_expression,
-        what=f"event key expression of {what}",
-        variables=WEBHOOK_CEL_VARIABLES,
-    )
-    if request.scope_expression:
-        compile_cel(
-            request.scope_expression,
-            what=f"scope expression of {what}",
-            variables=WEBHOOK_CEL_VARIABLES,
-        )
 
 
 class WebhooksClient:
@@ -267,4 +217,4 @@ class WebhooksClient:
     aio_delete = aio_twin(delete)
 
 
-__all__ = ["StoredWebhook", "WebhookNotFoundError", "WebhooksClient", "check_expressions"]
+__all__ = ["WebhookNotFoundError", "WebhooksClient"]

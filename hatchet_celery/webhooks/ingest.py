@@ -30,7 +30,7 @@ from hatchet_celery._runtime.events import EventIn, push
 from hatchet_celery.clients.rest.models.v1_webhook_response import V1WebhookResponse
 from hatchet_celery.clients.rest.models.v1_webhook_source_name import V1WebhookSourceName
 from hatchet_celery.features.events import WEBHOOK_NAME_KEY
-from hatchet_celery.features.webhooks import (
+from hatchet_celery.webhooks.definition import (
     WEBHOOK_CEL_VARIABLES,
     StoredWebhook,
     WebhookNotFoundError,
