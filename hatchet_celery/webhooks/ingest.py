@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from hatchet_celery._cel import CelEvaluationError, compile_cel
+from hatchet_celery._runtime.crons import tenant_id
 from hatchet_celery._runtime.events import EventIn, push
 from hatchet_celery.clients.rest.models.v1_webhook_response import V1WebhookResponse
 from hatchet_celery.clients.rest.models.v1_webhook_source_name import V1WebhookSourceName
@@ -38,7 +39,7 @@ from hatchet_celery.webhooks.definition import (
 from hatchet_celery.webhooks.signatures import check
 
 if TYPE_CHECKING:
-    from hatchet_celery.hatchet import Hatchet
+    from hatchet_celery._runtime.registry import Registry
 
 log = logging.getLogger(__name__)
 FORM = "application/x-www-form-urlencoded"
@@ -63,20 +64,22 @@ class _Refused(Exception):
 
 
 def receive(
-    hatchet: Hatchet,
-    tenant_id: str,
+    registry: Registry,
+    tenant: str,
     name: str,
     headers: Mapping[str, str],
     body: bytes,
     now: float,
 ) -> Reply:
     """Turn a request to webhook ``name`` into an event; ``headers`` keyed in lower case."""
-    if tenant_id != hatchet.tenant_id:
-        return error(404, f"tenant {tenant_id} is not served here (this is {hatchet.tenant_id})")
+    served = tenant_id(registry.config.namespace)
+    if tenant != served:
+        return error(404, f"tenant {tenant} is not served here (this is {served})")
+    clients = registry.features()
     try:
-        stored = hatchet.webhooks.load(name)
+        stored = clients.webhooks.load(name)
     except WebhookNotFoundError:
-        return error(404, f"webhook {name} not found for tenant {tenant_id}")
+        return error(404, f"webhook {name} not found for tenant {tenant}")
     request = stored.request
     try:
         challenge = _slack_challenge(request.source_name, body)
@@ -91,10 +94,10 @@ def receive(
     except _Refused as refused:
         return refused.reply
     event = EventIn(key=key, payload=payload, metadata={WEBHOOK_NAME_KEY: name}, scope=scope)
-    pushed = push(hatchet._registry, [event])[0]
+    pushed = push(registry, [event])[0]
     if request.return_event_as_response_payload is False:
         return Reply(204)
-    listed = hatchet.event.get(pushed.event_id)
+    listed = clients.event.get(pushed.event_id)
     response = V1WebhookResponse(message="ok", event=listed)
     return Reply(200, response.model_dump(mode="json", by_alias=True, exclude_none=True))
 

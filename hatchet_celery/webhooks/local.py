@@ -24,7 +24,6 @@ from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from hatchet_celery._runtime.registry import Registry
-    from hatchet_celery.hatchet import Hatchet
 
 log = logging.getLogger(__name__)
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -83,19 +82,13 @@ def ensure_receiver(registry: Registry, running: LocalReceiver | None) -> LocalR
     return _serve(registry, *address)
 
 
-def _hatchet(registry: Registry) -> Hatchet:
-    from hatchet_celery.hatchet import Hatchet
-
-    return Hatchet(config=registry.config)
-
-
 def _check_identity(registry: Registry) -> None:
     try:
         from hatchet_celery.webhooks.receiver import store_identity
     except ImportError:
         return
     url = registry.config.server_url
-    if _identity_at(url) != store_identity(_hatchet(registry)):
+    if _identity_at(url) != store_identity(registry):
         log.warning(
             "hatchet_celery: %s is served by something other than this store's webhook "
             "receiver; requests posted there will not reach this Redis. Set "
@@ -107,8 +100,9 @@ def _check_identity(registry: Registry) -> None:
 def _serve(registry: Registry, host: str, port: int) -> LocalReceiver | None:
     try:
         import uvicorn
+        from starlette.applications import Starlette
 
-        from hatchet_celery.webhooks.receiver import create_receiver
+        from hatchet_celery.webhooks.receiver import registry_routes
     except ImportError as exc:
         log.warning(
             "hatchet_celery: no webhook receiver at %s: pip install 'hatchet-celery[webhooks]' "
@@ -130,7 +124,7 @@ def _serve(registry: Registry, host: str, port: int) -> LocalReceiver | None:
         return None
     # Bound and listening before the thread starts: a request sent right away waits in the
     # backlog until uvicorn accepts it.
-    app = create_receiver(_hatchet(registry))
+    app = Starlette(routes=registry_routes(registry))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="hc-webhooks", daemon=True

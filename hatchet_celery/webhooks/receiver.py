@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -28,14 +28,17 @@ from starlette.routing import Route
 
 from hatchet_celery.webhooks.ingest import Reply, error, receive
 
+if TYPE_CHECKING:
+    from hatchet_celery._runtime.registry import Registry
+
 RECEIVE_PATH = "/api/v1/stable/tenants/{tenant_id}/webhooks/{name}"
 IDENTITY_PATH = "/hatchet-celery/webhook-receiver"
 MAX_BODY = 4 * 1024 * 1024  # a sender's request larger than this is refused (413)
 
 
-def store_identity(hatchet: Any) -> str:
+def store_identity(registry: Registry) -> str:
     """A short digest naming the Redis and key space a receiver writes events to."""
-    engine = hatchet._registry.engine()
+    engine = registry.engine()
     run_id = engine.store.redis.info("server").get("run_id", "")
     return hashlib.sha256(f"{run_id}|{engine.keys.base}".encode()).hexdigest()[:16]
 
@@ -61,7 +64,12 @@ def _response(reply: Reply) -> Response:
 
 
 def receiver_routes(hatchet: Any) -> list[Route]:
-    """The receiver's routes for ``hatchet`` (its tenant, its store)."""
+    """The receiver's routes for ``hatchet`` (a ``Hatchet``: its tenant, its store)."""
+    return registry_routes(hatchet._registry)
+
+
+def registry_routes(registry: Registry) -> list[Route]:
+    """The receiver's routes for the store and namespace of ``registry``."""
 
     async def webhook(request: Request) -> Response:
         body = await _body(request)
@@ -73,7 +81,7 @@ def receiver_routes(hatchet: Any) -> list[Route]:
             headers.setdefault(name.lower(), value)
         reply = await run_in_threadpool(
             receive,
-            hatchet,
+            registry,
             request.path_params["tenant_id"],
             request.path_params["name"],
             headers,
@@ -83,7 +91,7 @@ def receiver_routes(hatchet: Any) -> list[Route]:
         return _response(reply)
 
     async def identity(request: Request) -> Response:
-        return JSONResponse({"store": await run_in_threadpool(store_identity, hatchet)})
+        return JSONResponse({"store": await run_in_threadpool(store_identity, registry)})
 
     return [
         Route(RECEIVE_PATH, webhook, methods=["POST"]),
@@ -92,8 +100,15 @@ def receiver_routes(hatchet: Any) -> list[Route]:
 
 
 def create_receiver(hatchet: Any) -> Starlette:
-    """The receiver alone, as an ASGI app."""
-    return Starlette(routes=list(receiver_routes(hatchet)))
+    """The receiver alone, as an ASGI app, for ``hatchet`` (a ``Hatchet``)."""
+    return Starlette(routes=receiver_routes(hatchet))
 
 
-__all__ = ["IDENTITY_PATH", "RECEIVE_PATH", "create_receiver", "receiver_routes", "store_identity"]
+__all__ = [
+    "IDENTITY_PATH",
+    "RECEIVE_PATH",
+    "create_receiver",
+    "receiver_routes",
+    "registry_routes",
+    "store_identity",
+]
