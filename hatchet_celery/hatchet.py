@@ -377,7 +377,7 @@ class Hatchet:
         output for every member with ``broadcast_output``."""
 
         def decorator(fn: Callable[..., Any]) -> Standalone[Any, Any]:
-            from hatchet_celery._runtime.batch_fn import batch_function
+            from hatchet_celery.runnables.batch import batch_function
 
             wf_name = name or fn.__name__
             spec = batch_config(

@@ -31,11 +31,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._cel import CelEvaluationError
-from hatchet_celery._runtime import batch_fn, flow
-from hatchet_celery._runtime.batch_fn import call, group_program, member_output
-from hatchet_celery._runtime.hooks import Ready, register_gate
+from hatchet_celery._runtime import flow
+from hatchet_celery._runtime.hooks import Ready
 from hatchet_celery._runtime.services import timer_handler
 from hatchet_celery.exceptions import NonRetryableException
+from hatchet_celery.runnables.batch import call, group_program, member_output
 from hatchet_celery.runnables.types import BatchTaskConfig
 
 if TYPE_CHECKING:
@@ -184,7 +184,6 @@ def flush_due(engine: Engine, member: str, now: float) -> None:
 
 
 GATE = BatchGate()
-register_gate(GATE)
 
 
 # --- the leader's execution -----------------------------------------------------------------
@@ -260,9 +259,6 @@ def _ended(engine: Engine, task: Task[Any, Any], run_id: str, batch_id: str) -> 
     workflow = task.workflow.name
     engine.store.redis.zrem(engine.keys.batch_running(workflow, task.name, group), batch_id)
     flush(engine, task, group)
-
-
-batch_fn.RUNNER.append(run_batch)
 
 
 def _members(engine: Engine, task: Task[Any, Any], run_id: str) -> tuple[str, list[Member]]:

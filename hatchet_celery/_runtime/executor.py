@@ -143,6 +143,7 @@ def build_context(
     return cls(
         task=task,
         registry=registry,
+        runtime=registry.task_runtime(),
         workflow_run_id=run_id,
         task_run_id=res[5],
         input=task.workflow._parse_input(raw_input),

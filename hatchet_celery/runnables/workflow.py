@@ -190,7 +190,7 @@ class BaseWorkflow(Generic[TWorkflowInput]):
     def compiled(self) -> Any:
         """The run-time shape (children, descendants, roots), computed once."""
         if self._compiled is None:
-            from hatchet_celery._runtime.shape import Shape
+            from hatchet_celery.runnables.shape import Shape
 
             self._compiled = Shape.build(self)
         return self._compiled
@@ -662,7 +662,7 @@ def batch_config(
     broadcast_output: bool,
 ) -> BatchTaskConfig:
     """Check a batch task's settings at declaration (the group key compiles)."""
-    from hatchet_celery._runtime.batch_fn import group_program
+    from hatchet_celery.runnables.batch import group_program
 
     if not isinstance(batch_max_size, int) or batch_max_size <= 0:
         raise DeclarationError(f"{where}: batch_max_size must be a positive integer")
@@ -864,7 +864,7 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
         )
 
         def decorator(fn: Callable[..., Any]) -> Task[TWorkflowInput, Any]:
-            from hatchet_celery._runtime.batch_fn import batch_function
+            from hatchet_celery.runnables.batch import batch_function
 
             opts = self._task_options(
                 name=name,
