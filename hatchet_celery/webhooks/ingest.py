@@ -84,7 +84,7 @@ def receive(
     try:
         challenge = _slack_challenge(request.source_name, body)
         if challenge is not None:
-            return Reply(200, V1WebhookResponse(challenge=challenge).model_dump(by_alias=True))
+            return Reply(200, V1WebhookResponse(challenge=challenge).model_dump(exclude_none=True))
         rejection = check(request.source_name, request.auth, headers, body, now)
         if rejection is not None:
             log.info("hatchet_celery: webhook %r refused: %s", name, rejection.message)
