@@ -342,6 +342,14 @@ def test_slack_signature() -> None:
     assert check(slack, auth, {**headers, "x-slack-signature": "v0=00"}, BODY, NOW) is not None
 
 
+def test_slack_url_verification_is_answered_without_an_event(server: DashboardServer) -> None:
+    auth = SECRET_AUTH.model_copy(update={"signature_header_name": "X-Slack-Signature"})
+    name = _create(auth, source_name=V1WebhookSourceName.SLACK)
+    reply = _post(_url(server, name), {"type": "url_verification", "challenge": "c-42"})
+    assert (reply.status_code, reply.json()) == (200, {"challenge": "c-42"})
+    assert _events_of(name) == []
+
+
 def test_svix_signature() -> None:
     key = b"svix-key-bytes"
     auth = SECRET_AUTH.model_copy(
