@@ -15,6 +15,7 @@ from hatchet_celery.context import Context, current_context
 from hatchet_celery.exceptions import DeclarationError
 from hatchet_celery.labels import DesiredWorkerLabel
 from hatchet_celery.rate_limit import RateLimit
+from hatchet_celery.runnables.batch import batch_function
 from hatchet_celery.runnables.eviction import DEFAULT_DURABLE_TASK_EVICTION_POLICY, EvictionPolicy
 from hatchet_celery.runnables.task import Task
 from hatchet_celery.runnables.types import (
@@ -372,8 +373,6 @@ class Hatchet:
         output for every member with ``broadcast_output``."""
 
         def decorator(fn: Callable[..., Any]) -> Standalone[Any, Any]:
-            from hatchet_celery.runnables.batch import batch_function
-
             wf_name = name or fn.__name__
             spec = batch_config(
                 f"batch task {wf_name!r}",

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from hatchet_celery._runtime import aio, durable_eviction
 from hatchet_celery._runtime.process import PROCESS
 from hatchet_celery.exceptions import LifespanSetupError, LoopAlreadyRunningError
+from hatchet_celery.runnables.workflow import BaseWorkflow
 
 if TYPE_CHECKING:
     from hatchet_celery._runtime.registry import Registry
@@ -74,8 +75,6 @@ class Worker:
         return config
 
     def register_workflow(self, workflow: BaseWorkflow[Any]) -> None:
-        from hatchet_celery.runnables.workflow import BaseWorkflow
-
         if not isinstance(workflow, BaseWorkflow):
             raise TypeError(
                 f"worker {self.name!r}: {workflow!r} is not a workflow or standalone task "

@@ -41,6 +41,7 @@ from hatchet_celery._runtime.process import PROCESS
 from hatchet_celery._runtime.services import timer_handler
 from hatchet_celery.exceptions import TaskTimeoutError
 from hatchet_celery.labels import DesiredWorkerLabel, WorkerLabelComparator
+from hatchet_celery.runnables.workflow import _labels
 
 if TYPE_CHECKING:
     from hatchet_celery._runtime.engine import Engine
@@ -192,8 +193,6 @@ FRESH = _Fresh()
 
 
 def _trigger_labels(options: Any) -> list[DesiredWorkerLabel]:
-    from hatchet_celery.runnables.workflow import _labels
-
     value = getattr(options, "desired_worker_label", None)
     return _labels(value) if value else []
 

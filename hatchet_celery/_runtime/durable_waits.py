@@ -40,10 +40,12 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._runtime import aio
+from hatchet_celery._runtime.calls import Suspended, run_async
 from hatchet_celery._runtime.durable_eviction import MANAGER, reason
 from hatchet_celery._runtime.durable_restore import mark_evicted, watch_children
 from hatchet_celery._runtime.services import timer_batch_handler
 from hatchet_celery._runtime.waits import Resolution, Wait, WaitCondition, register
+from hatchet_celery._runtime.watchdog import watchdog
 from hatchet_celery.conditions import (
     Condition,
     OrGroup,
@@ -90,8 +92,6 @@ class Session:
         ctx._session = self
 
     def start(self) -> None:
-        from hatchet_celery._runtime.calls import run_async
-
         self.future = aio.submit(run_async(self.task, self.ctx))
         self.future.add_done_callback(lambda f: self.steps.put(("done", f)))
         self.future.add_done_callback(lambda f: MANAGER.untrack(self))
@@ -159,9 +159,6 @@ class Session:
 
     def next_step(self) -> Any:
         """Block this Celery slot until the coroutine finishes or parks at a wait."""
-        from hatchet_celery._runtime.calls import Suspended
-        from hatchet_celery._runtime.watchdog import watchdog
-
         kind, value = self.steps.get()
         if kind == "done":
             return value.result()

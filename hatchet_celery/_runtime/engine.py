@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any, cast
 from hatchet_celery._keys import Keys
 from hatchet_celery._runtime import broker_compat
 from hatchet_celery._runtime.hooks import Extensions, Gate, Ready
+from hatchet_celery._runtime.run_index import TRIMMER
 from hatchet_celery._runtime.trigger_target import TriggerTarget
+from hatchet_celery._runtime.waiter import RunWaiter
 from hatchet_celery._store import Store, get_store
 
 if TYPE_CHECKING:
@@ -67,8 +69,6 @@ class Engine:
         if self._waiter is None:
             with self._lock:
                 if self._waiter is None:
-                    from hatchet_celery._runtime.waiter import RunWaiter
-
                     self._waiter = RunWaiter(self.store, self)
         return self._waiter
 
@@ -210,6 +210,4 @@ class Engine:
         self.store.redis.zremrangebyscore(
             self.keys.runs, "-inf", now - self.config.retention_seconds - 3600
         )
-        from hatchet_celery._runtime.run_index import TRIMMER
-
         TRIMMER.trim(self, now)  # status, workflow, metadata, parent and task-run indexes

@@ -27,6 +27,7 @@ from hatchet_celery._cel import CelEvaluationError, cel_bool, compile_cel
 from hatchet_celery._runtime.services import timer_handler
 from hatchet_celery._runtime.trigger_target import TriggerTarget
 from hatchet_celery._runtime.waits import RECOVERY_SECONDS, matches, satisfy
+from hatchet_celery.clients.admin import TriggerWorkflowOptions, WorkflowRunTriggerConfig
 from hatchet_celery.clients.events import Event
 from hatchet_celery.context import current_context
 from hatchet_celery.exceptions import (
@@ -262,8 +263,6 @@ def _trigger(
     subs: dict[str, Any],
     filters: list[dict[str, Any]],
 ) -> None:
-    from hatchet_celery.clients.admin import TriggerWorkflowOptions, WorkflowRunTriggerConfig
-
     batches: dict[str, list[WorkflowRunTriggerConfig]] = {}
     ids: dict[str, list[str]] = {}
     for doc in docs:

@@ -18,6 +18,7 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
+from hatchet_celery._runtime import cancellation
 from hatchet_celery._runtime.hooks import Ready
 from hatchet_celery._runtime.services import timer_handler
 
@@ -114,8 +115,6 @@ GATE = PauseGate()
 @timer_handler("pz")
 def expire_parked(engine: Engine, member: str, now: float) -> None:
     """Cancel the task runs a paused workflow held longer than its queue TTL."""
-    from hatchet_celery._runtime import cancellation
-
     workflow = member.split("|", 1)[1]
     expired = engine.store.script(
         "pause_expire", _script_keys(engine, workflow), [workflow, now, member]
