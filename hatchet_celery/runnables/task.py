@@ -217,7 +217,7 @@ class Task(Generic[TWorkflowInput, R]):
         self.is_durable = is_durable
         # when a waiting durable task gives up its memory (runnables/eviction.py)
         self.eviction_policy = eviction_policy if is_durable else None
-        self.batch = batch  # a batch task (_runtime/batch.py): members run as one execution
+        self.batch = batch  # a batch task (_runtime/flow/batch.py): members run as one execution
         self.is_async_function = inspect.iscoroutinefunction(fn)
         self.dependencies = _dependency_params(fn)
         _check_signature(fn, where, self.dependencies)

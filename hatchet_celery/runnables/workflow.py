@@ -49,7 +49,7 @@ from hatchet_celery.runnables.types import (
 from hatchet_celery.workflow_run import TaskRunRef, WorkflowRunRef
 
 if TYPE_CHECKING:
-    from hatchet_celery._runtime.client import Client
+    from hatchet_celery._runtime.core.client import Client
     from hatchet_celery._runtime.registry import Registry
 
 TWorkflowInput = TypeVar("TWorkflowInput")
@@ -847,7 +847,7 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
     ) -> Callable[[Callable[..., Any]], Task[TWorkflowInput, Any]]:
         """A batch task: its function takes ``{BatchMemberId: input}`` for every member of
         a batch and returns ``{BatchMemberId: output}`` (or one output for all, with
-        ``broadcast_output``); see ``_runtime/batch.py``."""
+        ``broadcast_output``); see ``_runtime/flow/batch.py``."""
         spec = batch_config(
             f"batch task {name!r} of workflow {self.name!r}",
             batch_max_size,
