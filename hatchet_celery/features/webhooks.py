@@ -18,7 +18,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from hatchet_celery._runtime.crons import tenant_id
+from hatchet_celery._runtime.timing.crons import tenant_id
 from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
 from hatchet_celery.clients.rest.models.pagination_response import PaginationResponse
 from hatchet_celery.clients.rest.models.v1_create_webhook_request_api_key import (

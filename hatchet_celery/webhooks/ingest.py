@@ -8,7 +8,7 @@ JSON object, or form fields; 400 otherwise), merge the webhook's static payload 
 event. The event carries the webhook's name, which ``hatchet.event.list`` shows as
 ``triggering_webhook_name``.
 
-The event goes through ``_runtime.events.push``, as ``hatchet.event.push`` does, so
+The event goes through ``_runtime.waits.events.push``, as ``hatchet.event.push`` does, so
 ``on_events`` workflows, filters, scopes and waits see it like any other event. The key is
 used as the expression gives it (not namespaced), as Hatchet's engine does: write the
 namespace into the expression when there is one. The answer is 200 with the event
@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from hatchet_celery._cel import CelEvaluationError, compile_cel
-from hatchet_celery._runtime.crons import tenant_id
-from hatchet_celery._runtime.events import EventIn, push
+from hatchet_celery._runtime.timing.crons import tenant_id
+from hatchet_celery._runtime.waits.events import EventIn, push
 from hatchet_celery.clients.rest.models.v1_webhook_response import V1WebhookResponse
 from hatchet_celery.clients.rest.models.v1_webhook_source_name import V1WebhookSourceName
 from hatchet_celery.features.events import WEBHOOK_NAME_KEY
