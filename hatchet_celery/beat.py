@@ -36,18 +36,9 @@ ERROR_WAKE = 1.0
 
 
 def registries_of(app: Any) -> list[Any]:
-    """The hatchet_celery registries whose tasks live on ``app``."""
-    from hatchet_celery._runtime import registry as registry_module
-
-    found = [
-        reg
-        for reg in list(registry_module._registries.values())
-        if reg._app is app or reg._user_app is app
-    ]
-    own = getattr(app, "_hatchet_registry", None)
-    if own is not None and own not in found:
-        found.append(own)
-    return found
+    """The hatchet_celery registries whose tasks live on ``app`` (``install_steps`` records
+    each one on the app it installs on)."""
+    return list(getattr(app, "_hatchet_registries", ()))
 
 
 class HatchetCrons:

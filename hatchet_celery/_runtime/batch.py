@@ -334,7 +334,7 @@ def _complete_all(
     output: Any,
     ctx: Context,
 ) -> None:
-    from hatchet_celery._runtime.executor import record_failure, record_success, serialize_output
+    from hatchet_celery._runtime.transitions import record_failure, record_success, serialize_output
 
     for m in members:
         try:
@@ -348,7 +348,7 @@ def _complete_all(
 
 
 def _fail_all(engine: Engine, task: Task[Any, Any], members: list[Member], exc: Exception) -> None:
-    from hatchet_celery._runtime.executor import record_failure
+    from hatchet_celery._runtime.transitions import record_failure
 
     for m in members:
         record_failure(engine, task, m.run_id, m.claim, int(m.attempt), m.task_run_id, exc)

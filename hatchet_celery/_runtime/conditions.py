@@ -270,7 +270,7 @@ def carry_out_decision(
     parent_task_run_id: str | None,
 ) -> None:
     """Act on a decided wait of the gate, then drop its recovery timer."""
-    from hatchet_celery._runtime.executor import record_failure, record_success
+    from hatchet_celery._runtime.transitions import record_failure, record_success
 
     if action == "QUEUE":
         engine.dispatch(

@@ -6,7 +6,7 @@ is checkpoint ``n`` of its task run (``cp:<task>:<n>`` in the run hash). At a wa
 1. A stored checkpoint is returned at once (a replay passes the waits already done);
    one of another shape raises ``NonDeterminismError``.
 2. Otherwise the task *suspends*: the coroutine parks, the Celery task ends with
-   ``executor.Suspended`` whose commit registers the wait and moves the task run
+   ``calls.Suspended`` whose commit registers the wait and moves the task run
    RUNNING -> SUSPENDED in one script (``cond_wait``), releasing its lease: no slot is
    held. When the wait is met, ``cond_satisfy`` stores the checkpoint and queues the task
    run again; its new message is claimed by some worker.
@@ -92,9 +92,9 @@ class Session:
         ctx._session = self
 
     def start(self) -> None:
-        from hatchet_celery._runtime.executor import _run_async
+        from hatchet_celery._runtime.calls import run_async
 
-        self.future = aio.submit(_run_async(self.task, self.ctx))
+        self.future = aio.submit(run_async(self.task, self.ctx))
         self.future.add_done_callback(lambda f: self.steps.put(("done", f)))
         self.future.add_done_callback(lambda f: MANAGER.untrack(self))
         self.inflight.future = self.future
@@ -161,7 +161,7 @@ class Session:
 
     def next_step(self) -> Any:
         """Block this Celery slot until the coroutine finishes or parks at a wait."""
-        from hatchet_celery._runtime.executor import Suspended
+        from hatchet_celery._runtime.calls import Suspended
         from hatchet_celery._runtime.watchdog import watchdog
 
         kind, value = self.steps.get()

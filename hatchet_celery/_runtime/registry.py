@@ -18,6 +18,7 @@ from hatchet_celery._settings import Config
 if TYPE_CHECKING:
     from hatchet_celery._runtime.client import Client
     from hatchet_celery._runtime.engine import Engine
+    from hatchet_celery.features.catalog import FeatureClients
     from hatchet_celery.runnables.task import Task
     from hatchet_celery.runnables.workflow import BaseWorkflow
 
@@ -31,7 +32,7 @@ class Registry:
         self._app: Any = None
         self._engine: Engine | None = None
         self._client: Client | None = None
-        self._features: Any = None
+        self._features: FeatureClients | None = None
         self._lock = threading.RLock()
         self._queues: dict[str, Queue | None] = {}
         self._signal_receivers: tuple[Any, ...] = ()
@@ -107,19 +108,15 @@ class Registry:
                     self._client = Client(self)
         return self._client
 
-    def features(self) -> Any:
-        """The feature clients (runs, logs, ...) of a ``Hatchet`` on this registry."""
+    def features(self) -> FeatureClients:
+        """The feature clients (runs, logs, ...) shared by every ``Hatchet`` on this registry."""
         if self._features is None:
-            from hatchet_celery.hatchet import Hatchet
+            with self._lock:
+                if self._features is None:
+                    from hatchet_celery.features.catalog import FeatureClients
 
-            Hatchet(config=self.config, app=self._user_app)
+                    self._features = FeatureClients(self)
         return self._features
-
-    hatchet_features = features
-
-    def set_features(self, features: Any) -> None:
-        if self._features is None:
-            self._features = features
 
 
 _registries: dict[tuple[Any, ...], Registry] = {}

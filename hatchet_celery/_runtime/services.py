@@ -79,7 +79,7 @@ UNDECLARED_TIMEOUTS: list[Callable[[Engine, str, str, int, float], bool]] = []
 @timer_handler("w")
 def fire_task_timer(engine: Engine, member: str, now: float) -> None:
     """Dispatch a retry whose backoff ended, or re-dispatch / time out a queued task."""
-    from hatchet_celery._runtime.executor import record_failure
+    from hatchet_celery._runtime.transitions import record_failure
     from hatchet_celery.exceptions import TaskTimeoutError
 
     kind, attempt, run_id, task_name = member.split("|", 3)

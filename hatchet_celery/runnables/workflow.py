@@ -468,7 +468,7 @@ class BaseWorkflow(Generic[TWorkflowInput]):
             additional_metadata = {**options.additional_metadata, **(additional_metadata or {})}
             priority = priority if priority is not None else options.priority
         _check_priority(priority, f"schedule of workflow {self.name!r}")
-        return self._registry.hatchet_features().scheduled.schedule_version(
+        return self._registry.features().scheduled.schedule_version(
             workflow_name=self.name,
             trigger_at=run_at,
             input=self._dump_input(input),
@@ -486,7 +486,7 @@ class BaseWorkflow(Generic[TWorkflowInput]):
         additional_metadata: dict[str, Any] | None = None,
         priority: int | None = None,
     ) -> Any:
-        return self._registry.hatchet_features().cron.create(
+        return self._registry.features().cron.create(
             workflow_name=self.name,
             cron_name=cron_name,
             expression=expression,
@@ -499,7 +499,7 @@ class BaseWorkflow(Generic[TWorkflowInput]):
 
     # --- the workflow's own feature calls (hatchet.workflows / runs / filters) -------------
     def _features(self) -> Any:
-        return self._registry.hatchet_features()
+        return self._registry.features()
 
     def pause(
         self,
