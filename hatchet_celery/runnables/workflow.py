@@ -31,7 +31,7 @@ from hatchet_celery.exceptions import DeclarationError
 from hatchet_celery.labels import DesiredWorkerLabel
 from hatchet_celery.rate_limit import RateLimit
 from hatchet_celery.runnables.eviction import DEFAULT_DURABLE_TASK_EVICTION_POLICY, EvictionPolicy
-from hatchet_celery.runnables.task import Task
+from hatchet_celery.runnables.task import MockArgs, Task
 from hatchet_celery.runnables.types import (
     BaseIdemotencyConfig,
     BatchTaskConfig,
@@ -947,7 +947,7 @@ class Standalone(BaseWorkflow[TWorkflowInput], Generic[TWorkflowInput, R]):
     ) -> list[Any]:
         return super().run_many(workflows, return_exceptions, wait_for_result)
 
-    def mock_run(
+    def _mock_args(
         self,
         input: TWorkflowInput | None = None,
         additional_metadata: dict[str, Any] | None = None,
@@ -955,23 +955,19 @@ class Standalone(BaseWorkflow[TWorkflowInput], Generic[TWorkflowInput, R]):
         retry_count: int = 0,
         lifespan: Any = None,
         dependencies: dict[str, Any] | None = None,
-    ) -> R:
-        return self._task.mock_run(
+    ) -> MockArgs:
+        """The parameters of ``mock_run`` and ``aio_mock_run`` (those of the task's)."""
+        return MockArgs(
             input, additional_metadata, parent_outputs, retry_count, lifespan, dependencies
         )
 
-    async def aio_mock_run(
-        self,
-        input: TWorkflowInput | None = None,
-        additional_metadata: dict[str, Any] | None = None,
-        parent_outputs: dict[str, Any] | None = None,
-        retry_count: int = 0,
-        lifespan: Any = None,
-        dependencies: dict[str, Any] | None = None,
-    ) -> R:
-        return await self._task.aio_mock_run(
-            input, additional_metadata, parent_outputs, retry_count, lifespan, dependencies
-        )
+    @parameters(_mock_args)
+    def mock_run(self, args: MockArgs) -> R:
+        return self._task.mock_run(*args)
+
+    @parameters(_mock_args)
+    async def aio_mock_run(self, args: MockArgs) -> R:
+        return await self._task.aio_mock_run(*args)
 
 
 __all__ = ["BaseWorkflow", "Standalone", "TaskRunRef", "Workflow", "WorkflowRunRef"]
