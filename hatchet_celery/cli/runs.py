@@ -183,7 +183,7 @@ def _per_run(name: str, done: str) -> Callable[[Callable[[Any, str], str]], clic
 @_per_run("cancel", "cancelled")
 def cancel_runs(engine: Any, external_id: str) -> str:
     """Cancel runs (run ids) or single task runs (task run ids)."""
-    from hatchet_celery._runtime import cancellation
+    from hatchet_celery._runtime.ops import cancellation
 
     changed = cancellation.cancel(engine, external_id)
     return "" if changed else " (already finished)"
@@ -192,7 +192,7 @@ def cancel_runs(engine: Any, external_id: str) -> str:
 @_per_run("replay", "replayed")
 def replay_runs(engine: Any, external_id: str) -> str:
     """Run the failed and cancelled tasks of finished runs again."""
-    from hatchet_celery._runtime import cancellation
+    from hatchet_celery._runtime.ops import cancellation
 
     queued = cancellation.replay(engine, external_id)
     if not queued:

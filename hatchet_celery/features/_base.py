@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from hatchet_celery._runtime.engine import Engine
+    from hatchet_celery._runtime.core.engine import Engine
     from hatchet_celery._runtime.registry import Registry
 
 

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hatchet_celery._cron import parse_cron
-from hatchet_celery._runtime import crons
-from hatchet_celery._runtime.crons import Cron
+from hatchet_celery._runtime.timing import crons
+from hatchet_celery._runtime.timing.crons import Cron
 from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
 from hatchet_celery.clients.rest.models.cron_workflows import CronWorkflows
 from hatchet_celery.clients.rest.models.cron_workflows_list import CronWorkflowsList

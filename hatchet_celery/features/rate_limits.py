@@ -1,7 +1,7 @@
 """``hatchet.rate_limits``: create, pause and list the rate-limit buckets in Redis.
 
 The buckets themselves and how tasks take units from them are in
-``hatchet_celery._runtime.ratelimits``.
+``hatchet_celery._runtime.flow.ratelimits``.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from hatchet_celery._runtime import ratelimits
+from hatchet_celery._runtime.flow import ratelimits
 from hatchet_celery.clients.rest.models.pagination_response import PaginationResponse
 from hatchet_celery.clients.rest.models.rate_limit import RateLimit as RateLimitRow
 from hatchet_celery.clients.rest.models.rate_limit_list import RateLimitList

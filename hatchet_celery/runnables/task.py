@@ -21,6 +21,7 @@ from hatchet_celery.exceptions import DeclarationError, InvalidDependencyError
 from hatchet_celery.labels import DesiredWorkerLabel
 from hatchet_celery.rate_limit import RateLimit
 from hatchet_celery.runnables.eviction import EvictionPolicy
+from hatchet_celery.runnables.mock import aio_mock_run, mock_run
 from hatchet_celery.runnables.types import BatchTaskConfig, ConcurrencyExpression, EmptyModel
 from hatchet_celery.serde import HATCHET_PYDANTIC_SENTINEL
 
@@ -217,7 +218,7 @@ class Task(Generic[TWorkflowInput, R]):
         self.is_durable = is_durable
         # when a waiting durable task gives up its memory (runnables/eviction.py)
         self.eviction_policy = eviction_policy if is_durable else None
-        self.batch = batch  # a batch task (_runtime/batch.py): members run as one execution
+        self.batch = batch  # a batch task (_runtime/flow/batch.py): members run as one execution
         self.is_async_function = inspect.iscoroutinefunction(fn)
         self.dependencies = _dependency_params(fn)
         _check_signature(fn, where, self.dependencies)
@@ -329,8 +330,6 @@ class Task(Generic[TWorkflowInput, R]):
 
     @parameters(_mock_args)
     def mock_run(self, args: MockArgs) -> R:
-        from hatchet_celery._runtime.mock import mock_run
-
         if self.is_async_function:
             raise TypeError(
                 f"task {self.name!r} is async: use aio_mock_run() instead of mock_run()"
@@ -340,8 +339,6 @@ class Task(Generic[TWorkflowInput, R]):
 
     @parameters(_mock_args)
     async def aio_mock_run(self, args: MockArgs) -> R:
-        from hatchet_celery._runtime.mock import aio_mock_run
-
         if not self.is_async_function:
             raise TypeError(f"task {self.name!r} is sync: use mock_run() instead of aio_mock_run()")
         result: R = await aio_mock_run(self, *args)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, NamedTuple, TypeVar, ca
 
 from pydantic import TypeAdapter
 
+from hatchet_celery._cel import compile_cel
 from hatchet_celery._durations import Duration
 from hatchet_celery._twins import aio_twin, parameters
 from hatchet_celery.clients.admin import (
@@ -30,7 +31,10 @@ from hatchet_celery.context.context import current_context
 from hatchet_celery.exceptions import DeclarationError
 from hatchet_celery.labels import DesiredWorkerLabel
 from hatchet_celery.rate_limit import RateLimit
+from hatchet_celery.runnables.batch import batch_function, group_program
 from hatchet_celery.runnables.eviction import DEFAULT_DURABLE_TASK_EVICTION_POLICY, EvictionPolicy
+from hatchet_celery.runnables.proto import declaration_of
+from hatchet_celery.runnables.shape import Shape
 from hatchet_celery.runnables.task import MockArgs, Task
 from hatchet_celery.runnables.types import (
     BaseIdemotencyConfig,
@@ -47,7 +51,7 @@ from hatchet_celery.runnables.types import (
 from hatchet_celery.workflow_run import TaskRunRef, WorkflowRunRef
 
 if TYPE_CHECKING:
-    from hatchet_celery._runtime.client import Client
+    from hatchet_celery._runtime.core.client import Client
     from hatchet_celery._runtime.registry import Registry
 
 TWorkflowInput = TypeVar("TWorkflowInput")
@@ -80,8 +84,6 @@ def normalise_concurrency(
 
 def _check_concurrency(expr: ConcurrencyExpression, where: str) -> None:
     """A bad expression or an unusable strategy fails here, not on the first run."""
-    from hatchet_celery._cel import compile_cel
-
     if expr.limit_strategy == ConcurrencyLimitStrategy.QUEUE_OLDEST:
         raise DeclarationError(
             f"{where}: limit_strategy QUEUE_OLDEST is not supported (Hatchet "
@@ -102,8 +104,6 @@ def check_idempotency(config: BaseIdemotencyConfig | None, where: str) -> None:
             f"{where}: idempotency must be a TTLBasedIdempotencyConfig or a "
             f"StatusBasedIdempotencyConfig, got {config!r}"
         )
-    from hatchet_celery._cel import compile_cel
-
     compile_cel(
         config.key_expression,
         what=f"idempotency key of {where}",
@@ -219,8 +219,6 @@ class BaseWorkflow(Generic[TWorkflowInput]):
     def compiled(self) -> Any:
         """The run-time shape (children, descendants, roots), computed once."""
         if self._compiled is None:
-            from hatchet_celery._runtime.shape import Shape
-
             self._compiled = Shape.build(self)
         return self._compiled
 
@@ -572,8 +570,6 @@ class BaseWorkflow(Generic[TWorkflowInput]):
 
     def to_proto(self) -> Any:
         """The declaration with the fields of Hatchet's ``CreateWorkflowVersionRequest``."""
-        from hatchet_celery.runnables.proto import declaration_of
-
         return declaration_of(self)
 
     def __repr__(self) -> str:
@@ -589,8 +585,6 @@ def batch_config(
     broadcast_output: bool,
 ) -> BatchTaskConfig:
     """Check a batch task's settings at declaration (the group key compiles)."""
-    from hatchet_celery._runtime.batch_fn import group_program
-
     if not isinstance(batch_max_size, int) or batch_max_size <= 0:
         raise DeclarationError(f"{where}: batch_max_size must be a positive integer")
     if batch_max_interval is not None and batch_max_interval.total_seconds() <= 0:
@@ -780,7 +774,7 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
     ) -> Callable[[Callable[..., Any]], Task[TWorkflowInput, Any]]:
         """A batch task: its function takes ``{BatchMemberId: input}`` for every member of
         a batch and returns ``{BatchMemberId: output}`` (or one output for all, with
-        ``broadcast_output``); see ``_runtime/batch.py``."""
+        ``broadcast_output``); see ``_runtime/flow/batch.py``."""
         spec = batch_config(
             f"batch task {name!r} of workflow {self.name!r}",
             batch_max_size,
@@ -791,8 +785,6 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
         )
 
         def decorator(fn: Callable[..., Any]) -> Task[TWorkflowInput, Any]:
-            from hatchet_celery._runtime.batch_fn import batch_function
-
             opts = self._task_options(
                 name=name,
                 fn=fn,
