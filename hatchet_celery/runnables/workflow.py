@@ -33,9 +33,10 @@ from hatchet_celery.labels import DesiredWorkerLabel
 from hatchet_celery.rate_limit import RateLimit
 from hatchet_celery.runnables.batch import batch_function, group_program
 from hatchet_celery.runnables.eviction import DEFAULT_DURABLE_TASK_EVICTION_POLICY, EvictionPolicy
+from hatchet_celery.runnables.mock import Mockable, MockArgs
 from hatchet_celery.runnables.proto import declaration_of
 from hatchet_celery.runnables.shape import Shape
-from hatchet_celery.runnables.task import MockArgs, Task
+from hatchet_celery.runnables.task import Task
 from hatchet_celery.runnables.types import (
     BaseIdemotencyConfig,
     BatchTaskConfig,
@@ -909,7 +910,7 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
         self._add(copy)
 
 
-class Standalone(BaseWorkflow[TWorkflowInput], Generic[TWorkflowInput, R]):
+class Standalone(BaseWorkflow[TWorkflowInput], Mockable[TWorkflowInput, R]):
     """A single task declared with ``@hatchet.task``; results are its typed output."""
 
     _task: Task[TWorkflowInput, R]
@@ -939,27 +940,11 @@ class Standalone(BaseWorkflow[TWorkflowInput], Generic[TWorkflowInput, R]):
     ) -> list[Any]:
         return super().run_many(workflows, return_exceptions, wait_for_result)
 
-    def _mock_args(
-        self,
-        input: TWorkflowInput | None = None,
-        additional_metadata: dict[str, Any] | None = None,
-        parent_outputs: dict[str, Any] | None = None,
-        retry_count: int = 0,
-        lifespan: Any = None,
-        dependencies: dict[str, Any] | None = None,
-    ) -> MockArgs:
-        """The parameters of ``mock_run`` and ``aio_mock_run`` (those of the task's)."""
-        return MockArgs(
-            input, additional_metadata, parent_outputs, retry_count, lifespan, dependencies
-        )
+    def _mock(self, args: MockArgs) -> R:
+        return self._task._mock(args)
 
-    @parameters(_mock_args)
-    def mock_run(self, args: MockArgs) -> R:
-        return self._task.mock_run(*args)
-
-    @parameters(_mock_args)
-    async def aio_mock_run(self, args: MockArgs) -> R:
-        return await self._task.aio_mock_run(*args)
+    async def _aio_mock(self, args: MockArgs) -> R:
+        return await self._task._aio_mock(args)
 
 
 __all__ = ["BaseWorkflow", "Standalone", "TaskRunRef", "Workflow", "WorkflowRunRef"]
