@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from hatchet_celery._cron import parse_cron
 from hatchet_celery._durations import Duration
 from hatchet_celery._runtime.registry import Registry, registry_for
+from hatchet_celery._twins import arguments
 from hatchet_celery.config import ClientConfig
 from hatchet_celery.context import Context, current_context
 from hatchet_celery.exceptions import DeclarationError
@@ -343,30 +344,7 @@ class Hatchet:
         idempotency: TTLBasedIdempotencyConfig | StatusBasedIdempotencyConfig | None = None,
         slot_cost: int | None = None,
     ) -> Callable[[Callable[..., R]], Standalone[Any, R]]:
-        return self._standalone(
-            False,
-            name=name,
-            description=description,
-            input_validator=input_validator,
-            on_events=on_events,
-            on_crons=on_crons,
-            cron_input=cron_input,
-            version=version,
-            sticky=sticky,
-            default_priority=default_priority,
-            concurrency=concurrency,
-            schedule_timeout=schedule_timeout,
-            execution_timeout=execution_timeout,
-            retries=retries,
-            rate_limits=rate_limits,
-            desired_worker_labels=desired_worker_labels,
-            backoff_factor=backoff_factor,
-            backoff_max_seconds=backoff_max_seconds,
-            default_filters=default_filters,
-            default_additional_metadata=default_additional_metadata,
-            slot_cost=slot_cost,
-            idempotency=idempotency,
-        )
+        return self._standalone(False, **arguments(locals()))
 
     def batch_task(
         self,
@@ -465,30 +443,7 @@ class Hatchet:
         idempotency: TTLBasedIdempotencyConfig | StatusBasedIdempotencyConfig | None = None,
         eviction_policy: EvictionPolicy | None = DEFAULT_DURABLE_TASK_EVICTION_POLICY,
     ) -> Callable[[Callable[..., R]], Standalone[Any, R]]:
-        return self._standalone(
-            True,
-            name=name,
-            description=description,
-            input_validator=input_validator,
-            on_events=on_events,
-            on_crons=on_crons,
-            cron_input=cron_input,
-            version=version,
-            sticky=sticky,
-            default_priority=default_priority,
-            concurrency=concurrency,
-            schedule_timeout=schedule_timeout,
-            execution_timeout=execution_timeout,
-            retries=retries,
-            rate_limits=rate_limits,
-            desired_worker_labels=desired_worker_labels,
-            backoff_factor=backoff_factor,
-            backoff_max_seconds=backoff_max_seconds,
-            default_filters=default_filters,
-            default_additional_metadata=default_additional_metadata,
-            idempotency=idempotency,
-            eviction_policy=eviction_policy,
-        )
+        return self._standalone(True, **arguments(locals()))
 
     def worker(
         self,

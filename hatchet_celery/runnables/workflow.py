@@ -20,7 +20,7 @@ from pydantic import TypeAdapter
 
 from hatchet_celery._cel import compile_cel
 from hatchet_celery._durations import Duration
-from hatchet_celery._twins import aio_twin, parameters
+from hatchet_celery._twins import aio_twin, arguments, parameters
 from hatchet_celery.clients.admin import (
     ScheduleTriggerWorkflowOptions,
     TriggerWorkflowOptions,
@@ -61,6 +61,12 @@ P = TypeVar("P")
 
 _DEFAULT_EXEC = timedelta(seconds=60)
 _DEFAULT_SCHED = timedelta(minutes=5)
+# Options of Workflow.task / durable_task read through _task_options (task defaults apply)
+_TIMING_OPTIONS = (
+    "name", "schedule_timeout", "execution_timeout", "retries", "backoff_factor",
+    "backoff_max_seconds",
+)  # fmt: skip
+_ROUTED_OPTIONS = ("desired_worker_labels", "concurrency")  # normalised before Task gets them
 
 
 def normalise_concurrency(
@@ -659,6 +665,30 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
             else d.backoff_max_seconds,
         }
 
+    def _declare(
+        self, local_names: dict[str, Any], is_durable: bool = False
+    ) -> Callable[[Callable[..., Any]], Task[TWorkflowInput, Any]]:
+        """The decorator ``task`` and ``durable_task`` return (``local_names``: their
+        ``locals()``, so every option they take reaches the ``Task``)."""
+        given = arguments(local_names)
+        timing = {k: given.pop(k) for k in _TIMING_OPTIONS}
+
+        def decorator(fn: Callable[..., Any]) -> Task[TWorkflowInput, Any]:
+            opts = self._task_options(fn=fn, **timing)
+            task: Task[TWorkflowInput, Any] = Task(
+                fn=fn,
+                workflow=self,
+                is_durable=is_durable,
+                desired_worker_labels=_labels(given["desired_worker_labels"]),
+                concurrency=normalise_concurrency(given["concurrency"], f"task {opts['name']!r}"),
+                **{k: v for k, v in given.items() if k not in _ROUTED_OPTIONS},
+                **opts,
+            )
+            self._add(task)
+            return task
+
+        return decorator
+
     def task(
         self,
         name: str | None = None,
@@ -678,33 +708,7 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
         cancel_if: list[Condition | OrGroup] | None = None,
         slot_cost: int | None = None,
     ) -> Callable[[Callable[..., R]], Task[TWorkflowInput, R]]:
-        def decorator(fn: Callable[..., R]) -> Task[TWorkflowInput, R]:
-            opts = self._task_options(
-                name=name,
-                fn=fn,
-                schedule_timeout=schedule_timeout,
-                execution_timeout=execution_timeout,
-                retries=retries,
-                backoff_factor=backoff_factor,
-                backoff_max_seconds=backoff_max_seconds,
-            )
-            task: Task[TWorkflowInput, R] = Task(
-                fn=fn,
-                workflow=self,
-                parents=parents,
-                rate_limits=rate_limits,
-                desired_worker_labels=_labels(desired_worker_labels),
-                concurrency=normalise_concurrency(concurrency, f"task {opts['name']!r}"),
-                wait_for=wait_for,
-                skip_if=skip_if,
-                cancel_if=cancel_if,
-                slot_cost=slot_cost,
-                **opts,
-            )
-            self._add(task)
-            return task
-
-        return decorator
+        return self._declare(locals())
 
     def durable_task(
         self,
@@ -725,34 +729,7 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
         cancel_if: list[Condition | OrGroup] | None = None,
         eviction_policy: EvictionPolicy | None = DEFAULT_DURABLE_TASK_EVICTION_POLICY,
     ) -> Callable[[Callable[..., R]], Task[TWorkflowInput, R]]:
-        def decorator(fn: Callable[..., R]) -> Task[TWorkflowInput, R]:
-            opts = self._task_options(
-                name=name,
-                fn=fn,
-                schedule_timeout=schedule_timeout,
-                execution_timeout=execution_timeout,
-                retries=retries,
-                backoff_factor=backoff_factor,
-                backoff_max_seconds=backoff_max_seconds,
-            )
-            task: Task[TWorkflowInput, R] = Task(
-                fn=fn,
-                workflow=self,
-                is_durable=True,
-                eviction_policy=eviction_policy,
-                parents=parents,
-                rate_limits=rate_limits,
-                desired_worker_labels=_labels(desired_worker_labels),
-                concurrency=normalise_concurrency(concurrency, f"task {opts['name']!r}"),
-                wait_for=wait_for,
-                skip_if=skip_if,
-                cancel_if=cancel_if,
-                **opts,
-            )
-            self._add(task)
-            return task
-
-        return decorator
+        return self._declare(locals(), is_durable=True)
 
     def batch_task(
         self,
@@ -809,19 +786,26 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
 
         return decorator
 
-    def _special_task(
+    def _special_options(
         self,
-        kind: str,
-        name: str | None,
-        schedule_timeout: Duration,
-        execution_timeout: Duration,
-        retries: int,
-        rate_limits: list[RateLimit] | None,
-        backoff_factor: float | None,
-        backoff_max_seconds: int | None,
-        concurrency: int | list[ConcurrencyExpression] | None,
+        name: str | None = None,
+        schedule_timeout: Duration = _DEFAULT_SCHED,
+        execution_timeout: Duration = _DEFAULT_EXEC,
+        retries: int = 0,
+        rate_limits: list[RateLimit] | None = None,
+        backoff_factor: float | None = None,
+        backoff_max_seconds: int | None = None,
+        concurrency: int | list[ConcurrencyExpression] | None = None,
+    ) -> dict[str, Any]:
+        """The parameters of ``on_failure_task`` and ``on_success_task``."""
+        return arguments(locals())
+
+    def _special_task(
+        self, kind: str, options: dict[str, Any]
     ) -> Callable[[Callable[..., R]], Task[TWorkflowInput, R]]:
         label = kind.replace("_", "-")
+        name = options.pop("name")
+        concurrency = normalise_concurrency(options.pop("concurrency"), f"{label} task")
 
         def decorator(fn: Callable[..., R]) -> Task[TWorkflowInput, R]:
             if getattr(self, kind) is not None:
@@ -832,64 +816,25 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
                 workflow=self,
                 name=f"{(name or fn.__name__).lower()}-{label}",  # Hatchet's naming
                 kind=kind,
-                retries=retries,
-                backoff_factor=backoff_factor,
-                backoff_max_seconds=backoff_max_seconds,
-                execution_timeout=execution_timeout,
-                schedule_timeout=schedule_timeout,
-                rate_limits=rate_limits,
-                concurrency=normalise_concurrency(concurrency, f"{label} task"),
+                concurrency=concurrency,
+                **options,
             )
             self._add(task)
             return task
 
         return decorator
 
+    @parameters(_special_options)
     def on_failure_task(
-        self,
-        name: str | None = None,
-        schedule_timeout: Duration = _DEFAULT_SCHED,
-        execution_timeout: Duration = _DEFAULT_EXEC,
-        retries: int = 0,
-        rate_limits: list[RateLimit] | None = None,
-        backoff_factor: float | None = None,
-        backoff_max_seconds: int | None = None,
-        concurrency: int | list[ConcurrencyExpression] | None = None,
+        self, options: dict[str, Any]
     ) -> Callable[[Callable[..., R]], Task[TWorkflowInput, R]]:
-        return self._special_task(
-            "on_failure",
-            name,
-            schedule_timeout,
-            execution_timeout,
-            retries,
-            rate_limits,
-            backoff_factor,
-            backoff_max_seconds,
-            concurrency,
-        )
+        return self._special_task("on_failure", options)
 
+    @parameters(_special_options)
     def on_success_task(
-        self,
-        name: str | None = None,
-        schedule_timeout: Duration = _DEFAULT_SCHED,
-        execution_timeout: Duration = _DEFAULT_EXEC,
-        retries: int = 0,
-        rate_limits: list[RateLimit] | None = None,
-        backoff_factor: float | None = None,
-        backoff_max_seconds: int | None = None,
-        concurrency: int | list[ConcurrencyExpression] | None = None,
+        self, options: dict[str, Any]
     ) -> Callable[[Callable[..., R]], Task[TWorkflowInput, R]]:
-        return self._special_task(
-            "on_success",
-            name,
-            schedule_timeout,
-            execution_timeout,
-            retries,
-            rate_limits,
-            backoff_factor,
-            backoff_max_seconds,
-            concurrency,
-        )
+        return self._special_task("on_success", options)
 
     def add_task(self, task: Standalone[TWorkflowInput, Any]) -> None:
         inner = task._task
