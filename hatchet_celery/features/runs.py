@@ -180,21 +180,23 @@ class RunsClient(FeatureClient):
 
     aio_replay = aio_twin(replay)
 
-    def bulk_cancel(self, opts: BulkCancelReplayOpts) -> None:
+    def _each(
+        self, opts: BulkCancelReplayOpts, action: Callable[[Any, str], Any], what: str
+    ) -> None:
+        """Apply ``action`` to every run ``opts`` names; a run gone meanwhile is skipped."""
         for run_id in self._bulk_ids(opts):
             try:
-                cancellation.cancel(self._engine, run_id)
+                action(self._engine, run_id)
             except RunNotFoundError:
-                log.info("hatchet_celery: bulk cancel: %s not found", run_id)
+                log.info("hatchet_celery: bulk %s: %s not found", what, run_id)
+
+    def bulk_cancel(self, opts: BulkCancelReplayOpts) -> None:
+        self._each(opts, cancellation.cancel, "cancel")
 
     aio_bulk_cancel = aio_twin(bulk_cancel)
 
     def bulk_replay(self, opts: BulkCancelReplayOpts) -> None:
-        for run_id in self._bulk_ids(opts):
-            try:
-                cancellation.replay(self._engine, run_id)
-            except RunNotFoundError:
-                log.info("hatchet_celery: bulk replay: %s not found", run_id)
+        self._each(opts, cancellation.replay, "replay")
 
     aio_bulk_replay = aio_twin(bulk_replay)
 
