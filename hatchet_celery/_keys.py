@@ -136,7 +136,7 @@ class Keys:
         """zset: scheduled run ids by creation time (listing)."""
         return f"{self.base}:scheds"
 
-    # --- runs listing, task run lookup, streams (hatchet_celery/_runtime/ops/run_index.py) -----
+    # --- runs listing, task run lookup, streams (hatchet_celery/_runtime/core/run_index.py) -----
     @property
     def status_index(self) -> str:
         """zset: run ids scored ``rank * 1e13 + created ms`` (see ``run_index.STATUS_RANK``)."""
