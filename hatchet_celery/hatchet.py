@@ -18,6 +18,7 @@ from hatchet_celery.labels import DesiredWorkerLabel
 from hatchet_celery.rate_limit import RateLimit
 from hatchet_celery.runnables.batch import batch_function
 from hatchet_celery.runnables.eviction import DEFAULT_DURABLE_TASK_EVICTION_POLICY, EvictionPolicy
+from hatchet_celery.runnables.run_calls import StandaloneDecorator
 from hatchet_celery.runnables.task import Task
 from hatchet_celery.runnables.types import (
     ConcurrencyExpression,
@@ -31,6 +32,7 @@ from hatchet_celery.runnables.types import (
 )
 from hatchet_celery.runnables.workflow import (
     Standalone,
+    TWorkflowInput,
     Workflow,
     _check_priority,
     _labels,
@@ -220,7 +222,7 @@ class Hatchet:
         *,
         name: str,
         description: str | None = None,
-        input_validator: Any = None,
+        input_validator: type[TWorkflowInput] | None = None,
         on_events: list[str] | None = None,
         on_crons: list[str] | None = None,
         cron_input: Any = None,
@@ -232,7 +234,7 @@ class Hatchet:
         default_filters: list[DefaultFilter] | None = None,
         default_additional_metadata: dict[str, Any] | None = None,
         idempotency: TTLBasedIdempotencyConfig | StatusBasedIdempotencyConfig | None = None,
-    ) -> Workflow[Any]:
+    ) -> Workflow[TWorkflowInput]:
         config = self._workflow_config(
             name,
             description,
@@ -247,7 +249,7 @@ class Hatchet:
             default_additional_metadata,
             idempotency,
         )
-        wf: Workflow[Any] = Workflow(config, self._registry, input_validator)
+        wf: Workflow[TWorkflowInput] = Workflow(config, self._registry, input_validator)
         wf.cron_input = cron_input
         return wf
 
@@ -257,7 +259,7 @@ class Hatchet:
         *,
         name: str | None,
         description: str | None,
-        input_validator: Any,
+        input_validator: type[TWorkflowInput] | None,
         on_events: list[str] | None,
         on_crons: list[str] | None,
         cron_input: Any,
@@ -277,8 +279,10 @@ class Hatchet:
         slot_cost: int | None = None,
         idempotency: TTLBasedIdempotencyConfig | StatusBasedIdempotencyConfig | None = None,
         eviction_policy: EvictionPolicy | None = None,
-    ) -> Callable[[Callable[..., R]], Standalone[Any, R]]:
-        def decorator(fn: Callable[..., R]) -> Standalone[Any, R]:
+    ) -> StandaloneDecorator[TWorkflowInput]:
+        def decorator(
+            fn: Callable[..., Any],
+        ) -> Standalone[TWorkflowInput, Any]:
             wf_name = name or fn.__name__
             config = self._workflow_config(
                 wf_name,
@@ -294,9 +298,11 @@ class Hatchet:
                 default_additional_metadata,
                 idempotency,
             )
-            standalone: Standalone[Any, R] = Standalone(config, self._registry, input_validator)
+            standalone: Standalone[TWorkflowInput, Any] = Standalone(
+                config, self._registry, input_validator
+            )
             standalone.cron_input = cron_input
-            task: Task[Any, R] = Task(
+            task: Task[Any, Any] = Task(
                 fn=fn,
                 workflow=standalone,
                 name=wf_name.lower(),
@@ -322,7 +328,7 @@ class Hatchet:
         *,
         name: str | None = None,
         description: str | None = None,
-        input_validator: Any = None,
+        input_validator: type[TWorkflowInput] | None = None,
         on_events: list[str] | None = None,
         on_crons: list[str] | None = None,
         cron_input: Any = None,
@@ -343,7 +349,7 @@ class Hatchet:
         default_additional_metadata: dict[str, Any] | None = None,
         idempotency: TTLBasedIdempotencyConfig | StatusBasedIdempotencyConfig | None = None,
         slot_cost: int | None = None,
-    ) -> Callable[[Callable[..., R]], Standalone[Any, R]]:
+    ) -> StandaloneDecorator[TWorkflowInput]:
         return self._standalone(False, **arguments(locals()))
 
     def batch_task(
@@ -421,7 +427,7 @@ class Hatchet:
         *,
         name: str | None = None,
         description: str | None = None,
-        input_validator: Any = None,
+        input_validator: type[TWorkflowInput] | None = None,
         on_events: list[str] | None = None,
         on_crons: list[str] | None = None,
         cron_input: Any = None,
@@ -442,7 +448,7 @@ class Hatchet:
         default_additional_metadata: dict[str, Any] | None = None,
         idempotency: TTLBasedIdempotencyConfig | StatusBasedIdempotencyConfig | None = None,
         eviction_policy: EvictionPolicy | None = DEFAULT_DURABLE_TASK_EVICTION_POLICY,
-    ) -> Callable[[Callable[..., R]], Standalone[Any, R]]:
+    ) -> StandaloneDecorator[TWorkflowInput]:
         return self._standalone(True, **arguments(locals()))
 
     def worker(

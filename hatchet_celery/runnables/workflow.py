@@ -14,9 +14,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from datetime import datetime, timedelta
 from types import FrameType
-from typing import TYPE_CHECKING, Any, Generic, Literal, NamedTuple, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Literal, NamedTuple, cast
 
 from pydantic import TypeAdapter
+from typing_extensions import TypeVar
 
 from hatchet_celery._cel import compile_cel
 from hatchet_celery._durations import Duration
@@ -35,6 +36,13 @@ from hatchet_celery.runnables.batch import batch_function, group_program
 from hatchet_celery.runnables.eviction import DEFAULT_DURABLE_TASK_EVICTION_POLICY, EvictionPolicy
 from hatchet_celery.runnables.mock import Mockable, MockArgs
 from hatchet_celery.runnables.proto import declaration_of
+from hatchet_celery.runnables.run_calls import (
+    AioNoWaitCall,
+    AioRunCall,
+    NoWaitCall,
+    RunCall,
+    TaskDecorator,
+)
 from hatchet_celery.runnables.shape import Shape
 from hatchet_celery.runnables.task import Task
 from hatchet_celery.runnables.types import (
@@ -55,8 +63,8 @@ if TYPE_CHECKING:
     from hatchet_celery._runtime.core.client import Client
     from hatchet_celery._runtime.registry import Registry
 
-TWorkflowInput = TypeVar("TWorkflowInput")
-R = TypeVar("R")
+TWorkflowInput = TypeVar("TWorkflowInput", default=EmptyModel)
+R = TypeVar("R", default=Any)
 P = TypeVar("P")
 
 _DEFAULT_EXEC = timedelta(seconds=60)
@@ -324,11 +332,11 @@ class BaseWorkflow(Generic[TWorkflowInput]):
         return self._ref(run_ids[0])
 
     @parameters(_run_args)
-    def run_no_wait(self, item: WorkflowRunTriggerConfig) -> Any:
+    def _run_no_wait(self, item: WorkflowRunTriggerConfig) -> Any:
         return self._submit(item)
 
     @parameters(_run_args)
-    async def aio_run_no_wait(self, item: WorkflowRunTriggerConfig) -> Any:
+    async def _aio_run_no_wait(self, item: WorkflowRunTriggerConfig) -> Any:
         return await self._aio_submit(item)
 
     def _run_and_wait_args(
@@ -358,19 +366,25 @@ class BaseWorkflow(Generic[TWorkflowInput]):
         return item, wait_for_result
 
     @parameters(_run_and_wait_args)
-    def run(self, call: tuple[WorkflowRunTriggerConfig, bool]) -> Any:
+    def _run(self, call: tuple[WorkflowRunTriggerConfig, bool]) -> Any:
         item, wait_for_result = call
         ref = self._submit(item)
         return ref.result() if wait_for_result else ref
 
     @parameters(_run_and_wait_args)
-    async def aio_run(self, call: tuple[WorkflowRunTriggerConfig, bool]) -> Any:
+    async def _aio_run(self, call: tuple[WorkflowRunTriggerConfig, bool]) -> Any:
         item, wait_for_result = call
         ref = await self._aio_submit(item)
         if not wait_for_result:
             return ref
         async with _awaiting([ref]):
             return await ref.aio_result()
+
+    # The public names: ``Workflow`` and ``Standalone`` declare their types
+    # (``run_calls.py``), each with its own result and reference types.
+    if not TYPE_CHECKING:
+        run, aio_run = _run, _aio_run
+        run_no_wait, aio_run_no_wait = _run_no_wait, _aio_run_no_wait
 
     def create_bulk_run_item(
         self,
@@ -638,6 +652,12 @@ def _awaiting(refs: list[Any]) -> AbstractAsyncContextManager[None]:
 class Workflow(BaseWorkflow[TWorkflowInput]):
     """A DAG of tasks; ``run()`` returns ``{task_name: output}``."""
 
+    if TYPE_CHECKING:  # what a type checker sees of BaseWorkflow's trigger methods
+        run: RunCall[TWorkflowInput, dict[str, Any], WorkflowRunRef]
+        aio_run: AioRunCall[TWorkflowInput, dict[str, Any], WorkflowRunRef]
+        run_no_wait: NoWaitCall[TWorkflowInput, WorkflowRunRef]
+        aio_run_no_wait: AioNoWaitCall[TWorkflowInput, WorkflowRunRef]
+
     def _task_options(
         self,
         *,
@@ -667,7 +687,7 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
 
     def _declare(
         self, local_names: dict[str, Any], is_durable: bool = False
-    ) -> Callable[[Callable[..., Any]], Task[TWorkflowInput, Any]]:
+    ) -> TaskDecorator[TWorkflowInput]:
         """The decorator ``task`` and ``durable_task`` return (``local_names``: their
         ``locals()``, so every option they take reaches the ``Task``)."""
         given = arguments(local_names)
@@ -707,7 +727,7 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
         skip_if: list[Condition | OrGroup] | None = None,
         cancel_if: list[Condition | OrGroup] | None = None,
         slot_cost: int | None = None,
-    ) -> Callable[[Callable[..., R]], Task[TWorkflowInput, R]]:
+    ) -> TaskDecorator[TWorkflowInput]:
         return self._declare(locals())
 
     def durable_task(
@@ -728,7 +748,7 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
         skip_if: list[Condition | OrGroup] | None = None,
         cancel_if: list[Condition | OrGroup] | None = None,
         eviction_policy: EvictionPolicy | None = DEFAULT_DURABLE_TASK_EVICTION_POLICY,
-    ) -> Callable[[Callable[..., R]], Task[TWorkflowInput, R]]:
+    ) -> TaskDecorator[TWorkflowInput]:
         return self._declare(locals(), is_durable=True)
 
     def batch_task(
@@ -800,18 +820,16 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
         """The parameters of ``on_failure_task`` and ``on_success_task``."""
         return arguments(locals())
 
-    def _special_task(
-        self, kind: str, options: dict[str, Any]
-    ) -> Callable[[Callable[..., R]], Task[TWorkflowInput, R]]:
+    def _special_task(self, kind: str, options: dict[str, Any]) -> TaskDecorator[TWorkflowInput]:
         label = kind.replace("_", "-")
         name = options.pop("name")
         concurrency = normalise_concurrency(options.pop("concurrency"), f"{label} task")
 
-        def decorator(fn: Callable[..., R]) -> Task[TWorkflowInput, R]:
+        def decorator(fn: Callable[..., Any]) -> Task[TWorkflowInput, Any]:
             if getattr(self, kind) is not None:
                 what = "on-failure" if kind == "on_failure" else "on-success"
                 raise DeclarationError(f"workflow {self.name!r}: only one {what} task is allowed")
-            task: Task[TWorkflowInput, R] = Task(
+            task: Task[TWorkflowInput, Any] = Task(
                 fn=fn,
                 workflow=self,
                 name=f"{(name or fn.__name__).lower()}-{label}",  # Hatchet's naming
@@ -825,15 +843,11 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
         return decorator
 
     @parameters(_special_options)
-    def on_failure_task(
-        self, options: dict[str, Any]
-    ) -> Callable[[Callable[..., R]], Task[TWorkflowInput, R]]:
+    def on_failure_task(self, options: dict[str, Any]) -> TaskDecorator[TWorkflowInput]:
         return self._special_task("on_failure", options)
 
     @parameters(_special_options)
-    def on_success_task(
-        self, options: dict[str, Any]
-    ) -> Callable[[Callable[..., R]], Task[TWorkflowInput, R]]:
+    def on_success_task(self, options: dict[str, Any]) -> TaskDecorator[TWorkflowInput]:
         return self._special_task("on_success", options)
 
     def add_task(self, task: Standalone[TWorkflowInput, Any]) -> None:
@@ -859,6 +873,12 @@ class Standalone(BaseWorkflow[TWorkflowInput], Mockable[TWorkflowInput, R]):
     """A single task declared with ``@hatchet.task``; results are its typed output."""
 
     _task: Task[TWorkflowInput, R]
+
+    if TYPE_CHECKING:  # what a type checker sees of BaseWorkflow's trigger methods
+        run: RunCall[TWorkflowInput, R, TaskRunRef[TWorkflowInput, R]]
+        aio_run: AioRunCall[TWorkflowInput, R, TaskRunRef[TWorkflowInput, R]]
+        run_no_wait: NoWaitCall[TWorkflowInput, TaskRunRef[TWorkflowInput, R]]
+        aio_run_no_wait: AioNoWaitCall[TWorkflowInput, TaskRunRef[TWorkflowInput, R]]
 
     def _attach(self, task: Task[TWorkflowInput, R]) -> None:
         self._task = task
