@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 from hatchet_celery._cel import CelEvaluationError, CelProgram, cel_bool, compile_cel
 from hatchet_celery._runtime.hooks import Ready, register_gate
-from hatchet_celery._runtime.services import timer_handler
+from hatchet_celery._runtime.timers import DONE, Outcome, Rearm
 from hatchet_celery._runtime.waits import RECOVERY_SECONDS, Wait, WaitCondition, register
+from hatchet_celery._timer_entries import DecisionRecovery
 from hatchet_celery.conditions import (
     Action,
     Condition,
@@ -269,7 +270,23 @@ def carry_out_decision(
     priority: int | None,
     parent_task_run_id: str | None,
 ) -> None:
-    """Act on a decided wait of the gate, then drop its recovery timer."""
+    """Act on a decided wait of the gate, then drop its recovery timer (the decider's own
+    cleanup: the timer pump is not handling it)."""
+    _act(engine, task, run_id, action, attempt, claim, priority, parent_task_run_id)
+    engine.store.redis.zrem(engine.keys.timers, DecisionRecovery(run_id, task.name).member)
+
+
+def _act(
+    engine: Engine,
+    task: Task[Any, Any],
+    run_id: str,
+    action: str,
+    attempt: int,
+    claim: str,
+    priority: int | None,
+    parent_task_run_id: str | None,
+) -> None:
+    """Carry a decision out; fenced (claim token, expected status), so twice is once."""
     from hatchet_celery._runtime.executor import record_failure, record_success
 
     if action == "QUEUE":
@@ -300,13 +317,11 @@ def carry_out_decision(
             retry_allowed=False,
             final_status="CANCELLED",
         )
-    engine.store.redis.zrem(engine.keys.timers, f"wdx|{run_id}|{task.name}")
 
 
-@timer_handler("wdx")
-def recover_decision(engine: Engine, member: str, now: float) -> None:
+def recover_decision(engine: Engine, entry: DecisionRecovery, now: float) -> Outcome:
     """Carry out a gate decision whose process died, or that a process without the code took."""
-    _, run_id, task_name = member.split("|", 2)
+    run_id, task_name = entry.run_id, entry.task
     values = engine.store.redis.hmget(
         engine.keys.run(run_id),
         [
@@ -322,17 +337,11 @@ def recover_decision(engine: Engine, member: str, now: float) -> None:
     wf, decided, status, attempt, claim, priority, ptr = cast(list[str | None], values)
     expected = {"QUEUE": "QUEUED", "SKIP": "RUNNING", "CANCEL": "WAITING"}.get(decided or "")
     if wf is None or expected is None or status != expected:
-        engine.store.redis.zrem(engine.keys.timers, member)
-        return
+        return DONE  # carried out already (or the run is gone)
     task = engine.registry.tasks.get(engine.celery_name(wf, task_name))
     if task is None:  # a worker that has the code will take it
-        engine.store.redis.zadd(engine.keys.timers, {member: now + RECOVERY_SECONDS})
-        return
-    # Carried out while the timer is still there (claimed by this pump for a while): a
-    # process that dies half-way leaves it to be taken again. Every branch is fenced (the
-    # claim token, the expected status), so carrying a decision out twice changes nothing;
-    # carry_out_decision drops the timer once done.
-    carry_out_decision(
+        return Rearm(now + RECOVERY_SECONDS)
+    _act(
         engine,
         task,
         run_id,
@@ -342,6 +351,7 @@ def recover_decision(engine: Engine, member: str, now: float) -> None:
         int(priority) if priority else None,
         ptr or None,
     )
+    return DONE
 
 
 __all__ = ["GATE", "ConditionsGate", "TaskCancelledByCondition", "carry_out_decision"]

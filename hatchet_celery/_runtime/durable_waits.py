@@ -42,9 +42,8 @@ from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._runtime import aio
 from hatchet_celery._runtime.durable_eviction import MANAGER, reason
-from hatchet_celery._runtime.durable_restore import mark_evicted, watch_children
+from hatchet_celery._runtime.durable_restore import mark_evicted
 from hatchet_celery._runtime.hooks import WORKER_STOPPING
-from hatchet_celery._runtime.services import timer_batch_handler
 from hatchet_celery._runtime.waits import Resolution, Wait, WaitCondition, register
 from hatchet_celery.conditions import (
     Condition,
@@ -322,7 +321,6 @@ def evict_all_waiting(engine: Engine) -> None:
 
 
 WORKER_STOPPING.append(evict_all_waiting)
-timer_batch_handler("dvc")(watch_children)
 
 
 # --- the waits of DurableContext ------------------------------------------------------------

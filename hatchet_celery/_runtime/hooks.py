@@ -8,7 +8,7 @@
   later with ``Engine.dispatch(..., after=gate)`` or ``Engine.publish_ready``).
 - ``task_finished`` / ``run_finished`` listeners run after a task run reached a final
   status or a run finished (release concurrency slots, wake waiters...).
-- Timer kinds are registered with ``services.timer_handler``.
+- Timer kinds are not hooks: they are listed in ``timer_kinds.TIMER_KINDS``.
 - ``worker_started`` listeners run when a worker's services start.
 - ``trigger_checks`` run before a trigger creates anything; ``runs_created`` listeners
   see the runs a trigger created (with their options) before their roots are dispatched.
