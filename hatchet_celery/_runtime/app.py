@@ -27,6 +27,9 @@ from celery.signals import celeryd_init
 from hatchet_celery._runtime import broker_compat
 from hatchet_celery._runtime.broker_compat import queue_prefix
 from hatchet_celery._runtime.consumer_guard import ConsumerGuard
+from hatchet_celery._runtime.executor import execute
+from hatchet_celery._runtime.services import WorkerServices
+from hatchet_celery.beat import install as install_beat_hook
 
 if TYPE_CHECKING:
     from hatchet_celery._runtime.registry import Registry
@@ -64,11 +67,12 @@ def build_app(registry: Registry) -> Any:
 
 def install_steps(app: Any, registry: Registry) -> None:
     """The worker bootstep, the consumer guard and the beat hook (no configuration read)."""
-    from hatchet_celery.beat import install as install_beat_hook
-
     app.steps["worker"].add(HatchetWorkerStep)
     app.steps["consumer"].add(ConsumerGuard)
     app._hatchet_registry = registry
+    registries = app.__dict__.setdefault("_hatchet_registries", [])
+    if registry not in registries:
+        registries.append(registry)
     install_beat_hook()  # so a plain `celery -A proj beat` fires the crons too
 
 
@@ -96,7 +100,6 @@ def attach(registry: Registry, app: Any) -> None:
 
 def register_task(app: Any, registry: Registry, task: Task[Any, Any]) -> None:
     """One Celery task per Hatchet task, named ``hatchet.<workflow>.<task>``."""
-    from hatchet_celery._runtime.executor import execute
 
     def run(self: Any, run_id: str, task_name: str, attempt: int) -> None:
         if (
@@ -141,8 +144,6 @@ class HatchetWorkerStep(bootsteps.StartStopStep):  # type: ignore[misc]
         broker_compat.install()  # survive a broker restart with messages in flight
 
     def start(self, worker: Any) -> None:
-        from hatchet_celery._runtime.services import WorkerServices
-
         registry: Registry = worker.app._hatchet_registry
         broker_compat.check_visibility_timeout(
             worker.app, (t.execution_timeout_s for t in registry.tasks.values())

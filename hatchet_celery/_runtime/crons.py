@@ -6,12 +6,14 @@ worker and beat at start, ``method=DEFAULT``) or created at run time through
 task code to see a new cron: it polls one counter each second and reloads the hash only
 when the counter moved.
 
-Exactly once: a beat fires a tick only after ``cron_fire.lua`` accepted it, which
-records the latest tick fired per cron and refuses any tick not later than that. Two
-beats, or a beat restarted in the middle of a minute, therefore fire each tick once; and
-as in Hatchet, ticks that passed while no beat ran are not back-filled (a beat only
-looks at ticks after it started looking). A beat that dies between claiming a tick and
-creating its run loses that one tick: firing twice would be the worse failure.
+Exactly once: a tick's run has an id derived from the cron and the tick
+(``tick_run_id``), and creating a run whose id exists creates nothing. ``cron_fire.lua``
+records the ticks fired per cron, tells the first beat to fire a tick from the others,
+and refuses ticks older than its window. Every beat that sees a tick due creates its run,
+so two beats, or a beat restarted in the middle of a minute, give each tick one run; a
+beat killed between claiming a tick and creating its run loses nothing while another
+beat runs. As in Hatchet, ticks that passed while no beat ran are not back-filled (a beat
+only looks at ticks after it started looking).
 
 ``CronTicker.tick(now)`` takes the time as an argument, so tests drive it with literal
 instants; ``hatchet_celery.beat`` calls it from Celery beat's loop.
@@ -35,6 +37,7 @@ from hatchet_celery._cron import (
     tick_rfc3339,
     ticks_between,
 )
+from hatchet_celery._runtime import pause
 from hatchet_celery.clients.admin import TriggerWorkflowOptions, WorkflowRunTriggerConfig
 
 if TYPE_CHECKING:
@@ -199,8 +202,20 @@ def delete_workflow_crons(engine: Engine, workflow_name: str) -> int:
 
 
 # --- firing ------------------------------------------------------------------------------------
-def trigger(registry: Registry, cron: Cron, scheduled_at: datetime) -> str:
-    """Create the run of one tick (or of a manual trigger) with Hatchet's cron metadata."""
+def tick_run_id(namespace: str, cron_id: str, tick: datetime) -> str:
+    """The run id of one tick of one cron: every beat firing that tick names the same run."""
+    return str(
+        uuid.uuid5(
+            uuid.NAMESPACE_URL, f"hatchet-celery:{namespace}:cron:{cron_id}:{tick.timestamp():.0f}"
+        )
+    )
+
+
+def trigger(
+    registry: Registry, cron: Cron, scheduled_at: datetime, run_id: str | None = None
+) -> str:
+    """Create the run of one tick (or of a manual trigger) with Hatchet's cron metadata;
+    with ``run_id``, nothing is created when that run exists already."""
     metadata = {
         **cron.additional_metadata,
         "hatchet__cron_expression": cron.cron,
@@ -213,18 +228,24 @@ def trigger(registry: Registry, cron: Cron, scheduled_at: datetime) -> str:
         input=json.dumps(cron.input),
         options=TriggerWorkflowOptions(additional_metadata=metadata, priority=cron.priority),
     )
-    return registry.client().trigger_by_name(cron.workflow_name, [item])[0]
+    run_ids = [run_id] if run_id is not None else None
+    return registry.client().trigger_by_name(cron.workflow_name, [item], run_ids)[0]
 
 
-def claim_tick(engine: Engine, cron_id: str, spec: CronSpec, tick: datetime) -> Cron | None:
-    """The current record if this caller may fire ``tick`` of the cron, else None."""
+def claim_tick(
+    engine: Engine, cron_id: str, spec: CronSpec, tick: datetime
+) -> tuple[Cron, bool] | None:
+    """The current record, and whether this caller is the first to fire ``tick``; None
+    when the cron is gone or the tick is too old to fire."""
     keys = engine.keys
-    text = engine.store.script(
+    res = engine.store.script(
         "cron_fire",
         [keys.crons, keys.cron_fired, keys.cron_recent(cron_id)],
         [cron_id, tick_id(spec, tick), int(CATCH_UP_SECONDS)],
     )
-    return Cron.from_json(text) if text else None
+    if not res:
+        return None
+    return Cron.from_json(res[0]), int(res[1]) == 1
 
 
 @dataclass
@@ -313,15 +334,17 @@ class CronTicker:
         """Claim ``tick`` and create its run; None when another beat had it."""
         cron = entry.cron
         try:
-            current = claim_tick(self.engine, cron.id, entry.spec, tick)
-            if current is None:
+            claimed = claim_tick(self.engine, cron.id, entry.spec, tick)
+            if claimed is None:
                 return None
-            from hatchet_celery._runtime import pause
-
+            current, first = claimed
             workflow = self.registry.config.apply_namespace(current.workflow_name)
             if pause.drops(self.engine, workflow, "cron"):
                 return None
-            run_id = trigger(self.registry, current, tick)
+            namespace = self.registry.config.namespace
+            run_id = trigger(self.registry, current, tick, tick_run_id(namespace, cron.id, tick))
+            if not first:
+                return None  # the first beat's run (created again here only if it had died)
         except Exception:
             log.exception(
                 "hatchet_celery beat: cron %r (%s) of workflow %r failed to fire at %s",

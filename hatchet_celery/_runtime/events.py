@@ -24,11 +24,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from hatchet_celery._cel import CelEvaluationError, cel_bool, compile_cel
-from hatchet_celery._runtime.client import TriggerTarget
-from hatchet_celery._runtime.hooks import WORKER_STARTED
 from hatchet_celery._runtime.timers import DONE, Outcome
+from hatchet_celery._runtime.trigger_target import TriggerTarget
 from hatchet_celery._runtime.waits import RECOVERY_SECONDS, matches, satisfy
 from hatchet_celery._timer_entries import EventRecovery
+from hatchet_celery.clients.admin import TriggerWorkflowOptions, WorkflowRunTriggerConfig
 from hatchet_celery.clients.events import Event
 from hatchet_celery.context import current_context
 from hatchet_celery.exceptions import (
@@ -100,9 +100,6 @@ def register_subscriptions(engine: Engine) -> None:
             [name, sub, *args],
         )
     pipe.execute()
-
-
-WORKER_STARTED.append(register_subscriptions)
 
 
 def filter_record(
@@ -268,8 +265,6 @@ def _trigger(
     subs: dict[str, Any],
     filters: list[dict[str, Any]],
 ) -> None:
-    from hatchet_celery.clients.admin import TriggerWorkflowOptions, WorkflowRunTriggerConfig
-
     batches: dict[str, list[WorkflowRunTriggerConfig]] = {}
     ids: dict[str, list[str]] = {}
     for doc in docs:

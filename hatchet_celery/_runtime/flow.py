@@ -14,8 +14,11 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from hatchet_celery._runtime import cancellation
+from hatchet_celery._runtime.engine import REDISPATCH_SECONDS
 from hatchet_celery._runtime.hooks import Gate, Ready
 from hatchet_celery._runtime.state import TERMINAL
+from hatchet_celery._runtime.transitions import record_failure
 
 if TYPE_CHECKING:
     from hatchet_celery._runtime.engine import Engine
@@ -47,8 +50,6 @@ def cel_variables(raw_input: str | None, raw_metadata: str | None) -> dict[str, 
 
 
 def watch_at(now: float) -> float:
-    from hatchet_celery._runtime.engine import REDISPATCH_SECONDS
-
     return now + REDISPATCH_SECONDS
 
 
@@ -70,8 +71,6 @@ def fail_held(engine: Engine, task: Task[Any, Any], run_id: str, exc: BaseExcept
 
     Not retried: the same input would fail the same way.
     """
-    from hatchet_celery._runtime.executor import record_failure
-
     status, claim, attempt, task_run_id = (
         str(v) if v is not None else None
         for v in engine.store.redis.hmget(
@@ -100,8 +99,6 @@ def cancel(engine: Engine, run_id: str, task_name: str | None, reason: str) -> N
     A running attempt is stopped by its worker's watchdog (its status changes); the
     descendants of a cancelled task never run; the run finishes CANCELLED.
     """
-    from hatchet_celery._runtime import cancellation
-
     if task_name is None:
         cancellation.cancel_run(engine, run_id)
     else:

@@ -18,7 +18,8 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from hatchet_celery._runtime.hooks import Ready, register_gate
+from hatchet_celery._runtime import cancellation
+from hatchet_celery._runtime.hooks import Ready
 from hatchet_celery._runtime.timers import DONE, Outcome
 from hatchet_celery._timer_entries import PauseExpiry
 
@@ -119,8 +120,6 @@ def expire_parked(engine: Engine, entry: PauseExpiry, now: float) -> Outcome:
     or removes the timer in the same step (so a task run parked meanwhile keeps a timer):
     a process dying in between leaves them parked and the timer claimed, and the next
     pass cancels them again (a no-op) before dropping them."""
-    from hatchet_celery._runtime import cancellation
-
     workflow = entry.workflow
     current = settings(engine, workflow)
     expired: list[str] = []
@@ -152,7 +151,5 @@ def expire_parked(engine: Engine, entry: PauseExpiry, now: float) -> Outcome:
     )
     return DONE  # pause_expire removed or re-armed the timer
 
-
-register_gate(GATE, order=1)  # behind the conditions gate, before concurrency slots
 
 __all__ = ["WAIT_PAUSED", "drops", "pause", "paused_names", "settings", "unpause"]

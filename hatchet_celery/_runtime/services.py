@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from celery import signals
 from celery.worker import state as celery_state
 
-from hatchet_celery._runtime.hooks import WORKER_STARTED, WORKER_STOPPING, load_extensions
 from hatchet_celery._runtime.process import PROCESS
 from hatchet_celery._runtime.timer_kinds import TIMER_KINDS
 from hatchet_celery._runtime.timers import BATCH, CLAIM_LEASE, TimerPump, TimerTable
@@ -80,9 +79,8 @@ class WorkerServices:
         engine = self.registry.engine()
         PROCESS.draining = False
         engine.register_worker(PROCESS)
-        load_extensions()  # the start hooks of every feature, before the pump
         self.pump = TimerPump(engine, self.timer_kinds)
-        for listener in WORKER_STARTED:
+        for listener in engine.extensions.worker_started:
             try:
                 listener(engine)
             except Exception:
@@ -125,9 +123,10 @@ class WorkerServices:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
-        for listener in WORKER_STOPPING:
+        engine = self.registry.engine()
+        for listener in engine.extensions.worker_stopping:
             try:
-                listener(self.registry.engine())
+                listener(engine)
             except Exception:
                 log.exception("hatchet_celery: worker stop hook %r failed", listener)
         PROCESS.draining = False

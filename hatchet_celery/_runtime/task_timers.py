@@ -6,18 +6,18 @@
   sit in the queue of a worker that died; claiming is idempotent per attempt, so a
   duplicate is harmless) every ``REDISPATCH_SECONDS``, and fails with
   ``SCHEDULING_TIMED_OUT`` at its schedule deadline. A task this process does not declare
-  is timed out with the shape its workers registered in Redis (``deadlines.expire``).
+  is timed out with the shape its workers registered in Redis (the engine's
+``undeclared_timeouts``: ``deadlines.expire_undeclared``).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from hatchet_celery._runtime.deadlines import expire_undeclared
 from hatchet_celery._runtime.engine import REDISPATCH_SECONDS
-from hatchet_celery._runtime.executor import record_failure
 from hatchet_celery._runtime.hooks import Ready
 from hatchet_celery._runtime.timers import DONE, Outcome, Rearm, retry_later
+from hatchet_celery._runtime.transitions import record_failure
 from hatchet_celery._timer_entries import TaskTimer
 from hatchet_celery.exceptions import TaskTimeoutError
 
@@ -46,7 +46,10 @@ def fire_task_timer(engine: Engine, entry: TaskTimer, now: float) -> Outcome:
     workflow = str(engine.store.redis.hget(keys.run(run_id), "wf") or "")
     task = engine.registry.tasks.get(engine.celery_name(workflow, task_name))
     if task is None:  # another worker's task: its deadline holds all the same
-        if expire_undeclared(engine, run_id, task_name, entry.attempt, now):
+        if any(
+            expire(engine, run_id, task_name, entry.attempt, now)
+            for expire in engine.extensions.undeclared_timeouts
+        ):
             return DONE
         return retry_later(now)  # its shape is unknown here for now
     claim = str(engine.store.redis.hget(keys.run(run_id), f"c:{task_name}") or "0")

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from hatchet_celery._runtime.transitions import record_failure
 from hatchet_celery.exceptions import TaskTimeoutError
 
 if TYPE_CHECKING:
@@ -114,8 +115,6 @@ class Watchdog:
                         item.future.cancel()
 
     def _time_out(self, item: InFlight) -> None:
-        from hatchet_celery._runtime.executor import record_failure
-
         item.timed_out = True
         item.ctx._mark_cancelled()
         if item.future is not None:

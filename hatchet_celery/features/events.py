@@ -12,6 +12,7 @@ import warnings
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
+from hatchet_celery._runtime.crons import tenant_id
 from hatchet_celery._runtime.events import EventIn, push, to_event
 from hatchet_celery._runtime.run_index import metadata_key
 from hatchet_celery.clients.events import (
@@ -59,8 +60,6 @@ class EventClient:
 
     @property
     def _tenant_id(self) -> str:
-        from hatchet_celery._runtime.crons import tenant_id
-
         return tenant_id(self._registry.config.namespace)
 
     def push(

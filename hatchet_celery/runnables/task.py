@@ -20,6 +20,7 @@ from hatchet_celery.exceptions import DeclarationError, InvalidDependencyError
 from hatchet_celery.labels import DesiredWorkerLabel
 from hatchet_celery.rate_limit import RateLimit
 from hatchet_celery.runnables.eviction import EvictionPolicy
+from hatchet_celery.runnables.mock import aio_mock_run, mock_run
 from hatchet_celery.runnables.types import BatchTaskConfig, ConcurrencyExpression, EmptyModel
 from hatchet_celery.serde import HATCHET_PYDANTIC_SENTINEL
 
@@ -321,8 +322,6 @@ class Task(Generic[TWorkflowInput, R]):
         lifespan: Any = None,
         dependencies: dict[str, Any] | None = None,
     ) -> R:
-        from hatchet_celery._runtime.mock import mock_run
-
         if self.is_async_function:
             raise TypeError(
                 f"task {self.name!r} is async: use aio_mock_run() instead of mock_run()"
@@ -341,8 +340,6 @@ class Task(Generic[TWorkflowInput, R]):
         lifespan: Any = None,
         dependencies: dict[str, Any] | None = None,
     ) -> R:
-        from hatchet_celery._runtime.mock import aio_mock_run
-
         if not self.is_async_function:
             raise TypeError(f"task {self.name!r} is sync: use mock_run() instead of aio_mock_run()")
         result: R = await aio_mock_run(
