@@ -12,7 +12,7 @@ key                                  type    holds
                                              ``<f>:<task>`` fields (status, attempt, claim,
                                              ids, times, output, error, fan-in counter)
 ``P:runs``                           zset    run ids by creation time (listing, retention)
-``P:timers``                         zset    JSON timer entries by due time (one mechanism
+``P:timers``                         zset    ``<kind>|...`` entries by due time (one mechanism
                                              for retries, redispatch, sleeps, schedules)
 ``P:leases``                         zset    ``run|task|claim`` of running tasks by expiry
 ``P:done``                           channel run ids published when a run finishes
