@@ -401,7 +401,7 @@ class RunsClient:
             if state is None:
                 continue
             if wanted and _views.task_status(state.status).value not in wanted:
-                run_index.repair(engine, run_id, state.status, state.created_at)
+                run_index.repair(engine, run_id)
                 continue
             if worker_id and not any(t.worker == worker_id for t in state.tasks.values()):
                 continue
