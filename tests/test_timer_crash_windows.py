@@ -129,7 +129,7 @@ def test_a_crash_while_carrying_out_a_condition_decision_leaves_its_recovery_tim
     def crash(*_: Any) -> None:
         raise Crash("the process dies here")
 
-    monkeypatch.setattr(conditions, "_act", crash)
+    monkeypatch.setattr(conditions, "carry_out_decision", crash)
     later = time.time() + 5  # the 1 s sleep is over: the decision is QUEUE
     TimerPump(engine, TIMER_KINDS).run_once(later)  # decided, then the carrying out fails
     assert redis.zscore(engine.keys.timers, member) is not None

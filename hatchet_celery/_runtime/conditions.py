@@ -286,24 +286,12 @@ def carry_out_decision(
     claim: str,
     priority: int | None,
     parent_task_run_id: str | None,
+    *,
+    drop_timer: bool = True,
 ) -> None:
-    """Act on a decided wait of the gate, then drop its recovery timer (the decider's own
-    cleanup: the timer pump is not handling it)."""
-    _act(engine, task, run_id, action, attempt, claim, priority, parent_task_run_id)
-    engine.store.redis.zrem(engine.keys.timers, DecisionRecovery(run_id, task.name).member)
-
-
-def _act(
-    engine: Engine,
-    task: Task[Any, Any],
-    run_id: str,
-    action: str,
-    attempt: int,
-    claim: str,
-    priority: int | None,
-    parent_task_run_id: str | None,
-) -> None:
-    """Carry a decision out; fenced (claim token, expected status), so twice is once."""
+    """Act on a decided wait of the gate; fenced (claim token, expected status), so twice
+    is once. The decider then drops its recovery timer (``drop_timer``); the timer pump,
+    handling that timer, leaves it to its own settle."""
     if action == "QUEUE":
         engine.dispatch(
             [
@@ -332,6 +320,8 @@ def _act(
             retry_allowed=False,
             final_status="CANCELLED",
         )
+    if drop_timer:
+        engine.store.redis.zrem(engine.keys.timers, DecisionRecovery(run_id, task.name).member)
 
 
 def recover_decision(engine: Engine, entry: DecisionRecovery, now: float) -> Outcome:
@@ -356,7 +346,7 @@ def recover_decision(engine: Engine, entry: DecisionRecovery, now: float) -> Out
     task = engine.registry.tasks.get(engine.celery_name(wf, task_name))
     if task is None:  # a worker that has the code will take it
         return Rearm(now + RECOVERY_SECONDS)
-    _act(
+    carry_out_decision(
         engine,
         task,
         run_id,
@@ -365,6 +355,7 @@ def recover_decision(engine: Engine, entry: DecisionRecovery, now: float) -> Out
         str(claim or "0"),
         int(priority) if priority else None,
         ptr or None,
+        drop_timer=False,
     )
     return DONE
 
