@@ -26,7 +26,7 @@ import pytest
 from pydantic import BaseModel
 
 from hatchet_celery import ClientConfig, Context, Hatchet
-from hatchet_celery._runtime.crons import CronTicker, claim_tick
+from hatchet_celery._runtime.timing.crons import CronTicker, claim_tick
 from hatchet_celery.exceptions import DeclarationError, TriggerNotFoundError
 from tests.apps import hatchet, sched_beat
 

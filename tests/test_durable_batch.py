@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from hatchet_celery import ClientConfig, DurableContext, EmptyModel, Hatchet, SleepCondition, or_
-from hatchet_celery._runtime.timers import DONE, Outcome, TimerPump, batched, table
+from hatchet_celery._runtime.timing.timers import DONE, Outcome, TimerPump, batched, table
 from hatchet_celery._timer_entries import ChildWatch
 from tests.apps import hatchet
 

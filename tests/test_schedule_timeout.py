@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from hatchet_celery import ClientConfig, Context, EmptyModel, Hatchet
-from hatchet_celery._runtime.timer_kinds import TIMER_KINDS
-from hatchet_celery._runtime.timers import TimerPump
+from hatchet_celery._runtime.timing.timer_kinds import TIMER_KINDS
+from hatchet_celery._runtime.timing.timers import TimerPump
 from hatchet_celery.beat import HatchetCrons
 
 hatchet = Hatchet(config=ClientConfig(namespace="noworker"))

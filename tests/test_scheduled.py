@@ -17,9 +17,9 @@ import pytest
 from pydantic import BaseModel
 
 from hatchet_celery import ClientConfig, Context, Hatchet
-from hatchet_celery._runtime import schedules
-from hatchet_celery._runtime.timer_kinds import TIMER_KINDS
-from hatchet_celery._runtime.timers import DONE, TimerPump
+from hatchet_celery._runtime.timing import schedules
+from hatchet_celery._runtime.timing.timer_kinds import TIMER_KINDS
+from hatchet_celery._runtime.timing.timers import DONE, TimerPump
 from hatchet_celery._timer_entries import ScheduledFire
 from hatchet_celery.clients.rest.models.scheduled_run_status import ScheduledRunStatus
 from hatchet_celery.clients.rest.models.scheduled_workflows_bulk_update_item import (

@@ -37,10 +37,10 @@ from hatchet_celery import (
     SleepCondition,
     UserEventCondition,
 )
-from hatchet_celery._runtime.services import WorkerServices
-from hatchet_celery._runtime.timer_kinds import TIMER_KINDS
-from hatchet_celery._runtime.timers import TimerPump
-from hatchet_celery._runtime.waits import Met
+from hatchet_celery._runtime.timing.timer_kinds import TIMER_KINDS
+from hatchet_celery._runtime.timing.timers import TimerPump
+from hatchet_celery._runtime.waits.store import Met
+from hatchet_celery._runtime.worker.services import WorkerServices
 from hatchet_celery._timer_entries import (
     BatchFlush,
     ConcurrencySweep,

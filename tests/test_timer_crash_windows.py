@@ -28,9 +28,10 @@ from hatchet_celery import (
     RateLimit,
     SleepCondition,
 )
-from hatchet_celery._runtime import conditions, flow
-from hatchet_celery._runtime.timer_kinds import TIMER_KINDS
-from hatchet_celery._runtime.timers import CLAIM_LEASE, TimerPump
+from hatchet_celery._runtime.flow import common as flow
+from hatchet_celery._runtime.flow import conditions
+from hatchet_celery._runtime.timing.timer_kinds import TIMER_KINDS
+from hatchet_celery._runtime.timing.timers import CLAIM_LEASE, TimerPump
 
 hatchet = Hatchet(config=ClientConfig(namespace="crashwin"))
 

@@ -9,24 +9,16 @@ it here, where its position is its order:
   task) is taken before rate-limit tokens, so a run waiting for a slot holds no tokens;
   a batch member is parked only once admitted; affinity routes last, what every other
   gate let through, to a worker that can take it.
-- the timer kinds are listed in ``timer_kinds.py`` (the table the worker's pump is given).
+- the timer kinds are listed in ``timing/timer_kinds.py`` (the table the worker's pump is given).
 """
 
 from __future__ import annotations
 
-from hatchet_celery._runtime import (
-    affinity,
-    batch,
-    concurrency,
-    conditions,
-    deadlines,
-    durable_waits,
-    events,
-    pause,
-    ratelimits,
-    schedules,
-)
-from hatchet_celery._runtime.hooks import Extensions
+from hatchet_celery._runtime.core.hooks import Extensions
+from hatchet_celery._runtime.flow import affinity, batch, concurrency, conditions, pause, ratelimits
+from hatchet_celery._runtime.timing import deadlines, schedules
+from hatchet_celery._runtime.waits import durable as durable_waits
+from hatchet_celery._runtime.waits import events
 
 EXTENSIONS = Extensions(
     gates=(

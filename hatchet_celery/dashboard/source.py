@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import hatchet_celery.dashboard.dag as dag
-from hatchet_celery._runtime.state import TERMINAL, parse_run
+from hatchet_celery._runtime.core.state import TERMINAL, parse_run
 from hatchet_celery._timer_entries import SleepDue
 from hatchet_celery.clients.rest.models.v1_task_status import V1TaskStatus
 
@@ -189,7 +189,7 @@ def _json_field(raw: str | None) -> Any:
 
 
 def _conditions(engine: Any, wait: dict[str, Any], met: Mapping[str, Any]) -> list[str]:
-    """One line per registered condition (layout: ``_runtime/waits.py``): its action,
+    """One line per registered condition (layout: ``_runtime/waits/store.py``): its action,
     what it waits for (event key, or sleep and when it ends), and whether it is met."""
     lines = []
     for cond in wait.get("conds") or []:

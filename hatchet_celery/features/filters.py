@@ -2,7 +2,7 @@
 
 A workflow with no filter runs for every event on its keys; with filters, an event runs
 it once per filter whose scope equals the event's scope and whose expression is true
-(see ``_runtime/events.py``). Declarative ``default_filters`` are written by the workers
+(see ``_runtime/waits/events.py``). Declarative ``default_filters`` are written by the workers
 that serve the workflow and listed here with ``is_declarative=True``.
 """
 
@@ -12,11 +12,11 @@ import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from hatchet_celery._cel import compile_cel
-from hatchet_celery._runtime.crons import workflow_id as derived_id
-from hatchet_celery._runtime.events import FILTER_CEL_VARIABLES, filter_record
+from hatchet_celery._runtime.timing.crons import workflow_id as derived_id
+from hatchet_celery._runtime.waits.events import FILTER_CEL_VARIABLES, filter_record
 from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
 from hatchet_celery.clients.rest.models.pagination_response import PaginationResponse
 from hatchet_celery.clients.rest.models.v1_filter import V1Filter
@@ -24,9 +24,7 @@ from hatchet_celery.clients.rest.models.v1_filter_list import V1FilterList
 from hatchet_celery.clients.rest.models.v1_update_filter_request import V1UpdateFilterRequest
 from hatchet_celery.exceptions import WorkflowNotFoundError
 from hatchet_celery.features._aio import aio_twin
-
-if TYPE_CHECKING:
-    from hatchet_celery._runtime.registry import Registry
+from hatchet_celery.features._base import FeatureClient
 
 
 def update_record(
@@ -50,24 +48,20 @@ def update_record(
             raise ValueError(f"filter {filter_id!r} not found (deleted meanwhile)")
 
 
-class FiltersClient:
+class FiltersClient(FeatureClient):
     """Hatchet's ``FiltersClient`` over the Redis filter store."""
-
-    def __init__(self, registry: Registry) -> None:
-        self._registry = registry
-
-    @property
-    def _engine(self) -> Any:
-        return self._registry.engine()
 
     def _workflow_name(self, workflow_id: str) -> str:
         """A workflow's name from its id (or its name), among those declared or registered."""
         engine = self._engine
-        names = (
-            set(self._registry.workflows)
-            | set(engine.store.redis.hkeys(engine.keys.workflows))
-            | set(engine.store.redis.hkeys(engine.keys.event_subscriptions))
-        )
+        redis = engine.store.redis
+        names = set(self._registry.workflows) | {
+            str(n)
+            for n in (
+                *redis.hkeys(engine.keys.workflows),
+                *redis.hkeys(engine.keys.event_subscriptions),
+            )
+        }
         namespaced = self._registry.config.apply_namespace(workflow_id)
         for name in names:
             if workflow_id in (name, derived_id(name)) or namespaced == name:
@@ -121,8 +115,12 @@ class FiltersClient:
         engine.store.redis.hset(engine.keys.event_filters, record["id"], json.dumps(record))
         return self._v1(record)
 
+    aio_create = aio_twin(create)
+
     def get(self, filter_id: str) -> V1Filter:
         return self._v1(self._load(filter_id))
+
+    aio_get = aio_twin(get)
 
     def list(
         self,
@@ -146,6 +144,8 @@ class FiltersClient:
             rows=[self._v1(r) for r in rows],
         )
 
+    aio_list = aio_twin(list)
+
     def update(self, filter_id: str, updates: V1UpdateFilterRequest) -> V1Filter:
         if updates.expression is not None:
             compile_cel(
@@ -164,16 +164,14 @@ class FiltersClient:
 
         return self._v1(update_record(self._engine, filter_id, change))
 
+    aio_update = aio_twin(update)
+
     def delete(self, filter_id: str) -> V1Filter:
         record = self._load(filter_id)
         engine = self._engine
         engine.store.redis.hdel(engine.keys.event_filters, filter_id)
         return self._v1(record)
 
-    aio_create = aio_twin(create)
-    aio_get = aio_twin(get)
-    aio_list = aio_twin(list)
-    aio_update = aio_twin(update)
     aio_delete = aio_twin(delete)
 
 

@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import TypeAdapter
 
+from hatchet_celery.features._base import FeatureClient
 from hatchet_celery.runnables.types import EmptyModel, WorkflowConfig
 from hatchet_celery.runnables.workflow import Standalone, Workflow
 
 if TYPE_CHECKING:
-    from hatchet_celery._runtime.client import Client
+    from hatchet_celery._runtime.core.client import Client
     from hatchet_celery._runtime.registry import Registry
     from hatchet_celery.clients.admin import WorkflowRunTriggerConfig
     from hatchet_celery.runnables.workflow import BaseWorkflow
@@ -85,10 +86,7 @@ class StubStandalone(Standalone[TInput, R]):
         raise NotImplementedError(f"{self.name!r} is a stub: its code lives elsewhere")
 
 
-class StubsClient:
-    def __init__(self, registry: Registry) -> None:
-        self._registry = registry
-
+class StubsClient(FeatureClient):
     def workflow(
         self,
         *,
