@@ -3,48 +3,80 @@
 Everything lives under ``<prefix>:<namespace>`` so the package can share a Redis with an
 existing deployment, and two namespaces on one Redis never see each other's state.
 
-Layout (``P`` = ``<prefix>:<namespace>``):
+Layout (``P`` = ``<prefix>:<namespace>``; ``tests/test_protocol.py`` checks that this
+table and the methods below name the same keys):
 
-===================================  ======  ==============================================
-key                                  type    holds
-===================================  ======  ==============================================
-``P:run:<run_id>``                   hash    one workflow run: run fields and, per task,
-                                             ``<f>:<task>`` fields (status, attempt, claim,
-                                             ids, times, output, error, fan-in counter)
-``P:runs``                           zset    run ids by creation time (listing, retention)
-``P:timers``                         zset    ``<kind>|...`` entries by due time (one mechanism
-                                             for retries, redispatch, sleeps, schedules)
-``P:leases``                         zset    ``run|task|claim`` of running tasks by expiry
-``P:done``                           channel run ids published when a run finishes
-``P:logs:<task_run_id>``             list    ``ctx.log`` lines
-``P:workflows``                      hash    workflow name -> shape JSON (registered by
-                                             workers, read by processes without the code)
-``P:workers``                        hash    worker id -> worker JSON (heartbeats)
-``P:crons`` (``:names :declared      hash    cron records; uniqueness, declared ids per
-:version :fired``)                           workflow, change counter, last tick fired
-``P:sched:<id>``, ``P:scheds``       hash,   one scheduled run; ids by creation time
-                                     zset
-``P:ix:status``                      zset    run ids scored ``rank * 1e13 + created ms``
-                                             (one status window per rank; runs listing)
-``P:ix:<kind>:<value>``              zset    run ids by creation time per workflow (wf),
-                                             metadata pair (md) or parent run/task (parent)
-``P:ix:keys``                        set     the ``P:ix:<kind>:<value>`` keys (retention)
-``P:truns``                          hash    task run id -> ``run_id|task``
-``P:stream:<run_id>``                list    ``put_stream`` chunks in order
-``P:stream:<run_id>:new``            channel index of each chunk pushed (subscribers wake)
-``P:conc:<gate>`` (``:q :h``)        hash,   one concurrency gate: counts, maxima, holders
-                                     zsets   and waiters; waiters and holders per key
-``P:rl:<key>``, ``P:rl:keys``        hash,   one rate-limit bucket; keys for listing
-                                     zset
-``P:paused``, ``P:paused:<workflow>``  hash,   paused workflows -> pause settings JSON;
-                                     zset    the task runs each one parks, by queued time
-``P:idem:<key>``                     string  ``<run_id>|<TTL|STATUS>``: the run holding an
-                                             idempotency key (expires with the key's TTL)
-``P:webhooks``                       hash    incoming webhook name -> webhook JSON
-``P:bq:<wf>:<task>:<group>``          list,   members waiting for a batch; their input
-(``P:bqb:...``), ``P:batch:<id>``    string, bytes; the members of a flushed batch
-                                     list
-===================================  ======  ==============================================
+===================================  ========  =========================================
+key                                  type      holds
+===================================  ========  =========================================
+``P:run:<run_id>``                   hash      one workflow run: run fields and, per
+                                               task, ``<f>:<task>`` fields (status,
+                                               attempt, claim, ids, times, output,
+                                               error, fan-in counter;
+                                               ``docs/architecture.md``)
+``P:runs``                           zset      run ids by creation time (listing,
+                                               retention)
+``P:timers``                         zset      timer members ``<kind>|...`` by due time:
+                                               retries, redispatch, sleeps, schedules,
+                                               gate wake-ups (one mechanism; the kinds
+                                               in ``docs/architecture.md``)
+``P:leases``                         zset      ``<claim>|<run_id>|<task>`` of running
+                                               task runs by lease expiry
+``P:done``                           channel   run ids published when a run finishes
+``P:logs:<task_run_id>``             list      ``ctx.log`` lines
+``P:workflows``                      hash      workflow name -> shape JSON (registered
+                                               by workers, read by processes without the
+                                               code)
+``P:workers``                        hash      worker id -> worker JSON (heartbeats)
+``P:crons``                          hash      cron id -> cron record JSON
+``P:crons:names``                    hash      cron name -> id (names are unique per
+                                               workflow)
+``P:crons:declared``                 hash      workflow -> ids of its declared crons
+``P:crons:version``                  string    change counter (beats reload when it
+                                               moves)
+``P:crons:fired``                    hash      cron id -> latest tick fired
+``P:crons:recent:<cron_id>``         zset      ticks fired within the catch-up window
+``P:sched:<scheduled_id>``           hash      one scheduled run
+``P:scheds``                         zset      scheduled ids by creation time
+``P:ix:status``                      zset      run ids scored ``rank * 1e13 + created
+                                               ms`` (one window per status)
+``P:ix:<kind>:<value>``              zset      run ids by creation time per workflow
+                                               (wf), metadata pair (md) or parent
+                                               (parent)
+``P:ix:keys``                        set       the ``P:ix:<kind>:<value>`` keys
+                                               (retention)
+``P:truns``                          hash      task run id -> ``<run_id>|<task>``
+``P:stream:<run_id>``                list      ``put_stream`` chunks in order
+``P:stream:<run_id>:new``            channel   index of each chunk pushed (subscribers
+                                               wake)
+``P:ev:data``                        hash      event id -> event JSON
+``P:ev:all``                         zset      event ids by time
+``P:ev:key:<event_key>``             zset      event ids of one key by time (waits look
+                                               back)
+``P:ev:wait:<event_key>``            hash      waits registered on an event key
+``P:ev:subs``                        hash      event key -> workflows subscribed
+                                               (registered by workers)
+``P:ev:filters``                     hash      filter id -> filter JSON
+``P:webhooks``                       hash      incoming webhook name -> webhook JSON
+``P:conc:<gate>``                    hash      one concurrency gate: counts, maxima,
+                                               holder and waiter records
+``P:conc:<gate>:q``                  zset      its waiters, one lex range per key,
+                                               oldest first
+``P:conc:<gate>:h``                  zset      its holders, one lex range per key
+``P:aff:used``                       string    set once a trigger gave runs desired
+                                               labels or a sticky worker
+``P:rl:<key>``                       hash      one rate-limit bucket
+``P:rl:keys``                        zset      the rate-limit keys (listing)
+``P:idem:<key>``                     string    ``<run_id>|<TTL|STATUS>``: the run
+                                               holding an idempotency key
+``P:paused``                         hash      paused workflow -> pause settings JSON
+``P:paused:<workflow>``              zset      the task runs a paused workflow parks, by
+                                               queued time
+``P:bq:<workflow>:<task>:<group>``   list      batch members waiting for their batch
+``P:bqb:<workflow>:<task>:<group>``  string    bytes of input those members hold
+``P:bqr:<workflow>:<task>:<group>``  zset      batches of that group running
+``P:batch:<batch_id>``               list      the members of a flushed batch
+===================================  ========  =========================================
 """
 
 from __future__ import annotations
@@ -136,7 +168,7 @@ class Keys:
         """zset: scheduled run ids by creation time (listing)."""
         return f"{self.base}:scheds"
 
-    # --- runs listing, task run lookup, streams (hatchet_celery/_runtime/ops/run_index.py) -----
+    # --- runs listing, task run lookup, streams (hatchet_celery/_runtime/core/run_index.py) -----
     @property
     def status_index(self) -> str:
         """zset: run ids scored ``rank * 1e13 + created ms`` (see ``run_index.STATUS_RANK``)."""

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from kombu.entity import Queue
 
-from hatchet_celery._runtime.worker import broker_compat
+from hatchet_celery._runtime.core import broker_compat
 from hatchet_celery._settings import Config
 
 if TYPE_CHECKING:

@@ -1,7 +1,7 @@
 """``hatchet.runs``: find runs, inspect them, cancel, replay and stream them.
 
 Reads come straight from the run hashes (``_runtime/core/state.py``) and the listing indexes
-(``_runtime/ops/run_index.py``); cancel and replay are Lua transitions
+(``_runtime/core/run_index.py``); cancel and replay are Lua transitions
 (``_runtime/ops/cancellation.py``); streams are ``_runtime/ops/streams.py``. Every method has
 an ``aio_`` twin generated from it (``features/_aio.py``).
 """
@@ -19,8 +19,9 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel, model_validator
 
+from hatchet_celery._runtime.core import run_index
 from hatchet_celery._runtime.core.state import RunState
-from hatchet_celery._runtime.ops import cancellation, run_index, streams
+from hatchet_celery._runtime.ops import cancellation, streams
 from hatchet_celery._runtime.waits import restore as durable_restore
 from hatchet_celery._twins import aio_twin, parameters
 from hatchet_celery.clients.admin import (

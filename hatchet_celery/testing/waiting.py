@@ -39,4 +39,53 @@ def wait_for_task_status(
         time.sleep(0.02)
 
 
-__all__ = ["WaitTimeout", "wait_for_task_status"]
+def wait_for_run_status(hatchet: Any, run_id: str, *statuses: str, timeout: float = 60.0) -> str:
+    """Wait until run ``run_id`` is in one of ``statuses`` (``QUEUED``, ``RUNNING``,
+    ``COMPLETED``, ``FAILED``, ``CANCELLED``); returns it."""
+    client = hatchet._registry.client()
+    wanted = {str(s) for s in statuses}
+    deadline = time.monotonic() + timeout
+    seen: str | None = None
+    while True:
+        state = client.fetch(run_id)
+        seen = str(state.status) if state is not None else None
+        if seen in wanted:
+            return seen
+        if time.monotonic() > deadline:
+            raise WaitTimeout(
+                f"run {run_id} is {seen or 'not found'} after {timeout:g}s; "
+                f"waited for {', '.join(sorted(wanted))}"
+            )
+        time.sleep(0.02)
+
+
+def join(hatchet: Any, timeout: float = 60.0) -> None:
+    """Wait until no run of ``hatchet``'s namespace is queued or running (every run
+    created so far finished): a test's "drain the queues" step, as dramatiq's ``join``."""
+    engine = hatchet._registry.engine()
+    redis, keys = engine.store.redis, engine.keys
+    deadline = time.monotonic() + timeout
+    while True:
+        pending = [
+            run_id
+            for run_id, status in _statuses(redis, keys, redis.zrange(keys.runs, 0, -1))
+            if status in ("QUEUED", "RUNNING")
+        ]
+        if not pending:
+            return
+        if time.monotonic() > deadline:
+            raise WaitTimeout(
+                f"{len(pending)} run(s) of namespace {hatchet.namespace!r} still queued or "
+                f"running after {timeout:g}s, e.g. {', '.join(pending[:3])}"
+            )
+        time.sleep(0.05)
+
+
+def _statuses(redis: Any, keys: Any, run_ids: list[str]) -> list[tuple[str, str | None]]:
+    pipe = redis.pipeline(transaction=False)
+    for run_id in run_ids:
+        pipe.hget(keys.run(run_id), "st")
+    return list(zip(run_ids, pipe.execute(), strict=True))
+
+
+__all__ = ["WaitTimeout", "join", "wait_for_run_status", "wait_for_task_status"]

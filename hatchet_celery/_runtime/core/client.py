@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._runtime.core.engine import REDISPATCH_SECONDS
 from hatchet_celery._runtime.core.hooks import Ready
+from hatchet_celery._runtime.core.run_index import listing_keys
 from hatchet_celery._runtime.core.state import RunState, parse_run
 from hatchet_celery._runtime.core.trigger_target import TriggerTarget
-from hatchet_celery._runtime.ops.run_index import listing_keys
 from hatchet_celery.context import current_context
 from hatchet_celery.exceptions import (
     BulkTriggerIdempotencyCollisionError,

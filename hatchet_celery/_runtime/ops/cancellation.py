@@ -22,10 +22,10 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from hatchet_celery._protocol import TERMINAL
 from hatchet_celery._runtime.core.engine import REDISPATCH_SECONDS
 from hatchet_celery._runtime.core.hooks import Ready
-from hatchet_celery._runtime.core.state import TERMINAL
-from hatchet_celery._runtime.ops.run_index import lookup_task_run
+from hatchet_celery._runtime.core.run_index import lookup_task_run
 from hatchet_celery.exceptions import RunNotFoundError, WorkflowNotFoundError
 
 if TYPE_CHECKING:

@@ -24,8 +24,8 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
+from hatchet_celery._protocol import TERMINAL
 from hatchet_celery._runtime.core.hooks import Ready
-from hatchet_celery._runtime.core.state import TERMINAL
 from hatchet_celery._runtime.ops.cancellation import RunShape
 from hatchet_celery._timer_entries import Watchdog, kind_of
 from hatchet_celery.exceptions import TaskRunError, TaskTimeoutError
