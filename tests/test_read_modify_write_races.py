@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from hatchet_celery import ClientConfig, Hatchet
-from hatchet_celery._runtime.ops import run_index
+from hatchet_celery._runtime.core import run_index
 from hatchet_celery.features import filters, workers
 from hatchet_celery.features.workers import FORGET_AFTER
 
