@@ -75,11 +75,11 @@ def built_keys() -> set[str]:
     for name, member in inspect.getmembers(Keys):
         if name.startswith("_") or name in {"base", "run_prefix"}:
             continue
-        if isinstance(member, property):
-            value = getattr(keys, name)
-        elif inspect.isfunction(member):
-            params = list(inspect.signature(member).parameters)[1:]
-            value = getattr(keys, name)(*[f"<{p}>" for p in params])
+        built = getattr(keys, name)
+        if isinstance(built, str):
+            value = built
+        elif callable(built) and hasattr(member, "fields"):  # a key with parameters
+            value = built(*[f"<{p}>" for p in member.fields])
         else:
             continue
         out.add(value.replace(keys.base, "P", 1))

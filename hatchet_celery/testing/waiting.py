@@ -8,6 +8,7 @@ what they last saw once a generous bound passes.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from hatchet_celery.exceptions import HatchetCeleryError
@@ -17,46 +18,48 @@ class WaitTimeout(HatchetCeleryError, AssertionError):
     """The awaited state was not reached in time; the message says what was seen instead."""
 
 
+def _wait_until(
+    read: Callable[[], str | None], wanted: set[str], what: str, timeout: float, poll: float
+) -> str:
+    """Poll ``read`` until it returns one of ``wanted``; ``WaitTimeout`` saying what it
+    last returned once ``timeout`` passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        seen = read()
+        if seen in wanted:
+            return seen
+        if time.monotonic() > deadline:
+            raise WaitTimeout(
+                f"{what} is {seen or 'not found'} after {timeout:g}s; "
+                f"waited for {', '.join(sorted(wanted))}"
+            )
+        time.sleep(poll)
+
+
 def wait_for_task_status(
     hatchet: Any, run_id: str, task: str, *statuses: str, timeout: float = 60.0
 ) -> str:
     """Wait until task ``task`` of run ``run_id`` is in one of ``statuses`` (the run hash's
     own statuses: ``QUEUED``, ``WAITING``, ``WAIT_WORKER``, ``COMPLETED``, ...); returns it."""
     client = hatchet._registry.client()
-    deadline = time.monotonic() + timeout
-    seen: str | None = None
-    while True:
+
+    def read() -> str | None:
         state = client.fetch(run_id)
-        if state is not None and task in state.tasks:
-            seen = str(state.tasks[task].status)
-            if seen in statuses:
-                return seen
-        if time.monotonic() > deadline:
-            raise WaitTimeout(
-                f"task {task!r} of run {run_id} is {seen or 'not found'} after {timeout:g}s; "
-                f"waited for {', '.join(statuses)}"
-            )
-        time.sleep(0.02)
+        return str(state.tasks[task].status) if state and task in state.tasks else None
+
+    return _wait_until(read, set(statuses), f"task {task!r} of run {run_id}", timeout, 0.02)
 
 
 def wait_for_run_status(hatchet: Any, run_id: str, *statuses: str, timeout: float = 60.0) -> str:
     """Wait until run ``run_id`` is in one of ``statuses`` (``QUEUED``, ``RUNNING``,
     ``COMPLETED``, ``FAILED``, ``CANCELLED``); returns it."""
     client = hatchet._registry.client()
-    wanted = {str(s) for s in statuses}
-    deadline = time.monotonic() + timeout
-    seen: str | None = None
-    while True:
+
+    def read() -> str | None:
         state = client.fetch(run_id)
-        seen = str(state.status) if state is not None else None
-        if seen in wanted:
-            return seen
-        if time.monotonic() > deadline:
-            raise WaitTimeout(
-                f"run {run_id} is {seen or 'not found'} after {timeout:g}s; "
-                f"waited for {', '.join(sorted(wanted))}"
-            )
-        time.sleep(0.02)
+        return str(state.status) if state is not None else None
+
+    return _wait_until(read, {str(s) for s in statuses}, f"run {run_id}", timeout, 0.02)
 
 
 def join(hatchet: Any, timeout: float = 60.0) -> None:
