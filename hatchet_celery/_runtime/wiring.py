@@ -9,7 +9,7 @@ it here, where its position is its order:
   task) is taken before rate-limit tokens, so a run waiting for a slot holds no tokens;
   a batch member is parked only once admitted; affinity routes last, what every other
   gate let through, to a worker that can take it.
-- the timer kinds are listed in ``services`` (the pump) for now.
+- the timer kinds are listed in ``timing/timer_kinds.py`` (the table the worker's pump is given).
 """
 
 from __future__ import annotations
