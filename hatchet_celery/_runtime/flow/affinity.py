@@ -38,8 +38,8 @@ from hatchet_celery._runtime.core.broker_compat import WORKER_QUEUE_INFIX, queue
 from hatchet_celery._runtime.core.engine import UNDECLARED_DELAY
 from hatchet_celery._runtime.core.hooks import Ready
 from hatchet_celery._runtime.core.process import PROCESS
+from hatchet_celery._runtime.core.timer_outcome import DONE, Outcome, Rearm
 from hatchet_celery._runtime.flow import common as flow
-from hatchet_celery._runtime.timing.timers import DONE, Outcome, Rearm
 from hatchet_celery._timer_entries import AffinityRetry
 from hatchet_celery.exceptions import TaskTimeoutError
 from hatchet_celery.labels import DesiredWorkerLabel, WorkerLabelComparator

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from hatchet_celery._cel import CelEvaluationError
 from hatchet_celery._runtime.core.hooks import Ready
 from hatchet_celery._runtime.core.process import PROCESS
+from hatchet_celery._runtime.core.timer_outcome import Outcome, retry_later
 from hatchet_celery._runtime.core.transitions import (
     record_failure,
     record_success,
@@ -40,7 +41,6 @@ from hatchet_celery._runtime.core.transitions import (
 )
 from hatchet_celery._runtime.flow import common as flow
 from hatchet_celery._runtime.ops import cancellation
-from hatchet_celery._runtime.timing.timers import Outcome, retry_later
 from hatchet_celery._timer_entries import BatchFlush
 from hatchet_celery.exceptions import NonRetryableException
 from hatchet_celery.runnables.batch import call, group_program, member_output

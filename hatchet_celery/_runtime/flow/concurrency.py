@@ -38,8 +38,8 @@ from hatchet_celery._cel import CelProgram, cel_int, cel_key, compile_cel
 from hatchet_celery._protocol import FINAL_TASK, TERMINAL
 from hatchet_celery._runtime.core.engine import UNDECLARED_DELAY
 from hatchet_celery._runtime.core.hooks import Ready
+from hatchet_celery._runtime.core.timer_outcome import DONE, Outcome, Rearm
 from hatchet_celery._runtime.flow import common as flow
-from hatchet_celery._runtime.timing.timers import DONE, Outcome, Rearm
 from hatchet_celery._timer_entries import ConcurrencySweep
 from hatchet_celery.exceptions import ConcurrencyKeyError, TaskTimeoutError
 

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from hatchet_celery._cel import CelEvaluationError, CelProgram, cel_bool, compile_cel
 from hatchet_celery._runtime.core.hooks import Ready
+from hatchet_celery._runtime.core.timer_outcome import DONE, Outcome, Rearm
 from hatchet_celery._runtime.core.transitions import record_failure, record_success
-from hatchet_celery._runtime.timing.timers import DONE, Outcome, Rearm
 from hatchet_celery._runtime.waits.store import (
     RECOVERY_SECONDS,
     Resolution,

@@ -19,8 +19,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from hatchet_celery._runtime.core.hooks import Ready
+from hatchet_celery._runtime.core.timer_outcome import DONE, Outcome
 from hatchet_celery._runtime.ops import cancellation
-from hatchet_celery._runtime.timing.timers import DONE, Outcome
 from hatchet_celery._timer_entries import PauseExpiry
 
 if TYPE_CHECKING:

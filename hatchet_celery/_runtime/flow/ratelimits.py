@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING, Any
 from hatchet_celery._cel import CelProgram, cel_int, cel_key, compile_cel
 from hatchet_celery._runtime.core.engine import UNDECLARED_DELAY
 from hatchet_celery._runtime.core.hooks import Ready
+from hatchet_celery._runtime.core.timer_outcome import DONE, Outcome, Rearm
 from hatchet_celery._runtime.flow import common as flow
-from hatchet_celery._runtime.timing.timers import DONE, Outcome, Rearm
 from hatchet_celery._timer_entries import RateLimitRetry, RateLimitWake
 from hatchet_celery.exceptions import RateLimitExceededError, TaskTimeoutError
 from hatchet_celery.rate_limit import DURATION_SECONDS, RateLimit, RateLimitDuration

@@ -20,9 +20,9 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
+from hatchet_celery._runtime.core.timer_outcome import DONE, Outcome, Rearm, retry_later
 from hatchet_celery._runtime.flow import pause
 from hatchet_celery._runtime.timing import crons
-from hatchet_celery._runtime.timing.timers import DONE, Outcome, Rearm, retry_later
 from hatchet_celery._timer_entries import ScheduledFire
 from hatchet_celery.clients.admin import TriggerWorkflowOptions, WorkflowRunTriggerConfig
 from hatchet_celery.exceptions import WorkflowNotFoundError

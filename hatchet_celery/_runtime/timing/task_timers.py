@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 from hatchet_celery._runtime.core.engine import REDISPATCH_SECONDS
 from hatchet_celery._runtime.core.hooks import Ready
+from hatchet_celery._runtime.core.timer_outcome import DONE, Outcome, Rearm, retry_later
 from hatchet_celery._runtime.core.transitions import record_failure
-from hatchet_celery._runtime.timing.timers import DONE, Outcome, Rearm, retry_later
 from hatchet_celery._timer_entries import TaskTimer
 from hatchet_celery.exceptions import TaskTimeoutError
 

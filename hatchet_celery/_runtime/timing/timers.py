@@ -29,6 +29,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from hatchet_celery._runtime.core.timer_outcome import (
+    CLAIM_LEASE,
+    DONE,
+    Done,
+    Outcome,
+    Rearm,
+    retry_later,
+)
 from hatchet_celery._timer_entries import TimerEntry, kind_of
 
 if TYPE_CHECKING:
@@ -36,36 +44,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CLAIM_LEASE = 30.0
 BATCH = 200
 E = TypeVar("E", bound=TimerEntry)
-
-
-class Done:
-    """The entry's work is over: the pump removes it."""
-
-    def __repr__(self) -> str:
-        return "DONE"
-
-
-DONE = Done()
-
-
-@dataclass(frozen=True)
-class Rearm:
-    """Handle the entry again at ``at`` (epoch seconds): the pump re-scores it."""
-
-    at: float
-
-
-Outcome = Done | Rearm
-
-
-def retry_later(now: float) -> Rearm:
-    """Leave the entry as if its handler had died: due again a claim lease from ``now``
-    (a process lacking the code of the entry's task, or a script that may have left the
-    entry alone for a later look)."""
-    return Rearm(now + CLAIM_LEASE)
 
 
 Handler = Callable[["Engine", E, float], Outcome]

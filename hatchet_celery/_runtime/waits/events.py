@@ -24,8 +24,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from hatchet_celery._cel import CelEvaluationError, cel_bool, compile_cel
+from hatchet_celery._runtime.core.timer_outcome import DONE, Outcome
 from hatchet_celery._runtime.core.trigger_target import TriggerTarget
-from hatchet_celery._runtime.timing.timers import DONE, Outcome
 from hatchet_celery._runtime.waits.store import RECOVERY_SECONDS, matches, satisfy
 from hatchet_celery._timer_entries import EventRecovery
 from hatchet_celery.clients.admin import TriggerWorkflowOptions, WorkflowRunTriggerConfig

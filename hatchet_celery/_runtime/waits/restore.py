@@ -19,7 +19,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._runtime.core.hooks import Ready
-from hatchet_celery._runtime.timing.timers import DONE, Outcome, Rearm
+from hatchet_celery._runtime.core.timer_outcome import DONE, Outcome, Rearm
 from hatchet_celery._timer_entries import ChildWatch
 
 if TYPE_CHECKING:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from hatchet_celery._cel import CelEvaluationError, cel_bool, compile_cel
 from hatchet_celery._durations import render
 from hatchet_celery._runtime.core.hooks import Ready
-from hatchet_celery._runtime.timing.timers import DONE, Outcome
+from hatchet_celery._runtime.core.timer_outcome import DONE, Outcome
 from hatchet_celery._timer_entries import SleepDue
 from hatchet_celery.conditions import SleepCondition, UserEventCondition
 

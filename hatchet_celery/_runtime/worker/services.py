@@ -1,7 +1,7 @@
 """Background services of a worker: heartbeat, the lease reaper, retention, the drain.
 
-One thread runs them, and the timer pump (``timers.TimerPump``, given the timer table
-``timer_kinds.TIMER_KINDS``) on the same beat.
+One thread runs them, and the timer pump (``timers.TimerPump``, given the timer table of
+the engine's extensions: ``timer_kinds.TIMER_KINDS``) on the same beat.
 
 A worker told to stop (SIGTERM: Celery's warm shutdown) drains: it stops consuming, reports
 ``PAUSED`` in ``hatchet.workers`` at once, and keeps its services (heartbeat, pump) and its
@@ -20,7 +20,6 @@ from celery import signals
 from celery.worker import state as celery_state
 
 from hatchet_celery._runtime.core.process import PROCESS
-from hatchet_celery._runtime.timing.timer_kinds import TIMER_KINDS
 from hatchet_celery._runtime.timing.timers import BATCH, CLAIM_LEASE, TimerPump, TimerTable
 
 if TYPE_CHECKING:
@@ -65,7 +64,7 @@ class WorkerServices:
     """Started by the worker bootstep (``celery worker``) or by ``Worker.start()``."""
 
     def __init__(
-        self, registry: Registry, worker: Any = None, timer_kinds: TimerTable = TIMER_KINDS
+        self, registry: Registry, worker: Any = None, timer_kinds: TimerTable | None = None
     ) -> None:
         self.registry = registry
         self.worker = worker
@@ -79,7 +78,7 @@ class WorkerServices:
         engine = self.registry.engine()
         PROCESS.draining = False
         engine.register_worker(PROCESS)
-        self.pump = TimerPump(engine, self.timer_kinds)
+        self.pump = TimerPump(engine, self.timer_kinds or engine.extensions.timer_kinds)
         for listener in engine.extensions.worker_started:
             try:
                 listener(engine)
