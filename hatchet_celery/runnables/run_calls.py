@@ -6,7 +6,8 @@ task decorators.
 is the workflow's input type, ``run()`` returns the workflow's result (``dict`` for a
 workflow, the task's output type for a standalone task), and ``wait_for_result=False``
 returns the run's reference instead (an ``@overload`` on ``Literal`` values). Written once
-here, the parameter list is not repeated per class.
+here, the parameter list is not repeated per class, nor for the ``aio_`` twins: their
+result and reference types are the coroutines of the sync ones (``Awaiting[...]``).
 
 The decorators (``@hatchet.task()``, ``@workflow.task()``...) take the task's output type
 from the function's return annotation, awaited for an ``async def`` (two overloads: a
@@ -32,6 +33,10 @@ TInput = TypeVar("TInput")
 R = TypeVar("R")
 TOut = TypeVar("TOut", covariant=True)
 TRef = TypeVar("TRef", covariant=True)
+
+
+# What an ``aio_`` method returns: the coroutine of the sync method's result.
+Awaiting = Coroutine[Any, Any, R]
 
 
 class RunCall(Protocol[TIn, TOut, TRef]):
@@ -65,37 +70,6 @@ class RunCall(Protocol[TIn, TOut, TRef]):
     ) -> TRef: ...
 
 
-class AioRunCall(Protocol[TIn, TOut, TRef]):
-    @overload
-    def __call__(
-        self,
-        input: TIn = ...,
-        options: TriggerWorkflowOptions | None = None,
-        wait_for_result: Literal[True] = True,
-        child_key: str | None = None,
-        additional_metadata: dict[str, Any] | None = None,
-        priority: int | None = None,
-        sticky: bool = False,
-        desired_worker_id: str | None = None,
-        desired_worker_labels: list[DesiredWorkerLabel] | None = None,
-    ) -> Coroutine[Any, Any, TOut]: ...
-
-    @overload
-    def __call__(
-        self,
-        input: TIn = ...,
-        options: TriggerWorkflowOptions | None = None,
-        *,
-        wait_for_result: Literal[False],
-        child_key: str | None = None,
-        additional_metadata: dict[str, Any] | None = None,
-        priority: int | None = None,
-        sticky: bool = False,
-        desired_worker_id: str | None = None,
-        desired_worker_labels: list[DesiredWorkerLabel] | None = None,
-    ) -> Coroutine[Any, Any, TRef]: ...
-
-
 class NoWaitCall(Protocol[TIn, TRef]):
     def __call__(
         self,
@@ -108,20 +82,6 @@ class NoWaitCall(Protocol[TIn, TRef]):
         desired_worker_id: str | None = None,
         desired_worker_labels: list[DesiredWorkerLabel] | None = None,
     ) -> TRef: ...
-
-
-class AioNoWaitCall(Protocol[TIn, TRef]):
-    def __call__(
-        self,
-        input: TIn = ...,
-        options: TriggerWorkflowOptions | None = None,
-        child_key: str | None = None,
-        additional_metadata: dict[str, Any] | None = None,
-        priority: int | None = None,
-        sticky: bool = False,
-        desired_worker_id: str | None = None,
-        desired_worker_labels: list[DesiredWorkerLabel] | None = None,
-    ) -> Coroutine[Any, Any, TRef]: ...
 
 
 class StandaloneDecorator(Protocol[TInput]):
@@ -145,8 +105,7 @@ class TaskDecorator(Protocol[TInput]):
 
 
 __all__ = [
-    "AioNoWaitCall",
-    "AioRunCall",
+    "Awaiting",
     "NoWaitCall",
     "RunCall",
     "StandaloneDecorator",

@@ -37,8 +37,7 @@ from hatchet_celery.runnables.eviction import DEFAULT_DURABLE_TASK_EVICTION_POLI
 from hatchet_celery.runnables.mock import Mockable, MockArgs
 from hatchet_celery.runnables.proto import declaration_of
 from hatchet_celery.runnables.run_calls import (
-    AioNoWaitCall,
-    AioRunCall,
+    Awaiting,
     NoWaitCall,
     RunCall,
     TaskDecorator,
@@ -654,9 +653,9 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
 
     if TYPE_CHECKING:  # what a type checker sees of BaseWorkflow's trigger methods
         run: RunCall[TWorkflowInput, dict[str, Any], WorkflowRunRef]
-        aio_run: AioRunCall[TWorkflowInput, dict[str, Any], WorkflowRunRef]
+        aio_run: RunCall[TWorkflowInput, Awaiting[dict[str, Any]], Awaiting[WorkflowRunRef]]
         run_no_wait: NoWaitCall[TWorkflowInput, WorkflowRunRef]
-        aio_run_no_wait: AioNoWaitCall[TWorkflowInput, WorkflowRunRef]
+        aio_run_no_wait: NoWaitCall[TWorkflowInput, Awaiting[WorkflowRunRef]]
 
     def _task_options(
         self,
@@ -876,9 +875,9 @@ class Standalone(BaseWorkflow[TWorkflowInput], Mockable[TWorkflowInput, R]):
 
     if TYPE_CHECKING:  # what a type checker sees of BaseWorkflow's trigger methods
         run: RunCall[TWorkflowInput, R, TaskRunRef[TWorkflowInput, R]]
-        aio_run: AioRunCall[TWorkflowInput, R, TaskRunRef[TWorkflowInput, R]]
+        aio_run: RunCall[TWorkflowInput, Awaiting[R], Awaiting[TaskRunRef[TWorkflowInput, R]]]
         run_no_wait: NoWaitCall[TWorkflowInput, TaskRunRef[TWorkflowInput, R]]
-        aio_run_no_wait: AioNoWaitCall[TWorkflowInput, TaskRunRef[TWorkflowInput, R]]
+        aio_run_no_wait: NoWaitCall[TWorkflowInput, Awaiting[TaskRunRef[TWorkflowInput, R]]]
 
     def _attach(self, task: Task[TWorkflowInput, R]) -> None:
         self._task = task

@@ -41,7 +41,6 @@ from hatchet_celery._runtime.core.process import PROCESS
 from hatchet_celery._runtime.core.timer_outcome import DONE, Outcome, Rearm
 from hatchet_celery._runtime.flow import common as flow
 from hatchet_celery._timer_entries import AffinityRetry
-from hatchet_celery.exceptions import TaskTimeoutError
 from hatchet_celery.labels import DesiredWorkerLabel, WorkerLabelComparator
 from hatchet_celery.runnables.workflow import _labels
 
@@ -338,18 +337,8 @@ def retry_route(engine: Engine, entry: AffinityRetry, now: float) -> Outcome:
     task = wf.task_map().get(task_name) if wf is not None else None
     if task is None:  # not declared here: offered again to a worker that declares it
         return Rearm(now + UNDECLARED_DELAY)
-    if status != flow.WAIT_WORKER:
-        return DONE
-    if deadline and now >= float(deadline):
-        flow.fail_held(
-            engine,
-            task,
-            run_id,
-            TaskTimeoutError(
-                f"task {task_name!r}: no worker matching its labels or sticky worker took it "
-                f"within its schedule_timeout ({task.schedule_timeout_s:g}s): SCHEDULING_TIMED_OUT"
-            ),
-        )
+    waited = ": no worker matching its labels or sticky worker took it within its schedule_timeout"
+    if flow.hold_is_over(engine, task, run_id, status, flow.WAIT_WORKER, deadline, now, waited):
         return DONE
     DIRECTORY.invalidate()
     decided = route(engine, task, aff, sw)

@@ -19,6 +19,7 @@ from hatchet_celery._runtime.core.engine import REDISPATCH_SECONDS
 from hatchet_celery._runtime.core.hooks import Gate, Ready
 from hatchet_celery._runtime.core.transitions import record_failure
 from hatchet_celery._runtime.ops import cancellation
+from hatchet_celery.exceptions import TaskTimeoutError
 
 if TYPE_CHECKING:
     from hatchet_celery._runtime.core.engine import Engine
@@ -91,6 +92,34 @@ def fail_held(engine: Engine, task: Task[Any, Any], run_id: str, exc: BaseExcept
         expected=status,
         retry_allowed=False,
     )
+
+
+def hold_is_over(
+    engine: Engine,
+    task: Task[Any, Any],
+    run_id: str,
+    status: Any,
+    held_as: str,
+    deadline: Any,
+    now: float,
+    waited: str,
+) -> bool:
+    """For the timer of a task run a gate holds: True when the hold is over, because the
+    task run left ``held_as`` or its schedule deadline passed (then it is failed here with
+    SCHEDULING_TIMED_OUT, ``waited`` saying for what, right after the task's name)."""
+    if status != held_as:
+        return True
+    if deadline and now >= float(deadline):
+        fail_held(
+            engine,
+            task,
+            run_id,
+            TaskTimeoutError(
+                f"task {task.name!r}{waited} ({task.schedule_timeout_s:g}s): SCHEDULING_TIMED_OUT"
+            ),
+        )
+        return True
+    return False
 
 
 def cancel(engine: Engine, run_id: str, task_name: str | None, reason: str) -> None:

@@ -36,7 +36,7 @@ from hatchet_celery._runtime.core.hooks import Ready
 from hatchet_celery._runtime.core.timer_outcome import DONE, Outcome, Rearm
 from hatchet_celery._runtime.flow import common as flow
 from hatchet_celery._timer_entries import RateLimitRetry, RateLimitWake
-from hatchet_celery.exceptions import RateLimitExceededError, TaskTimeoutError
+from hatchet_celery.exceptions import RateLimitExceededError
 from hatchet_celery.rate_limit import DURATION_SECONDS, RateLimit, RateLimitDuration
 
 if TYPE_CHECKING:
@@ -238,18 +238,8 @@ def retry(engine: Engine, entry: RateLimitRetry, now: float) -> Outcome:
     status, deadline, pr = redis.hmget(
         engine.keys.run(run_id), [f"s:{task_name}", f"x:{task_name}", "pr"]
     )
-    if status != flow.WAIT_RATE_LIMIT:
-        return DONE
-    if deadline and now >= float(deadline):
-        flow.fail_held(
-            engine,
-            task,
-            run_id,
-            TaskTimeoutError(
-                f"task {task_name!r} waited for its rate limit longer than its schedule_timeout "
-                f"({task.schedule_timeout_s:g}s): SCHEDULING_TIMED_OUT"
-            ),
-        )
+    waited = " waited for its rate limit longer than its schedule_timeout"
+    if flow.hold_is_over(engine, task, run_id, status, flow.WAIT_RATE_LIMIT, deadline, now, waited):
         return DONE
     item = Ready(workflow, task_name, run_id, "", entry.attempt, None, int(pr) if pr else None)
     if GATE.admit(engine, task, [item]):
