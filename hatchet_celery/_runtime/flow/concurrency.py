@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._cel import CelProgram, cel_int, cel_key, compile_cel
 from hatchet_celery._protocol import FINAL_TASK, TERMINAL
+from hatchet_celery._runtime.core.derived import Derived
 from hatchet_celery._runtime.core.engine import UNDECLARED_DELAY
 from hatchet_celery._runtime.core.hooks import Ready
 from hatchet_celery._runtime.core.timer_outcome import DONE, Outcome, Rearm
@@ -124,11 +125,8 @@ def _compile(exprs: list[ConcurrencyExpression], what: str) -> tuple[Expr, ...]:
     return tuple(compiled)
 
 
-def workflow_spec(workflow: BaseWorkflow[Any]) -> Spec | None:
-    """The gate of a workflow's ``concurrency`` (whole runs), compiled on first use."""
-    cached: Spec | None | bool = getattr(workflow, "_conc_spec", False)
-    if cached is not False:
-        return cached  # type: ignore[return-value]
+def _workflow_spec(workflow: BaseWorkflow[Any]) -> Spec | None:
+    """The gate of a workflow's ``concurrency`` (whole runs)."""
     spec = None
     if workflow.config.concurrency:
         what = f"workflow {workflow.name!r}"
@@ -140,15 +138,11 @@ def workflow_spec(workflow: BaseWorkflow[Any]) -> Spec | None:
             tasks=tuple(workflow.compiled().roots),
             what=what,
         )
-    workflow._conc_spec = spec  # type: ignore[attr-defined]
     return spec
 
 
-def task_spec(task: Task[Any, Any]) -> Spec | None:
-    """The gate of a task's own ``concurrency`` (each task run), compiled on first use."""
-    cached: Spec | None | bool = getattr(task, "_conc_spec", False)
-    if cached is not False:
-        return cached  # type: ignore[return-value]
+def _task_spec(task: Task[Any, Any]) -> Spec | None:
+    """The gate of a task's own ``concurrency`` (each task run)."""
     spec = None
     if task.concurrency:
         what = f"task {task.name!r} of workflow {task.workflow.name!r}"
@@ -160,8 +154,12 @@ def task_spec(task: Task[Any, Any]) -> Spec | None:
             tasks=(task.name,),
             what=what,
         )
-    task._conc_spec = spec  # type: ignore[attr-defined]
     return spec
+
+
+# compiled on first use, once per declaration
+workflow_spec: Derived[BaseWorkflow[Any], Spec | None] = Derived(_workflow_spec)
+task_spec: Derived[Task[Any, Any], Spec | None] = Derived(_task_spec)
 
 
 class ConcurrencyGate:

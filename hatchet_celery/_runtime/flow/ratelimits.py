@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._cel import CelProgram, cel_int, cel_key, compile_cel
+from hatchet_celery._runtime.core.derived import Derived
 from hatchet_celery._runtime.core.engine import UNDECLARED_DELAY
 from hatchet_celery._runtime.core.hooks import Ready
 from hatchet_celery._runtime.core.timer_outcome import DONE, Outcome, Rearm
@@ -96,17 +97,15 @@ def compile_limit(rl: RateLimit, what: str) -> Limit:
     return Limit(key, units, limit, float(DURATION_SECONDS[duration]), what)
 
 
-def limits_of(task: Task[Any, Any]) -> tuple[Limit, ...]:
-    """The task's rate limits, compiled on first use."""
-    cached: tuple[Limit, ...] | None = getattr(task, "_rl_limits", None)
-    if cached is None:
-        where = f"task {task.name!r} of workflow {task.workflow.name!r}"
-        cached = tuple(
-            compile_limit(rl, f"rate limit {i + 1} of {where}")
-            for i, rl in enumerate(task.rate_limits)
-        )
-        task._rl_limits = cached  # type: ignore[attr-defined]
-    return cached
+def _limits(task: Task[Any, Any]) -> tuple[Limit, ...]:
+    where = f"task {task.name!r} of workflow {task.workflow.name!r}"
+    return tuple(
+        compile_limit(rl, f"rate limit {i + 1} of {where}") for i, rl in enumerate(task.rate_limits)
+    )
+
+
+# The task's rate limits, compiled on first use, once per declaration.
+limits_of: Derived[Task[Any, Any], tuple[Limit, ...]] = Derived(_limits)
 
 
 class RateLimitGate:
