@@ -28,7 +28,7 @@ from types import ModuleType
 from typing import Any
 
 import redis
-from celery import group
+from celery import chain, group
 
 from benchmarks import roundtrips
 from benchmarks.harness import WorkerSpec, exit_on_sigterm, workers
@@ -61,6 +61,7 @@ class Snapshot:
             "lua_usec": float(self.lua_usec - before.lua_usec),
             "redis_cpu": self.redis_cpu - before.redis_cpu,
             "worker_cpu": self.worker_cpu - before.worker_cpu,
+            **{f"cmd:{k}": float(v) for k, v in commands.items() if v},
         }
 
 
@@ -73,17 +74,30 @@ def _settle(r: redis.Redis, counts: Path, seconds: float) -> dict[str, float]:
     return {k: v / idle["seconds"] for k, v in idle.items()}
 
 
-def measure(apps: ModuleType, side: str, n: int, r: redis.Redis, counts: Path) -> dict[str, float]:
+def _work(apps: ModuleType, side: str, shape: str, n: int) -> Any:
+    """The workload of one side: ``noop`` n no-op tasks at once, ``chain`` n chains of
+    ``apps.CHAIN`` at once, ``single`` n no-op tasks one after the other (W2's shape)."""
+    if shape == "chain":
+        if side == "celery":
+            chains = [chain(apps.plain_noop.s() for _ in range(apps.CHAIN)) for _ in range(n)]
+            return lambda: group(chains).apply_async().get(timeout=300)
+        items = [apps.chain_wf.create_bulk_run_item() for _ in range(n)]
+        return lambda: apps.chain_wf.run_many(items)
+    if shape == "single":
+        if side == "celery":
+            return lambda: [apps.plain_noop.delay().get(timeout=60) for _ in range(n)]
+        return lambda: [apps.hatchet_noop.run() for _ in range(n)]
     if side == "celery":
+        return lambda: group(apps.plain_noop.s() for _ in range(n)).apply_async().get(timeout=300)
+    items = [apps.hatchet_noop.create_bulk_run_item() for _ in range(n)]
+    return lambda: apps.hatchet_noop.run_many(items)
 
-        def work() -> None:
-            group(apps.plain_noop.s() for _ in range(n)).apply_async().get(timeout=300)
-    else:
-        items = [apps.hatchet_noop.create_bulk_run_item() for _ in range(n)]
 
-        def work() -> None:
-            apps.hatchet_noop.run_many(items)
-
+def measure(
+    apps: ModuleType, side: str, n: int, r: redis.Redis, counts: Path, shape: str = "noop"
+) -> dict[str, float]:
+    """Costs per task (per chain for ``shape="chain"``) of one side, background removed."""
+    work = _work(apps, side, shape, n)
     idle = _settle(r, counts, 1.0)
     before = Snapshot(r, counts)
     work()
@@ -93,7 +107,7 @@ def measure(apps: ModuleType, side: str, n: int, r: redis.Redis, counts: Path) -
     for key, value in delta.items():
         if key == "seconds":
             continue
-        background = idle[key] * delta["seconds"] if key != "driver_trips" else 0.0
+        background = idle.get(key, 0.0) * delta["seconds"] if key != "driver_trips" else 0.0
         per_task[key] = max(value - background, 0.0) / n
     per_task["wall_s"] = delta["seconds"]
     return per_task

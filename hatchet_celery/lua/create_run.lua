@@ -13,6 +13,7 @@
 -- Idempotency: the key holds "<run_id>|<method>" and expires after idem_ttl_ms (Redis's
 -- clock). A STATUS key whose run has finished (or expired) is free again: the holder's
 -- status is read here, in the same step, so a run that just finished never collides.
+-- The run hash, its roots and their watchdog timers are one HSET and one ZADD.
 -- Returns {1} when created, {0, existing_run_id, its workflow} when the dedupe key is
 -- taken (the caller checks a replay spawned the same workflow), {0, run_id} when the run
 -- exists, {2, holder_run_id} when the idempotency key is held.
@@ -53,19 +54,23 @@ if dedupe ~= '' then
   redis.call('HSET', parent, dedupe, run_id)
 end
 
-redis.call('HSET', run, 'wf', ARGV[2], 'in', ARGV[3], 'md', ARGV[4], 'pr', ARGV[5],
+local w = new_writes()
+push(w.h, 'wf', ARGV[2], 'in', ARGV[3], 'md', ARGV[4], 'pr', ARGV[5],
   'ct', now, 'st', 'QUEUED', 'n', ARGV[7], 'd', 0, 'nf', 0, 'nc', 0, 'of', ARGV[8],
   'par', ARGV[9], 'ptask', ARGV[10], 'ptr', ARGV[12], 'ci', ARGV[13], 'ck', ARGV[14])
+for i = FIRST_ROOT, #ARGV, 4 do
+  plan_queue(w, run_id, ARGV[i], ARGV[i + 1], 0, now, ARGV[i + 2], ARGV[i + 3])
+  if defer == '1' then
+    push(w.t, now, dispatch_member(0, run_id, ARGV[i]))
+  end
+end
+apply_writes(w, run, timers, ix)
 redis.call('ZADD', index, now, run_id)
-index_status(ix, run, run_id, 'QUEUED')
+index_status(ix, run, run_id, 'QUEUED', now)
 for i = 9, #KEYS do
   redis.call('ZADD', KEYS[i], now, run_id)
-  redis.call('SADD', KEYS[8], KEYS[i])
 end
-for i = FIRST_ROOT, #ARGV, 4 do
-  queue_task(run, timers, run_id, ARGV[i], ARGV[i + 1], now, ARGV[i + 2], ARGV[i + 3], ix)
-  if defer == '1' then
-    redis.call('ZADD', timers, now, dispatch_member(0, run_id, ARGV[i]))
-  end
+if #KEYS >= 9 then
+  redis.call('SADD', KEYS[8], unpack(KEYS, 9))
 end
 return {1}
