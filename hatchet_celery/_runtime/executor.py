@@ -12,7 +12,6 @@ import dataclasses
 import json
 import logging
 import time
-import uuid
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
@@ -26,6 +25,7 @@ from hatchet_celery._runtime.hooks import Ready
 from hatchet_celery._runtime.process import PROCESS
 from hatchet_celery._runtime.slots import SLOTS
 from hatchet_celery._runtime.state import TERMINAL
+from hatchet_celery._runtime.task_run_ids import task_run_id_of
 from hatchet_celery._runtime.watchdog import InFlight, watchdog
 from hatchet_celery.context import Context, current_context
 from hatchet_celery.exceptions import (
@@ -89,13 +89,13 @@ def _watch(now: float, schedule_timeout: float) -> tuple[float, float]:
     return min(now + REDISPATCH_SECONDS, deadline), deadline
 
 
-def on_failure_args(engine: Engine, task: Task[Any, Any], now: float) -> list[Any]:
+def on_failure_args(run_id: str, task: Task[Any, Any], now: float) -> list[Any]:
     shape = task.workflow.compiled()
     if not shape.on_failure:
         return ["", "", 0, 0]
     of_task = task.workflow.on_failure
     watch_at, deadline = _watch(now, of_task.schedule_timeout_s if of_task else 300.0)
-    return [shape.on_failure, str(uuid.uuid4()), watch_at, deadline]
+    return [shape.on_failure, task_run_id_of(run_id, shape.on_failure), watch_at, deadline]
 
 
 def execute(
@@ -284,13 +284,13 @@ def record_success(
         now,
         engine.config.retention_seconds,
         status,
-        *on_failure_args(engine, task, now),
+        *on_failure_args(run_id, task, now),
         len(children),
     ]
     by_name = task.workflow.task_map()
     for child, nparents in children:
         watch_at, deadline = _watch(now, by_name[child].schedule_timeout_s)
-        args += [child, nparents, str(uuid.uuid4()), watch_at, deadline]
+        args += [child, nparents, task_run_id_of(run_id, child), watch_at, deadline]
     res = engine.store.script(
         "complete",
         [
@@ -299,7 +299,6 @@ def record_success(
             keys.timers,
             keys.done_channel,
             keys.status_index,
-            keys.task_runs,
         ],
         args,
     )
@@ -367,7 +366,7 @@ def record_failure(
         retry_at,
         expected,
         final_status,
-        *on_failure_args(engine, task, now),
+        *on_failure_args(run_id, task, now),
         task.schedule_timeout_s,
         *shape.descendants.get(task.name, ()),
     ]
@@ -379,7 +378,6 @@ def record_failure(
             keys.timers,
             keys.done_channel,
             keys.status_index,
-            keys.task_runs,
         ],
         args,
     )

@@ -19,12 +19,23 @@ end
 -- script that passes nil leaves the index stale; listing repairs what it meets.
 local STATUS_RANK = {QUEUED = 1, RUNNING = 2, COMPLETED = 3, FAILED = 4, CANCELLED = 5}
 
+local function status_score(status, ct)
+  return STATUS_RANK[status] * 1e13 + math.floor(tonumber(ct) * 1000)
+end
+
 -- `ct` (the run's creation time) when the caller read it already; read here otherwise.
 local function index_status(ix, run, run_id, status, ct)
-  local rank = STATUS_RANK[status]
-  if not ix or not ix.status or not rank then return end
-  ct = tonumber(ct or redis.call('HGET', run, 'ct') or '0')
-  redis.call('ZADD', ix.status, rank * 1e13 + math.floor(ct * 1000), run_id)
+  if not ix or not ix.status or not STATUS_RANK[status] then return end
+  ct = ct or redis.call('HGET', run, 'ct') or '0'
+  redis.call('ZADD', ix.status, status_score(status, ct), run_id)
+end
+
+-- `cmd key ...list`, in as many calls as it takes to keep each under Lua's limit on the
+-- values one `unpack` may return (8000); `list` holds pairs, so the step is even.
+local function call_in_chunks(cmd, key, list)
+  for i = 1, #list, 4000 do
+    redis.call(cmd, key, unpack(list, i, math.min(i + 3999, #list)))
+  end
 end
 
 -- A transition's writes, collected while it decides and sent at the end as one command
@@ -40,9 +51,9 @@ local function push(list, ...)
 end
 
 local function apply_writes(w, run, timers, ix)
-  if #w.h > 0 then redis.call('HSET', run, unpack(w.h)) end
-  if #w.t > 0 then redis.call('ZADD', timers, unpack(w.t)) end
-  if #w.i > 0 and ix and ix.tasks then redis.call('HSET', ix.tasks, unpack(w.i)) end
+  call_in_chunks('HSET', run, w.h)
+  call_in_chunks('ZADD', timers, w.t)
+  if ix and ix.tasks then call_in_chunks('HSET', ix.tasks, w.i) end
 end
 
 -- The writes that put a task in QUEUED state and arm its watchdog (schedule timeout /

@@ -1,17 +1,17 @@
 -- Record a task run's output and release the children whose parents are all done.
 -- KEYS[1] run hash  KEYS[2] leases  KEYS[3] timers  KEYS[4] done channel
---      (optional) KEYS[5] status index  KEYS[6] task run index
+--      (optional) KEYS[5] status index
 -- ARGV: run_id task claim output now retention status(COMPLETED|SKIPPED)
 --       of of_id of_watch of_deadline nchildren
 --       then per child: name nparents task_run_id watch_at deadline
 -- Returns {1, run_status, child1, id1, attempt1, ...} or {-1} when the claim is stale.
 -- One HMGET reads every counter it decides on and one HSET writes the outcome, the
 -- fan-in counters and the children queued: four commands when a child is released
--- (HMGET HSET ZREM ZADD, plus the task run index), seven when the run finishes.
+-- (HMGET HSET ZREM ZADD), seven when the run finishes.
 local run, leases, timers, done = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local run_id, task, claim, now = ARGV[1], ARGV[2], ARGV[3], ARGV[5]
 local of, of_id, of_watch, of_deadline = ARGV[8], ARGV[9], ARGV[10], ARGV[11]
-local ix = {status = KEYS[5], tasks = KEYS[6]}
+local ix = {status = KEYS[5]}  -- the task run index was written by create_run
 local FIRST_CHILD, nchildren = 13, tonumber(ARGV[12])
 local LAST_CHILD = FIRST_CHILD + (nchildren - 1) * 5
 

@@ -1,7 +1,7 @@
 -- A task run's attempt failed: schedule a retry, or record the failure, block the
 -- task's descendants and finish the run when nothing else can happen.
 -- KEYS[1] run hash  KEYS[2] leases  KEYS[3] timers  KEYS[4] done channel
---      (optional) KEYS[5] status index  KEYS[6] task run index
+--      (optional) KEYS[5] status index
 -- ARGV: run_id task claim error now retention retry(0|1) retry_at expected_status
 --       final_status(FAILED|CANCELLED) of of_id of_watch of_deadline schedule_timeout
 --       then descendants
@@ -12,7 +12,7 @@ local run, leases, timers, done = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local run_id, task, claim, now = ARGV[1], ARGV[2], ARGV[3], ARGV[5]
 local err, final = ARGV[4], ARGV[10]
 local of, of_id, of_watch, of_deadline = ARGV[11], ARGV[12], ARGV[13], ARGV[14]
-local ix = {status = KEYS[5], tasks = KEYS[6]}
+local ix = {status = KEYS[5]}  -- the task run index was written by create_run
 local FIRST_DESCENDANT = 16
 
 local fields = finish_fields(of, {'s:' .. task, 'c:' .. task, 'a:' .. task, 'st'})
