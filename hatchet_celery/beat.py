@@ -12,7 +12,7 @@ Two ways in, both with the team's usual ``celery -A proj beat``:
 Either way the crons are read from Redis (``_runtime/crons.py``), so one created with
 ``hatchet.cron.create`` fires without a restart, and any number of beats fire each tick
 once. Runs are created by the beat itself, to the second; beat never waits for a worker.
-About once a second the beat also runs the ``BEAT_TICKS`` hooks (schedule deadlines that
+About once a second the beat also runs the ``beat_ticks`` of the extensions (schedule deadlines that
 must hold with no worker up: ``_runtime/deadlines.py``).
 """
 
@@ -25,7 +25,6 @@ from typing import Any
 from celery.beat import PersistentScheduler
 
 from hatchet_celery._runtime.crons import CronTicker
-from hatchet_celery._runtime.hooks import BEAT_TICKS, load_extensions
 
 log = logging.getLogger(__name__)
 
@@ -36,18 +35,9 @@ ERROR_WAKE = 1.0
 
 
 def registries_of(app: Any) -> list[Any]:
-    """The hatchet_celery registries whose tasks live on ``app``."""
-    from hatchet_celery._runtime import registry as registry_module
-
-    found = [
-        reg
-        for reg in list(registry_module._registries.values())
-        if reg._app is app or reg._user_app is app
-    ]
-    own = getattr(app, "_hatchet_registry", None)
-    if own is not None and own not in found:
-        found.append(own)
-    return found
+    """The hatchet_celery registries whose tasks live on ``app`` (``install_steps`` records
+    each one on the app it installs on)."""
+    return list(getattr(app, "_hatchet_registries", ()))
 
 
 class HatchetCrons:
@@ -75,11 +65,11 @@ class HatchetCrons:
         if now < self._next_housekeeping:
             return
         self._next_housekeeping = now + IDLE_WAKE
-        load_extensions()
         for reg in self.registries:
-            for hook in BEAT_TICKS:
+            engine = reg.engine()
+            for hook in engine.extensions.beat_ticks:
                 try:
-                    hook(reg.engine(), now)
+                    hook(engine, now)
                 except Exception:
                     log.exception("hatchet_celery beat: %r failed; retrying", hook)
 

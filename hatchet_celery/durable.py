@@ -8,17 +8,21 @@ checkpoint already passed. How: ``_runtime/durable_waits.py``.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter
 
 from hatchet_celery._durations import Duration, render, to_seconds
-from hatchet_celery._runtime import durable_waits
-from hatchet_celery.conditions import OrGroup, SleepCondition, UserEventCondition
+from hatchet_celery.conditions import OrGroup, SleepCondition, UserEventCondition, flatten
 from hatchet_celery.context import Context
+
+if TYPE_CHECKING:
+    from hatchet_celery.context.runtime_port import DurableSession, EarlierSpawns
 
 T = TypeVar("T")
 
@@ -42,8 +46,9 @@ class DurableContext(Context):
         self._node = 0
         # executions of this task run's function so far (the first, replays, restores)
         self.invocation_count = 1
-        self._session: Any = None
-        self._earlier_children: asyncio.Future[durable_waits.EarlierChildren] | None = None
+        # the runtime's execution of this task run (None under mock_run)
+        self._session: DurableSession | None = None
+        self._earlier_children: asyncio.Future[EarlierSpawns] | None = None
 
     @property
     def wait_index(self) -> int:
@@ -69,7 +74,9 @@ class DurableContext(Context):
         Returns ``{"CREATE": {<readable_data_key>: [data, ...]}}`` with the met conditions:
         an event's payload, or ``{"sleep_duration": ...}`` for a sleep.
         """
-        return await durable_waits.wait(self, conditions)
+        if self._session is None:  # mock_run: no engine, so no durability
+            return await _wait_in_place(conditions)
+        return await self._session.wait(self, conditions)
 
     async def aio_sleep_for(self, duration: Duration, label: str | None = None) -> SleepResult:
         """Sleep durably: no slot is held, and a replay does not sleep again."""
@@ -133,13 +140,16 @@ class DurableContext(Context):
         """Run ``fn(*args, **kwargs)`` once per task run and arguments; replays get the
         stored result."""
         adapter: TypeAdapter[T] = TypeAdapter(result_validator)
-        key = durable_waits.memo_key(self.task_run_id, fn, args, kwargs)
-        stored = await durable_waits.memo_get(self, key)
+        session = self._session
+        key = memo_key(self.task_run_id, fn, args, kwargs)
+        stored = await session.memo_get(self, key) if session is not None else None
         if stored is not None:
             return adapter.validate_json(stored)
         value = await fn(*args, **kwargs)
         text = adapter.dump_json(value).decode()
-        return adapter.validate_json(await durable_waits.memo_put(self, key, text))
+        if session is not None:
+            text = await session.memo_put(self, key, text)  # the first stored wins
+        return adapter.validate_json(text)
 
     @asynccontextmanager
     async def _awaiting_children(self, run_ids: list[str]) -> AsyncIterator[None]:
@@ -155,10 +165,11 @@ class DurableContext(Context):
         """An execution after the first (a replay, a restore, a retry) gives a spawn the
         index of the earlier child with the same workflow and input, whatever order
         concurrent branches spawn in; a spawn with no such child gets an unused index."""
-        if self._session is None or (self.invocation_count <= 1 and self.retry_count == 0):
+        session = self._session
+        if session is None or (self.invocation_count <= 1 and self.retry_count == 0):
             return await super()._reserve_child_indices(items)
         if self._earlier_children is None:
-            self._earlier_children = asyncio.ensure_future(durable_waits.earlier_children(self))
+            self._earlier_children = asyncio.ensure_future(session.earlier_children(self))
         earlier = await asyncio.shield(self._earlier_children)
         indices = [earlier.take(wf, text) if not keyed else None for wf, text, keyed in items]
         out = [i if i is not None else earlier.fresh() for i in indices]
@@ -171,6 +182,28 @@ class DurableContext(Context):
     async def aio_now(self) -> datetime:
         """The current time, memoized: the same value in every replay of this task run."""
         return (await self._aio_memo(self._now, _Now)).ts
+
+
+def memo_key(task_run_id: str, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """The memo field of one call: the task run, the function and its arguments."""
+    h = hashlib.sha256(task_run_id.encode())
+    h.update(getattr(fn, "__qualname__", repr(fn)).encode())
+    h.update(json.dumps(args, default=str, sort_keys=True).encode())
+    h.update(json.dumps(kwargs, default=str, sort_keys=True).encode())
+    return h.hexdigest()
+
+
+async def _wait_in_place(items: tuple[Any, ...]) -> dict[str, Any]:
+    """``mock_run``'s wait: the shortest sleep, slept here; events need a worker."""
+    groups = flatten(list(items))
+    if not groups:
+        raise ValueError("aio_wait_for needs a condition")
+    sleeps = [c for group in groups for c in group if isinstance(c, SleepCondition)]
+    if not sleeps:
+        raise RuntimeError("waiting for events needs a worker (not available in mock_run)")
+    first = min(sleeps, key=lambda c: c.seconds)
+    await asyncio.sleep(first.seconds)
+    return {"CREATE": {first.readable_data_key: [{"sleep_duration": f"{int(first.seconds)}s"}]}}
 
 
 __all__ = ["DurableContext", "SleepResult"]

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
 import uuid
 from collections.abc import AsyncGenerator, Callable, Sequence
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hatchet_celery._cron import parse_cron
 from hatchet_celery._durations import Duration
-from hatchet_celery._runtime import durable_eviction
-from hatchet_celery._runtime.registry import Registry, registry_for
-from hatchet_celery._settings import Config
+from hatchet_celery._runtime.registry import registry_for
 from hatchet_celery.config import ClientConfig
 from hatchet_celery.context import Context, current_context
 from hatchet_celery.exceptions import DeclarationError
@@ -41,39 +38,21 @@ from hatchet_celery.runnables.workflow import (
 )
 from hatchet_celery.worker import Worker
 
+if TYPE_CHECKING:
+    from hatchet_celery.features.cel import CELClient
+    from hatchet_celery.features.cron import CronClient
+    from hatchet_celery.features.events import EventClient
+    from hatchet_celery.features.filters import FiltersClient
+    from hatchet_celery.features.logs import LogsClient
+    from hatchet_celery.features.metrics import MetricsClient
+    from hatchet_celery.features.rate_limits import RateLimitsClient
+    from hatchet_celery.features.runs import RunsClient
+    from hatchet_celery.features.scheduled import ScheduledClient
+    from hatchet_celery.features.stubs import StubsClient
+    from hatchet_celery.features.workers import WorkersClient
+    from hatchet_celery.features.workflows import WorkflowsClient
+
 R = TypeVar("R")
-
-# attribute -> (module, class) of each feature client, built on first access
-FEATURES = {
-    "runs": ("hatchet_celery.features.runs", "RunsClient"),
-    "logs": ("hatchet_celery.features.logs", "LogsClient"),
-    "workers": ("hatchet_celery.features.workers", "WorkersClient"),
-    "workflows": ("hatchet_celery.features.workflows", "WorkflowsClient"),
-    "event": ("hatchet_celery.features.events", "EventClient"),
-    "filters": ("hatchet_celery.features.filters", "FiltersClient"),
-    "cron": ("hatchet_celery.features.cron", "CronClient"),
-    "scheduled": ("hatchet_celery.features.scheduled", "ScheduledClient"),
-    "rate_limits": ("hatchet_celery.features.rate_limits", "RateLimitsClient"),
-    "metrics": ("hatchet_celery.features.metrics", "MetricsClient"),
-    "cel": ("hatchet_celery.features.cel", "CELClient"),
-    "stubs": ("hatchet_celery.features.stubs", "StubsClient"),
-}
-
-
-class _Features:
-    """Feature clients of one registry, created lazily and shared by its ``Hatchet``s."""
-
-    def __init__(self, registry: Registry) -> None:
-        self._registry = registry
-        self._clients: dict[str, Any] = {}
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_") or name not in FEATURES:
-            raise AttributeError(name)
-        if name not in self._clients:
-            module, cls = FEATURES[name]
-            self._clients[name] = getattr(importlib.import_module(module), cls)(self._registry)
-        return self._clients[name]
 
 
 class Hatchet:
@@ -87,25 +66,12 @@ class Hatchet:
         self,
         debug: bool | None = None,
         client: Any = None,
-        config: ClientConfig | Config | None = None,
+        config: ClientConfig | None = None,
         *,
         app: Any = None,
     ) -> None:
-        self._config: ClientConfig
-        if isinstance(config, Config):
-            # An internal ``Config`` (used by ``Registry.features``).
-            self._config = ClientConfig(
-                namespace=config.namespace,
-                redis_url=config.redis_url,
-                broker_url=config.broker_url,
-                key_prefix=config.key_prefix,
-                data_dir=config.data_dir,
-                retention_seconds=config.retention_seconds,
-            )
-        else:
-            self._config = config or ClientConfig()
+        self._config: ClientConfig = config or ClientConfig()
         self._registry = registry_for(self._config.backend(), app)
-        self._registry.set_features(_Features(self._registry))
         self.debug = bool(debug)
 
     # --- identity and configuration ----------
@@ -137,10 +103,54 @@ class Hatchet:
     async def aio_get_engine_version(self) -> str | None:
         return None
 
-    def __getattr__(self, name: str) -> Any:
-        if name in FEATURES:
-            return getattr(self._registry.features(), name)
-        raise AttributeError(f"'Hatchet' object has no attribute {name!r}")
+    # --- feature clients (one set per registry, shared) ----------
+    @property
+    def runs(self) -> RunsClient:
+        return self._registry.features().runs
+
+    @property
+    def logs(self) -> LogsClient:
+        return self._registry.features().logs
+
+    @property
+    def workers(self) -> WorkersClient:
+        return self._registry.features().workers
+
+    @property
+    def workflows(self) -> WorkflowsClient:
+        return self._registry.features().workflows
+
+    @property
+    def event(self) -> EventClient:
+        return self._registry.features().event
+
+    @property
+    def filters(self) -> FiltersClient:
+        return self._registry.features().filters
+
+    @property
+    def cron(self) -> CronClient:
+        return self._registry.features().cron
+
+    @property
+    def scheduled(self) -> ScheduledClient:
+        return self._registry.features().scheduled
+
+    @property
+    def rate_limits(self) -> RateLimitsClient:
+        return self._registry.features().rate_limits
+
+    @property
+    def metrics(self) -> MetricsClient:
+        return self._registry.features().metrics
+
+    @property
+    def cel(self) -> CELClient:
+        return self._registry.features().cel
+
+    @property
+    def stubs(self) -> StubsClient:
+        return self._registry.features().stubs
 
     # --- declarations ----------
     def _workflow_config(
@@ -362,7 +372,7 @@ class Hatchet:
         output for every member with ``broadcast_output``."""
 
         def decorator(fn: Callable[..., Any]) -> Standalone[Any, Any]:
-            from hatchet_celery._runtime.batch_fn import batch_function
+            from hatchet_celery.runnables.batch import batch_function
 
             wf_name = name or fn.__name__
             spec = batch_config(
@@ -467,8 +477,6 @@ class Hatchet:
         lifespan: Callable[[], AsyncGenerator[Any, None]] | None = None,
     ) -> Worker:
         merged = {**self._config.worker_preset_labels, **(labels or {})}
-        if durable_slots is not None:  # capacity eviction counts the waits of this process
-            durable_eviction.MANAGER.durable_slots = durable_slots
         return Worker(
             name,
             self._registry,

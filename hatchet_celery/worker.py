@@ -10,7 +10,7 @@ from collections.abc import AsyncGenerator, Callable
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from hatchet_celery._runtime import aio
+from hatchet_celery._runtime import aio, durable_eviction
 from hatchet_celery._runtime.process import PROCESS
 from hatchet_celery.exceptions import LifespanSetupError, LoopAlreadyRunningError
 
@@ -53,6 +53,8 @@ class Worker:
         self.name = registry.config.apply_namespace(name)
         self._slots = slots
         self.durable_slots = durable_slots
+        if durable_slots is not None:  # capacity eviction counts the waits of this process
+            durable_eviction.MANAGER.durable_slots = durable_slots
         self.labels: dict[str, str | int] = dict(labels or {})
         self.lifespan = lifespan
         self.status = WorkerStatus.INITIALIZED

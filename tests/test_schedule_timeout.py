@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 
 from hatchet_celery import ClientConfig, Context, EmptyModel, Hatchet
-from hatchet_celery._runtime.hooks import load_extensions
 from hatchet_celery._runtime.services import WorkerServices
 from hatchet_celery.beat import HatchetCrons
 
@@ -97,7 +96,6 @@ def test_the_descendants_of_an_expired_task_never_run_and_the_run_fails() -> Non
 def test_a_pump_expires_the_deadline_of_a_task_it_does_not_declare(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    load_extensions()
     engine = hatchet._registry.engine()
     run_id = never_picked.run_no_wait().workflow_run_id
     assert _status(run_id, "never_picked") == "QUEUED"

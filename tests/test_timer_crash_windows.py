@@ -29,7 +29,6 @@ from hatchet_celery import (
     SleepCondition,
 )
 from hatchet_celery._runtime import conditions, flow
-from hatchet_celery._runtime.hooks import load_extensions
 from hatchet_celery._runtime.services import CLAIM_LEASE, WorkerServices
 
 hatchet = Hatchet(config=ClientConfig(namespace="crashwin"))
@@ -86,7 +85,6 @@ class Crash(Exception):
 def test_a_crash_in_the_schedule_timeout_handler_leaves_the_timer(
     monkeypatch: pytest.MonkeyPatch, runnable: Any, task: str, waiting: str, kind: str
 ) -> None:
-    load_extensions()
     engine = hatchet._registry.engine()
     redis = engine.store.redis
     run_id = runnable.run_no_wait().workflow_run_id
@@ -121,7 +119,6 @@ def client_status(run_id: str, task: str) -> str:
 def test_a_crash_while_carrying_out_a_condition_decision_leaves_its_recovery_timer(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    load_extensions()
     engine = hatchet._registry.engine()
     redis = engine.store.redis
     run_id = sleepy.run_no_wait().workflow_run_id

@@ -36,13 +36,7 @@ from typing import TYPE_CHECKING, Any
 from hatchet_celery._runtime import broker_compat, flow
 from hatchet_celery._runtime.broker_compat import WORKER_QUEUE_INFIX, queue_prefix
 from hatchet_celery._runtime.engine import UNDECLARED_DELAY
-from hatchet_celery._runtime.hooks import (
-    RUNS_CREATED,
-    WORKER_STARTED,
-    WORKER_STOPPING,
-    Ready,
-    register_gate,
-)
+from hatchet_celery._runtime.hooks import Ready
 from hatchet_celery._runtime.process import PROCESS
 from hatchet_celery._runtime.services import timer_handler
 from hatchet_celery.exceptions import TaskTimeoutError
@@ -50,7 +44,6 @@ from hatchet_celery.labels import DesiredWorkerLabel, WorkerLabelComparator
 
 if TYPE_CHECKING:
     from hatchet_celery._runtime.engine import Engine
-    from hatchet_celery.context import Context
     from hatchet_celery.runnables.task import Task
 
 ACTIVE_WITHIN = 15.0
@@ -274,7 +267,6 @@ def route(engine: Engine, task: Task[Any, Any], aff: str | None, sw: str | None)
 
 class AffinityGate:
     name = "affinity"
-    last = True  # routes what every other gate let through
 
     def applies(self, task: Task[Any, Any]) -> bool:
         return True  # trigger-time labels and sticky children can concern any task
@@ -406,28 +398,3 @@ def upsert_labels(engine: Engine, labels: dict[str, str | int]) -> None:
     PROCESS.labels.update(labels)
     engine.heartbeat(PROCESS)
     DIRECTORY.invalidate()
-
-
-class WorkerContext:
-    """``ctx.worker``: the worker running the task (Hatchet's deprecated helper)."""
-
-    def __init__(self, ctx: Context) -> None:
-        self._ctx = ctx
-
-    def id(self) -> str:
-        return self._ctx.worker_id
-
-    def labels(self) -> dict[str, str | int]:
-        return self._ctx.worker_labels
-
-    def upsert_labels(self, labels: dict[str, str | int]) -> None:
-        self._ctx.upsert_worker_labels(labels)
-
-    async def async_upsert_labels(self, labels: dict[str, str | int]) -> None:
-        await self._ctx.aio_upsert_worker_labels(labels)
-
-
-register_gate(GATE)
-RUNS_CREATED.append(on_runs_created)
-WORKER_STARTED.append(consume_own_queue)
-WORKER_STOPPING.append(delete_own_queue)

@@ -69,6 +69,9 @@ def install_steps(app: Any, registry: Registry) -> None:
     app.steps["worker"].add(HatchetWorkerStep)
     app.steps["consumer"].add(ConsumerGuard)
     app._hatchet_registry = registry
+    registries = app.__dict__.setdefault("_hatchet_registries", [])
+    if registry not in registries:
+        registries.append(registry)
     install_beat_hook()  # so a plain `celery -A proj beat` fires the crons too
 
 

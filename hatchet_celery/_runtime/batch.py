@@ -31,11 +31,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._cel import CelEvaluationError
-from hatchet_celery._runtime import batch_fn, flow
-from hatchet_celery._runtime.batch_fn import call, group_program, member_output
-from hatchet_celery._runtime.hooks import Ready, register_gate
+from hatchet_celery._runtime import flow
+from hatchet_celery._runtime.hooks import Ready
 from hatchet_celery._runtime.services import timer_handler
 from hatchet_celery.exceptions import NonRetryableException
+from hatchet_celery.runnables.batch import call, group_program, member_output
 from hatchet_celery.runnables.types import BatchTaskConfig
 
 if TYPE_CHECKING:
@@ -184,7 +184,6 @@ def flush_due(engine: Engine, member: str, now: float) -> None:
 
 
 GATE = BatchGate()
-register_gate(GATE)
 
 
 # --- the leader's execution -----------------------------------------------------------------
@@ -262,9 +261,6 @@ def _ended(engine: Engine, task: Task[Any, Any], run_id: str, batch_id: str) -> 
     flush(engine, task, group)
 
 
-batch_fn.RUNNER.append(run_batch)
-
-
 def _members(engine: Engine, task: Task[Any, Any], run_id: str) -> tuple[str, list[Member]]:
     """The batch of the leader ``run_id`` and its other members still waiting, with their
     inputs (a member whose input no longer parses fails alone)."""
@@ -334,7 +330,7 @@ def _complete_all(
     output: Any,
     ctx: Context,
 ) -> None:
-    from hatchet_celery._runtime.executor import record_failure, record_success, serialize_output
+    from hatchet_celery._runtime.transitions import record_failure, record_success, serialize_output
 
     for m in members:
         try:
@@ -348,7 +344,7 @@ def _complete_all(
 
 
 def _fail_all(engine: Engine, task: Task[Any, Any], members: list[Member], exc: Exception) -> None:
-    from hatchet_celery._runtime.executor import record_failure
+    from hatchet_celery._runtime.transitions import record_failure
 
     for m in members:
         record_failure(engine, task, m.run_id, m.claim, int(m.attempt), m.task_run_id, exc)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._runtime.engine import REDISPATCH_SECONDS
-from hatchet_celery._runtime.hooks import Ready, load_extensions
+from hatchet_celery._runtime.hooks import Ready
 from hatchet_celery._runtime.run_index import lookup_task_run
 from hatchet_celery._runtime.state import TERMINAL
 from hatchet_celery.exceptions import RunNotFoundError, WorkflowNotFoundError
@@ -103,7 +103,6 @@ def _workflow_of(engine: Engine, run_id: str) -> str | None:
 
 def _notify(engine: Engine, workflow: str, run_id: str, tasks: list[str], status: str) -> None:
     """Run the finish listeners (slots, locks...) for what this process has declared."""
-    load_extensions()  # a client process may not have loaded the listeners yet
     for name in tasks:
         task = engine.registry.tasks.get(engine.celery_name(workflow, name))
         if task is not None:

@@ -10,15 +10,14 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._runtime.engine import REDISPATCH_SECONDS
-from hatchet_celery._runtime.hooks import RUNS_CREATED, TRIGGER_CHECKS, Ready, load_extensions
-from hatchet_celery._runtime.idempotency import IdempotencySpec
+from hatchet_celery._runtime.hooks import Ready
 from hatchet_celery._runtime.run_index import listing_keys
 from hatchet_celery._runtime.state import RunState, parse_run
 from hatchet_celery._runtime.task_run_ids import task_run_id_of
+from hatchet_celery._runtime.trigger_target import TriggerTarget
 from hatchet_celery.context import current_context
 from hatchet_celery.exceptions import (
     BulkTriggerIdempotencyCollisionError,
@@ -89,8 +88,7 @@ class Client:
         (one item, ``bulk`` false) or ``BulkTriggerIdempotencyCollisionError`` after the
         other items were created.
         """
-        load_extensions()
-        for check in TRIGGER_CHECKS:
+        for check in self.engine.extensions.trigger_checks:
             check(self.engine, workflow, items)
         return self._create(
             TriggerTarget.of(workflow), items, defer=False, run_ids=run_ids, bulk=bulk
@@ -186,7 +184,7 @@ class Client:
             new_runs.append((run_id, item.options))
             for name, task_run_id in roots:
                 ready.append(Ready(target.name, name, run_id, task_run_id, 0, parent_id, priority))
-        for listener in RUNS_CREATED:
+        for listener in engine.extensions.runs_created:
             listener(engine, new_runs, ctx)
         if ready and not defer:
             engine.dispatch(ready)
@@ -323,14 +321,6 @@ class Client:
         pipe.expire(key, max(engine.config.retention_seconds, 60))
         pipe.execute()
 
-    def upsert_worker_labels(self, worker_id: str, labels: dict[str, str | int]) -> None:
-        """Change this worker's labels (its heartbeat record, which routing reads)."""
-        from hatchet_celery._runtime.affinity import upsert_labels
-        from hatchet_celery._runtime.process import PROCESS
-
-        if worker_id == PROCESS.worker_id:
-            upsert_labels(self.engine, labels)
-
     # --- results ------------------------------------------------------------------------------
     @staticmethod
     def outcome(run_id: str, state: RunState | None, include_empty: bool, strict: bool) -> Any:
@@ -392,71 +382,3 @@ class Client:
         futures = self.engine.waiter.wait_many([r.workflow_run_id for r in refs])
         await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))
         return await asyncio.to_thread(self._collect, refs, return_exceptions, False)
-
-
-@dataclass(frozen=True)
-class TriggerTarget:
-    """What creating a run needs to know of a workflow (from its declaration or Redis)."""
-
-    name: str
-    roots: tuple[tuple[str, float], ...]
-    ntasks: int
-    on_failure: str
-    default_priority: int
-    default_metadata: dict[str, Any]
-    idempotency: IdempotencySpec | None = None
-    others: tuple[str, ...] = ()  # every task of a run but the roots (task run index)
-
-    @classmethod
-    def of(cls, workflow: BaseWorkflow[Any]) -> TriggerTarget:
-        cached: TriggerTarget | None = getattr(workflow, "_trigger_target", None)
-        if cached is not None and cached.ntasks == len(workflow.tasks):
-            return cached
-        shape = workflow.compiled()
-        tasks = workflow.task_map()
-        target = cls(
-            name=workflow.name,
-            roots=tuple((n, tasks[n].schedule_timeout_s) for n in shape.roots),
-            ntasks=shape.ntasks,
-            on_failure=shape.on_failure,
-            default_priority=int(workflow.config.default_priority),
-            default_metadata=dict(workflow.config.default_additional_metadata),
-            idempotency=IdempotencySpec.of(workflow.config.idempotency),
-            others=tuple(n for n in shape.parents if n not in shape.roots),
-        )
-        workflow._trigger_target = target  # type: ignore[attr-defined]
-        return target
-
-    @classmethod
-    def from_json(cls, name: str, data: dict[str, Any]) -> TriggerTarget:
-        roots = {r for r, _ in data["roots"]}
-        return cls(
-            name=name,
-            roots=tuple((r, float(s)) for r, s in data["roots"]),
-            ntasks=int(data["ntasks"]),
-            on_failure=data.get("on_failure", ""),
-            default_priority=int(data.get("default_priority", 1)),
-            default_metadata=dict(data.get("default_additional_metadata", {})),
-            idempotency=IdempotencySpec.from_json(data.get("idempotency")),
-            others=tuple(n for n in data.get("parents", {}) if n not in roots),
-        )
-
-    @staticmethod
-    def to_json(workflow: BaseWorkflow[Any]) -> dict[str, Any]:
-        """What a worker registers in Redis for ``trigger_by_name``."""
-        target = TriggerTarget.of(workflow)
-        return {
-            "roots": [list(r) for r in target.roots],
-            "ntasks": target.ntasks,
-            "on_failure": target.on_failure,
-            "default_priority": target.default_priority,
-            "default_additional_metadata": target.default_metadata,
-            "idempotency": target.idempotency.to_json() if target.idempotency else None,
-            "tasks": [t.name for t in workflow.tasks],
-            "on_events": list(workflow.config.on_events),
-            "on_crons": list(workflow.config.on_crons),
-            "input_validator": getattr(workflow.input_validator, "__name__", "dict"),
-            # for cancel / replay from a process without the code (run_shape.py)
-            "parents": {k: list(v) for k, v in workflow.compiled().parents.items()},
-            "schedule_timeouts": {t.name: t.schedule_timeout_s for t in workflow.tasks},
-        }

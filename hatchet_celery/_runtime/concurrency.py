@@ -37,12 +37,7 @@ from typing import TYPE_CHECKING, Any
 from hatchet_celery._cel import CelProgram, cel_int, cel_key, compile_cel
 from hatchet_celery._runtime import flow
 from hatchet_celery._runtime.engine import UNDECLARED_DELAY
-from hatchet_celery._runtime.hooks import (
-    RUN_FINISHED,
-    TASK_FINISHED,
-    Ready,
-    register_gate,
-)
+from hatchet_celery._runtime.hooks import Ready
 from hatchet_celery._runtime.services import timer_handler
 from hatchet_celery._runtime.state import TERMINAL
 from hatchet_celery.exceptions import ConcurrencyKeyError, TaskTimeoutError
@@ -365,8 +360,3 @@ def _time_out(engine: Engine, spec: Spec, holder: str) -> None:
 
 
 FINAL_TASK = frozenset({"COMPLETED", "SKIPPED", "FAILED", "CANCELLED", "BLOCKED", "UNUSED"})
-
-register_gate(WORKFLOW_GATE)
-register_gate(TASK_GATE)
-TASK_FINISHED.append(on_task_finished)
-RUN_FINISHED.append(on_run_finished)

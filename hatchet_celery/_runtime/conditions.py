@@ -25,9 +25,16 @@ import logging
 from typing import TYPE_CHECKING, Any, cast
 
 from hatchet_celery._cel import CelEvaluationError, CelProgram, cel_bool, compile_cel
-from hatchet_celery._runtime.hooks import Ready, register_gate
+from hatchet_celery._runtime.hooks import Ready
 from hatchet_celery._runtime.services import timer_handler
-from hatchet_celery._runtime.waits import RECOVERY_SECONDS, Wait, WaitCondition, register
+from hatchet_celery._runtime.transitions import record_failure, record_success
+from hatchet_celery._runtime.waits import (
+    RECOVERY_SECONDS,
+    Resolution,
+    Wait,
+    WaitCondition,
+    register,
+)
 from hatchet_celery.conditions import (
     Action,
     Condition,
@@ -256,7 +263,17 @@ class ConditionsGate:
 
 
 GATE = ConditionsGate()
-register_gate(GATE, order=0)
+
+
+def carry_out_resolution(engine: Engine, resolution: Resolution) -> None:
+    """A wait of this gate was resolved (``waits.carry_out``): act on its decision."""
+    r = resolution
+    task = engine.registry.tasks.get(engine.celery_name(r.workflow, r.task))
+    if task is None:
+        return  # the 'wdx' timer, due now, lets a worker with the code do it
+    carry_out_decision(
+        engine, task, r.run_id, r.action, r.attempt, r.claim, r.priority, r.parent_task_run_id
+    )
 
 
 def carry_out_decision(
@@ -270,8 +287,6 @@ def carry_out_decision(
     parent_task_run_id: str | None,
 ) -> None:
     """Act on a decided wait of the gate, then drop its recovery timer."""
-    from hatchet_celery._runtime.executor import record_failure, record_success
-
     if action == "QUEUE":
         engine.dispatch(
             [

@@ -25,10 +25,9 @@ import logging
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from hatchet_celery._runtime import services, waiter
 from hatchet_celery._runtime.cancellation import RunShape
 from hatchet_celery._runtime.engine import REDISPATCH_SECONDS
-from hatchet_celery._runtime.hooks import BEAT_TICKS, Ready, load_extensions
+from hatchet_celery._runtime.hooks import Ready
 from hatchet_celery._runtime.state import TERMINAL
 from hatchet_celery.exceptions import TaskRunError, TaskTimeoutError
 
@@ -133,7 +132,6 @@ def expire(engine: Engine, run_id: str, workflow: str, task: str, attempt: int, 
         run_id,
         shape.timeout(task),
     )
-    load_extensions()  # the finish listeners (slots, locks) of what this process declares
     declared = engine.registry.tasks.get(engine.celery_name(workflow, task))
     if declared is not None:
         engine.task_finished(declared, run_id, "FAILED")
@@ -184,16 +182,7 @@ def sweep_due(engine: Engine, now: float) -> int:
     return count
 
 
-def _beat_tick(engine: Engine, now: float) -> None:
-    sweep_due(engine, now)
-
-
 def expire_undeclared(engine: Engine, run_id: str, task: str, attempt: int, now: float) -> bool:
     """The pump met the deadline of a task this process does not declare."""
     workflow = str(engine.store.redis.hget(engine.keys.run(run_id), "wf") or "")
     return expire(engine, run_id, workflow, task, attempt, now)
-
-
-waiter.WAIT_SWEEPS.append(sweep)
-services.UNDECLARED_TIMEOUTS.append(expire_undeclared)
-BEAT_TICKS.append(_beat_tick)

@@ -6,7 +6,7 @@ is checkpoint ``n`` of its task run (``cp:<task>:<n>`` in the run hash). At a wa
 1. A stored checkpoint is returned at once (a replay passes the waits already done);
    one of another shape raises ``NonDeterminismError``.
 2. Otherwise the task *suspends*: the coroutine parks, the Celery task ends with
-   ``executor.Suspended`` whose commit registers the wait and moves the task run
+   ``calls.Suspended`` whose commit registers the wait and moves the task run
    RUNNING -> SUSPENDED in one script (``cond_wait``), releasing its lease: no slot is
    held. When the wait is met, ``cond_satisfy`` stores the checkpoint and queues the task
    run again; its new message is claimed by some worker.
@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import hashlib
 import json
 import logging
 import queue
@@ -43,7 +42,6 @@ from typing import TYPE_CHECKING, Any
 from hatchet_celery._runtime import aio
 from hatchet_celery._runtime.durable_eviction import MANAGER, reason
 from hatchet_celery._runtime.durable_restore import mark_evicted, watch_children
-from hatchet_celery._runtime.hooks import WORKER_STOPPING
 from hatchet_celery._runtime.services import timer_batch_handler
 from hatchet_celery._runtime.waits import Resolution, Wait, WaitCondition, register
 from hatchet_celery.conditions import (
@@ -92,9 +90,9 @@ class Session:
         ctx._session = self
 
     def start(self) -> None:
-        from hatchet_celery._runtime.executor import _run_async
+        from hatchet_celery._runtime.calls import run_async
 
-        self.future = aio.submit(_run_async(self.task, self.ctx))
+        self.future = aio.submit(run_async(self.task, self.ctx))
         self.future.add_done_callback(lambda f: self.steps.put(("done", f)))
         self.future.add_done_callback(lambda f: MANAGER.untrack(self))
         self.inflight.future = self.future
@@ -161,7 +159,7 @@ class Session:
 
     def next_step(self) -> Any:
         """Block this Celery slot until the coroutine finishes or parks at a wait."""
-        from hatchet_celery._runtime.executor import Suspended
+        from hatchet_celery._runtime.calls import Suspended
         from hatchet_celery._runtime.watchdog import watchdog
 
         kind, value = self.steps.get()
@@ -174,6 +172,21 @@ class Session:
         raise Suspended(commit=value)
 
     # --- coroutine side ---------------------------------------------------------------
+    # --- what the DurableContext asks (context/runtime_port.DurableSession) -------------
+    async def wait(
+        self, ctx: DurableContext, items: tuple[Condition | OrGroup, ...]
+    ) -> dict[str, Any]:
+        return await wait(self, ctx, items)
+
+    async def memo_get(self, ctx: DurableContext, key: str) -> str | None:
+        return await memo_get(self, ctx, key)
+
+    async def memo_put(self, ctx: DurableContext, key: str, value: str) -> str:
+        return await memo_put(self, ctx, key, value)
+
+    async def earlier_children(self, ctx: DurableContext) -> EarlierChildren:
+        return await earlier_children(self, ctx)
+
     async def park(self, commit: Callable[[InFlight], None]) -> None:
         """Give the slot back and wait (in memory) until this task run is claimed again."""
         self.loop = asyncio.get_running_loop()
@@ -286,7 +299,7 @@ def _sweep_once(now: float) -> None:
                     s.abandon()
 
 
-def deliver(resolution: Resolution) -> None:
+def deliver(engine: Engine, resolution: Resolution) -> None:
     """Hand a met durable wait's result to its coroutine if it is parked in this process
     (called before the task run's message is published, so before it can resume)."""
     session = PARKED.peek((resolution.run_id, resolution.task))
@@ -321,7 +334,6 @@ def evict_all_waiting(engine: Engine) -> None:
         log.info("hatchet_celery: evicted %d waiting durable task run(s) at stop", count)
 
 
-WORKER_STOPPING.append(evict_all_waiting)
 timer_batch_handler("dvc")(watch_children)
 
 
@@ -382,7 +394,9 @@ def _conditions(ctx: DurableContext, groups: list[list[Condition]]) -> list[Wait
     return out
 
 
-async def wait(ctx: DurableContext, items: tuple[Condition | OrGroup, ...]) -> dict[str, Any]:
+async def wait(
+    session: Session, ctx: DurableContext, items: tuple[Condition | OrGroup, ...]
+) -> dict[str, Any]:
     """Checkpoint ``n``: its stored result, or suspend until the conditions are met."""
     groups = flatten(list(items))
     if not groups:
@@ -390,9 +404,6 @@ async def wait(ctx: DurableContext, items: tuple[Condition | OrGroup, ...]) -> d
     node = ctx._next_node()
     sig = signature(groups)
     conditions = _conditions(ctx, groups)
-    session: Session | None = getattr(ctx, "_session", None)
-    if session is None:  # mock_run: no engine, so no durability; sleeps happen in place
-        return await _wait_in_place(conditions)
     engine = session.inflight.engine
     run_key, field = engine.keys.run(ctx.workflow_run_id), f"cp:{ctx.task_name}:{node}"
     stored = await asyncio.to_thread(engine.store.redis.hget, run_key, field)
@@ -452,15 +463,6 @@ def _kind(groups: list[list[Condition]]) -> str:
     return " or ".join(sorted(kinds))
 
 
-async def _wait_in_place(conditions: list[WaitCondition]) -> dict[str, Any]:
-    sleeps = [c for c in conditions if c.kind == "sleep"]
-    if not sleeps:
-        raise RuntimeError("waiting for events needs a worker (not available in mock_run)")
-    first = min(sleeps, key=lambda c: c.seconds)
-    await asyncio.sleep(first.seconds)
-    return {"CREATE": {first.key: [{"sleep_duration": f"{int(first.seconds)}s"}]}}
-
-
 class EarlierChildren:
     """The child runs earlier executions of a durable task run spawned by index (no
     ``child_key``), by workflow and input: a re-execution takes each one back by what
@@ -482,8 +484,7 @@ class EarlierChildren:
         return index
 
 
-async def earlier_children(ctx: DurableContext) -> EarlierChildren:
-    session: Session = ctx._session
+async def earlier_children(session: Session, ctx: DurableContext) -> EarlierChildren:
     engine = session.inflight.engine
     return await asyncio.to_thread(_read_children, engine, ctx.workflow_run_id, ctx.task_name)
 
@@ -509,18 +510,7 @@ def _read_children(engine: Engine, run_id: str, task: str) -> EarlierChildren:
     )
 
 
-def memo_key(task_run_id: str, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    h = hashlib.sha256(task_run_id.encode())
-    h.update(getattr(fn, "__qualname__", repr(fn)).encode())
-    h.update(json.dumps(args, default=str, sort_keys=True).encode())
-    h.update(json.dumps(kwargs, default=str, sort_keys=True).encode())
-    return h.hexdigest()
-
-
-async def memo_get(ctx: DurableContext, key: str) -> str | None:
-    session: Session | None = getattr(ctx, "_session", None)
-    if session is None:
-        return None
+async def memo_get(session: Session, ctx: DurableContext, key: str) -> str | None:
     engine = session.inflight.engine
     value = await asyncio.to_thread(
         engine.store.redis.hget,
@@ -530,11 +520,8 @@ async def memo_get(ctx: DurableContext, key: str) -> str | None:
     return str(value) if value is not None else None
 
 
-async def memo_put(ctx: DurableContext, key: str, value: str) -> str:
+async def memo_put(session: Session, ctx: DurableContext, key: str, value: str) -> str:
     """Store a memoized value; the first one stored wins (replays agree)."""
-    session: Session | None = getattr(ctx, "_session", None)
-    if session is None:
-        return value
     engine = session.inflight.engine
     run_key, field = engine.keys.run(ctx.workflow_run_id), f"cm:{ctx.task_name}:{key}"
     if not await asyncio.to_thread(engine.store.redis.hsetnx, run_key, field, value):
@@ -548,7 +535,6 @@ __all__ = [
     "Session",
     "evict_all_waiting",
     "memo_get",
-    "memo_key",
     "memo_put",
     "run_durable",
     "wait",

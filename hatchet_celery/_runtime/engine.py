@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from hatchet_celery._keys import Keys
 from hatchet_celery._runtime import broker_compat
-from hatchet_celery._runtime.hooks import RUN_FINISHED, TASK_FINISHED, Gate, Ready, gates_for
+from hatchet_celery._runtime.hooks import Extensions, Gate, Ready
+from hatchet_celery._runtime.trigger_target import TriggerTarget
 from hatchet_celery._store import Store, get_store
 
 if TYPE_CHECKING:
@@ -37,7 +38,16 @@ def resolve_urls(config: Any) -> tuple[str, str]:
 
 
 class Engine:
-    def __init__(self, registry: Registry) -> None:
+    """The runtime of one registry: its store, its extensions and publishing.
+
+    Built by the registry with the composition root's ``Extensions`` (``wiring.py``).
+    """
+
+    def __init__(self, registry: Registry, extensions: Extensions) -> None:
+        self.extensions = extensions
+        # id(task) -> (task, its gates), computed on first dispatch; the task is kept to
+        # tell a redeclaration (a new object under the same name) from the one computed
+        self._gates: dict[int, tuple[Any, tuple[Gate, ...]]] = {}
         self.registry = registry
         self.config = registry.config
         self.redis_url, self.broker_url = resolve_urls(self.config)
@@ -78,19 +88,14 @@ class Engine:
             if task is None:
                 undeclared.append(item)
                 continue
-            gates = gates_for(task)
-            if after is not None and after in gates:
-                gates = gates[gates.index(after) + 1 :]
+            gates = self.gates_for(task, after)
             if not gates:
                 to_publish.append(item)
             else:
                 groups.setdefault(self.celery_name(item.workflow, item.task), []).append(item)
         for celery_name, items in groups.items():
             task = self.registry.tasks[celery_name]
-            gates = gates_for(task)
-            if after is not None and after in gates:
-                gates = gates[gates.index(after) + 1 :]
-            for gate in gates:
+            for gate in self.gates_for(task, after):
                 items = gate.admit(self, task, items)
                 if not items:
                     break
@@ -99,6 +104,16 @@ class Engine:
             self.publish_ready(to_publish)
         if undeclared:
             self.defer_undeclared(undeclared)
+
+    def gates_for(self, task: Any, after: Gate | None = None) -> tuple[Gate, ...]:
+        """The gates of a task, in order; only those behind ``after`` when given."""
+        entry = self._gates.get(id(task))
+        if entry is None or entry[0] is not task:
+            entry = self._gates[id(task)] = (task, self.extensions.gates_for(task))
+        gates = entry[1]
+        if after is not None and after in gates:
+            return gates[gates.index(after) + 1 :]
+        return gates
 
     def defer_undeclared(self, ready: list[Ready]) -> None:
         """Task runs this process does not declare (a timer taken by a worker serving other
@@ -150,11 +165,11 @@ class Engine:
         return queue
 
     def task_finished(self, task: Any, run_id: str, status: str) -> None:
-        for listener in TASK_FINISHED:
+        for listener in self.extensions.task_finished:
             listener(self, task, run_id, status)
 
     def run_finished(self, workflow: str, run_id: str, status: str) -> None:
-        for listener in RUN_FINISHED:
+        for listener in self.extensions.run_finished:
             listener(self, workflow, run_id, status)
 
     def celery_name(self, workflow: str, task: str) -> str:
@@ -167,8 +182,6 @@ class Engine:
 
     def register_workflows(self) -> None:
         """Publish the shapes of the workflows served here (for ``trigger_by_name``)."""
-        from hatchet_celery._runtime.client import TriggerTarget
-
         shapes = {
             name: json.dumps(TriggerTarget.to_json(wf))
             for name, wf in self.registry.workflows.items()

@@ -24,9 +24,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from hatchet_celery._cel import CelEvaluationError, cel_bool, compile_cel
-from hatchet_celery._runtime.client import TriggerTarget
-from hatchet_celery._runtime.hooks import WORKER_STARTED
 from hatchet_celery._runtime.services import timer_handler
+from hatchet_celery._runtime.trigger_target import TriggerTarget
 from hatchet_celery._runtime.waits import RECOVERY_SECONDS, matches, satisfy
 from hatchet_celery.clients.events import Event
 from hatchet_celery.context import current_context
@@ -99,9 +98,6 @@ def register_subscriptions(engine: Engine) -> None:
             [name, sub, *args],
         )
     pipe.execute()
-
-
-WORKER_STARTED.append(register_subscriptions)
 
 
 def filter_record(

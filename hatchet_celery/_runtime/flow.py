@@ -70,7 +70,7 @@ def fail_held(engine: Engine, task: Task[Any, Any], run_id: str, exc: BaseExcept
 
     Not retried: the same input would fail the same way.
     """
-    from hatchet_celery._runtime.executor import record_failure
+    from hatchet_celery._runtime.transitions import record_failure
 
     status, claim, attempt, task_run_id = (
         str(v) if v is not None else None

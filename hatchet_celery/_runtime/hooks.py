@@ -1,28 +1,28 @@
-"""Extension points of the runtime, so each capability lives in its own module.
+"""The extension points of the runtime, as types; the composition root fills them.
 
 - A ``Gate`` decides when a ready task run may be published (conditions, pause,
-  concurrency, rate limits, affinity). ``Engine.dispatch`` passes every ready task run through the
-  gates that apply to its task (computed once per task); a gate returns the entries to
-  publish now and takes responsibility for the others (it must move them out of the
-  QUEUED status atomically, so the watchdog does not re-dispatch them, and publish them
-  later with ``Engine.dispatch(..., after=gate)`` or ``Engine.publish_ready``).
+  concurrency, rate limits, batching, affinity). ``Engine.dispatch`` passes every ready
+  task run through the gates that apply to its task (computed once per task); a gate
+  returns the entries to publish now and takes responsibility for the others (it must
+  move them out of the QUEUED status atomically, so the watchdog does not re-dispatch
+  them, and publish them later with ``Engine.dispatch(..., after=gate)`` or
+  ``Engine.publish_ready``).
 - ``task_finished`` / ``run_finished`` listeners run after a task run reached a final
-  status or a run finished (release concurrency slots, wake waiters...).
-- Timer kinds are registered with ``services.timer_handler``.
-- ``worker_started`` listeners run when a worker's services start.
+  status or a run finished (release concurrency slots...).
+- ``worker_started`` / ``worker_stopping`` listeners run when a worker's services start
+  and when it stops cleanly (before its last heartbeat).
 - ``trigger_checks`` run before a trigger creates anything; ``runs_created`` listeners
   see the runs a trigger created (with their options) before their roots are dispatched.
+- ``beat_ticks`` run about once a second in celery beat (housekeeping that must go on with
+  no worker up); ``undeclared_timeouts`` time out a queued task run another worker serves.
 
-Extension modules register themselves at import; ``load_extensions`` imports the ones
-that exist, once per process.
+Nothing registers itself: ``_runtime/wiring.py`` lists every gate and listener, in order,
+in one ``Extensions`` value that the engine is built with.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -77,66 +77,49 @@ class RunsCreated(Protocol):
     def __call__(self, engine: Engine, runs: list[tuple[str, Any]], ctx: Any) -> None: ...
 
 
-GATES: list[Gate] = []
-TASK_FINISHED: list[TaskFinished] = []
-RUN_FINISHED: list[RunFinished] = []
-# Called once per worker start, after extensions are loaded (register declarations...).
-WORKER_STARTED: list[WorkerStarted] = []
-# Called once when a worker stops cleanly (warm shutdown), before its last heartbeat.
-WORKER_STOPPING: list[WorkerStarted] = []
-TRIGGER_CHECKS: list[TriggerCheck] = []
-RUNS_CREATED: list[RunsCreated] = []
-# Called by celery beat about once a second, with (engine, now): housekeeping that must go
-# on with no worker up (schedule deadlines).
-BEAT_TICKS: list[Any] = []
-
-EXTENSION_MODULES = (
-    "hatchet_celery._runtime.conditions",
-    "hatchet_celery._runtime.pause",
-    "hatchet_celery._runtime.concurrency",
-    "hatchet_celery._runtime.ratelimits",
-    "hatchet_celery._runtime.affinity",
-    "hatchet_celery._runtime.durable_waits",
-    "hatchet_celery._runtime.events",
-    "hatchet_celery._runtime.schedules",
-    "hatchet_celery._runtime.cancellation",
-    "hatchet_celery._runtime.deadlines",
-    "hatchet_celery._runtime.batch",
-)
-
-_loaded = False
-_lock = threading.Lock()
+class BeatTick(Protocol):
+    def __call__(self, engine: Engine, now: float) -> Any: ...
 
 
-def register_gate(gate: Gate, order: int | None = None) -> None:
-    if any(g.name == gate.name for g in GATES):
-        return
-    if order is None:
-        GATES.append(gate)
-    else:
-        GATES.insert(order, gate)
-    # A gate that routes (sets ``Ready.queue``) must see what every other gate let through.
-    GATES.sort(key=lambda g: bool(getattr(g, "last", False)))
+class UndeclaredTimeout(Protocol):
+    """Time out a queued task run past its deadline that this process does not declare;
+    True when it did."""
+
+    def __call__(
+        self, engine: Engine, run_id: str, task: str, attempt: int, now: float
+    ) -> bool: ...
 
 
-def load_extensions() -> None:
-    global _loaded
-    if _loaded:
-        return
-    with _lock:
-        if _loaded:
-            return
-        for name in EXTENSION_MODULES:
-            if importlib.util.find_spec(name) is not None:
-                importlib.import_module(name)
-        _loaded = True
+class WaitSweep(Protocol):
+    """Handed the runs a process waits on, about once a second (schedule deadlines)."""
+
+    def __call__(self, engine: Engine, run_ids: list[str], now: float) -> Any: ...
 
 
-def gates_for(task: Task[Any, Any]) -> list[Gate]:
-    """The gates of a task, computed on first use and kept on the task."""
-    cached: list[Gate] | None = getattr(task, "_gates", None)
-    if cached is None:
-        load_extensions()
-        cached = [g for g in GATES if g.applies(task)]
-        task._gates = cached  # type: ignore[attr-defined]
-    return cached
+class WaitResolved(Protocol):
+    """A wait was resolved (``waits.carry_out``): a durable wake-up, or a decision of the
+    conditions gate (skip, cancel, queue)."""
+
+    def __call__(self, engine: Engine, resolution: Any) -> None: ...
+
+
+@dataclass(frozen=True)
+class Extensions:
+    """Every gate and listener of the runtime, in the order they apply."""
+
+    gates: tuple[Gate, ...] = ()
+    task_finished: tuple[TaskFinished, ...] = ()
+    run_finished: tuple[RunFinished, ...] = ()
+    worker_started: tuple[WorkerStarted, ...] = ()
+    worker_stopping: tuple[WorkerStarted, ...] = ()
+    trigger_checks: tuple[TriggerCheck, ...] = ()
+    runs_created: tuple[RunsCreated, ...] = ()
+    beat_ticks: tuple[BeatTick, ...] = ()
+    undeclared_timeouts: tuple[UndeclaredTimeout, ...] = field(default=())
+    wait_sweeps: tuple[WaitSweep, ...] = ()
+    durable_wakeups: tuple[WaitResolved, ...] = ()
+    condition_decisions: tuple[WaitResolved, ...] = ()
+
+    def gates_for(self, task: Task[Any, Any]) -> tuple[Gate, ...]:
+        """The gates that apply to a task, in order."""
+        return tuple(g for g in self.gates if g.applies(task))

@@ -18,7 +18,7 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from hatchet_celery._runtime.hooks import Ready, register_gate
+from hatchet_celery._runtime.hooks import Ready
 from hatchet_celery._runtime.services import timer_handler
 
 if TYPE_CHECKING:
@@ -138,7 +138,5 @@ def expire_parked(engine: Engine, member: str, now: float) -> None:
                 workflow,
             )
 
-
-register_gate(GATE, order=1)  # behind the conditions gate, before concurrency slots
 
 __all__ = ["WAIT_PAUSED", "drops", "pause", "paused_names", "settings", "unpause"]

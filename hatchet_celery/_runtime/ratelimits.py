@@ -31,10 +31,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._cel import CelProgram, cel_int, cel_key, compile_cel
-from hatchet_celery._runtime import concurrency as _concurrency  # noqa: F401 - its gates first
 from hatchet_celery._runtime import flow
 from hatchet_celery._runtime.engine import UNDECLARED_DELAY
-from hatchet_celery._runtime.hooks import TRIGGER_CHECKS, Ready, register_gate
+from hatchet_celery._runtime.hooks import Ready
 from hatchet_celery._runtime.services import timer_handler
 from hatchet_celery.exceptions import RateLimitExceededError, TaskTimeoutError
 from hatchet_celery.rate_limit import DURATION_SECONDS, RateLimit, RateLimitDuration
@@ -337,7 +336,3 @@ def pause(engine: Engine, key: str, until: float) -> float:
         [key, time.time(), "", "", until],
     )
     return float(res)
-
-
-register_gate(GATE)  # after the concurrency gates: a slot is taken before tokens are
-TRIGGER_CHECKS.append(check_trigger)

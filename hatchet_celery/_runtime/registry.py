@@ -18,6 +18,8 @@ from hatchet_celery._settings import Config
 if TYPE_CHECKING:
     from hatchet_celery._runtime.client import Client
     from hatchet_celery._runtime.engine import Engine
+    from hatchet_celery._runtime.task_runtime import TaskRuntimeServices
+    from hatchet_celery.features.catalog import FeatureClients
     from hatchet_celery.runnables.task import Task
     from hatchet_celery.runnables.workflow import BaseWorkflow
 
@@ -31,7 +33,8 @@ class Registry:
         self._app: Any = None
         self._engine: Engine | None = None
         self._client: Client | None = None
-        self._features: Any = None
+        self._task_runtime: TaskRuntimeServices | None = None
+        self._features: FeatureClients | None = None
         self._lock = threading.RLock()
         self._queues: dict[str, Queue | None] = {}
         self._signal_receivers: tuple[Any, ...] = ()
@@ -94,9 +97,20 @@ class Registry:
             with self._lock:
                 if self._engine is None:
                     from hatchet_celery._runtime.engine import Engine
+                    from hatchet_celery._runtime.wiring import EXTENSIONS
 
-                    self._engine = Engine(self)
+                    self._engine = Engine(self, EXTENSIONS)
         return self._engine
+
+    def task_runtime(self) -> TaskRuntimeServices:
+        """What running tasks' contexts ask of the engine (``context/runtime_port.py``)."""
+        if self._task_runtime is None:
+            with self._lock:
+                if self._task_runtime is None:
+                    from hatchet_celery._runtime.task_runtime import TaskRuntimeServices
+
+                    self._task_runtime = TaskRuntimeServices(self.engine())
+        return self._task_runtime
 
     def client(self) -> Client:
         if self._client is None:
@@ -107,19 +121,15 @@ class Registry:
                     self._client = Client(self)
         return self._client
 
-    def features(self) -> Any:
-        """The feature clients (runs, logs, ...) of a ``Hatchet`` on this registry."""
+    def features(self) -> FeatureClients:
+        """The feature clients (runs, logs, ...) shared by every ``Hatchet`` on this registry."""
         if self._features is None:
-            from hatchet_celery.hatchet import Hatchet
+            with self._lock:
+                if self._features is None:
+                    from hatchet_celery.features.catalog import FeatureClients
 
-            Hatchet(config=self.config, app=self._user_app)
+                    self._features = FeatureClients(self)
         return self._features
-
-    hatchet_features = features
-
-    def set_features(self, features: Any) -> None:
-        if self._features is None:
-            self._features = features
 
 
 _registries: dict[tuple[Any, ...], Registry] = {}

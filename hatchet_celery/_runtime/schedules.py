@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from hatchet_celery._runtime import crons, pause
-from hatchet_celery._runtime.hooks import WORKER_STARTED
 from hatchet_celery._runtime.services import timer_handler
 from hatchet_celery.clients.admin import TriggerWorkflowOptions, WorkflowRunTriggerConfig
 from hatchet_celery.exceptions import WorkflowNotFoundError
@@ -180,6 +179,3 @@ def fire_scheduled(engine: Engine, member: str, now: float) -> None:
 def register_declared_crons(engine: Engine) -> None:
     """Worker start: record this process's ``on_crons`` so beats and ``cron.list`` see them."""
     crons.register_declared(engine, list(engine.registry.workflows.values()), engine.now())
-
-
-WORKER_STARTED.append(register_declared_crons)

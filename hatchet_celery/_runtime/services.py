@@ -24,7 +24,7 @@ from celery import signals
 from celery.worker import state as celery_state
 
 from hatchet_celery._runtime.engine import REDISPATCH_SECONDS
-from hatchet_celery._runtime.hooks import WORKER_STARTED, WORKER_STOPPING, Ready, load_extensions
+from hatchet_celery._runtime.hooks import Ready
 from hatchet_celery._runtime.process import PROCESS
 
 if TYPE_CHECKING:
@@ -70,16 +70,11 @@ def timer_batch_handler(kind: str) -> Callable[[BatchTimerHandler], BatchTimerHa
     return register
 
 
-# (engine, run_id, task, attempt, now) -> bool: time out a queued task run past its
-# deadline that this process does not declare (registered by deadlines.py).
-UNDECLARED_TIMEOUTS: list[Callable[[Engine, str, str, int, float], bool]] = []
-
-
 @timer_handler("d")
 @timer_handler("w")
 def fire_task_timer(engine: Engine, member: str, now: float) -> None:
     """Dispatch a retry whose backoff ended, or re-dispatch / time out a queued task."""
-    from hatchet_celery._runtime.executor import record_failure
+    from hatchet_celery._runtime.transitions import record_failure
     from hatchet_celery.exceptions import TaskTimeoutError
 
     kind, attempt, run_id, task_name = member.split("|", 3)
@@ -105,7 +100,7 @@ def fire_task_timer(engine: Engine, member: str, now: float) -> None:
         if task is None:  # another worker's task: its deadline holds all the same
             if any(
                 expire(engine, run_id, task_name, int(attempt), now)
-                for expire in UNDECLARED_TIMEOUTS
+                for expire in engine.extensions.undeclared_timeouts
             ):
                 engine.store.redis.zrem(keys.timers, member)
             return  # else (shape unknown) the claimed timer is due again after CLAIM_LEASE
@@ -164,8 +159,7 @@ class WorkerServices:
         engine = self.registry.engine()
         PROCESS.draining = False
         engine.register_worker(PROCESS)
-        load_extensions()  # timer kinds and start hooks of every feature, before the pump
-        for listener in WORKER_STARTED:
+        for listener in engine.extensions.worker_started:
             try:
                 listener(engine)
             except Exception:
@@ -208,9 +202,10 @@ class WorkerServices:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
-        for listener in WORKER_STOPPING:
+        engine = self.registry.engine()
+        for listener in engine.extensions.worker_stopping:
             try:
-                listener(self.registry.engine())
+                listener(engine)
             except Exception:
                 log.exception("hatchet_celery: worker stop hook %r failed", listener)
         PROCESS.draining = False

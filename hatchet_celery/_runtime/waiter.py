@@ -5,7 +5,7 @@ records the final status). A waiter registers its future first, then reads the s
 once, so a run that finished before the subscription is still seen; after a reconnect
 every pending run is read again, so a message missed while disconnected is not fatal.
 
-Every second the listener also hands the runs it waits on to the ``WAIT_SWEEPS``
+Every second the listener also hands the runs it waits on to the engine's ``wait_sweeps``
 (``deadlines.sweep``: with no worker up, it fails the task runs past their schedule
 timeout, so ``result()`` does not block on a run that nobody will ever start).
 """
@@ -18,12 +18,10 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 import redis
 
-from hatchet_celery._runtime.hooks import load_extensions
 from hatchet_celery._runtime.state import TERMINAL
 from hatchet_celery._store import Store
 
@@ -32,8 +30,6 @@ log = logging.getLogger(__name__)
 SWEEP_EVERY = 1.0
 # The most runs one sweep reads (a long wait list is taken in turns).
 SWEEP_MAX = 500
-# (engine, run ids waited on, now) -> None; registered by deadlines.py.
-WAIT_SWEEPS: list[Callable[[Any, list[str], float], Any]] = []
 
 
 class RunWaiter:
@@ -147,8 +143,7 @@ class RunWaiter:
         start = self._sweep_from if self._sweep_from < len(pending) else 0
         batch = pending[start : start + SWEEP_MAX]
         self._sweep_from = start + len(batch)
-        load_extensions()
-        for sweep in WAIT_SWEEPS:
+        for sweep in self.engine.extensions.wait_sweeps:
             try:
                 sweep(self.engine, batch, now)
             except (redis.ConnectionError, redis.TimeoutError, OSError):

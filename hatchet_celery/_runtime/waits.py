@@ -324,10 +324,9 @@ def satisfy_many(engine: Engine, items: list[Met]) -> list[Resolution | None]:
             except Exception:  # its 'wdx' timer carries the decision out instead
                 log.exception("hatchet_celery: decision for run %s failed", met.run_id)
     if wakes:
-        from hatchet_celery._runtime.durable_waits import deliver
-
         for r in wakes:  # a coroutine parked here resumes without reading its checkpoint
-            deliver(r)
+            for wake in engine.extensions.durable_wakeups:
+                wake(engine, r)
         engine.publish_ready([_ready(r) for r in wakes])
     _forget(engine, specs)
     return resolutions
@@ -352,21 +351,15 @@ def _ready(r: Resolution) -> Ready:
 
 
 def carry_out(engine: Engine, r: Resolution) -> None:
-    """Act on a resolved wait: wake a durable task, or hand a gate decision to the gate."""
+    """Act on a resolved wait: wake a durable task, or hand a gate decision to the gate
+    (both through the engine's extensions: ``durable_waits`` and ``conditions`` sit above)."""
     if r.action == "CREATE":
-        from hatchet_celery._runtime.durable_waits import deliver
-
-        deliver(r)
+        for wake in engine.extensions.durable_wakeups:
+            wake(engine, r)
         engine.publish_ready([_ready(r)])
         return
-    from hatchet_celery._runtime.conditions import carry_out_decision
-
-    task = engine.registry.tasks.get(engine.celery_name(r.workflow, r.task))
-    if task is None:
-        return  # the 'wdx' timer, due now, lets a worker with the code do it
-    carry_out_decision(
-        engine, task, r.run_id, r.action, r.attempt, r.claim, r.priority, r.parent_task_run_id
-    )
+    for decide in engine.extensions.condition_decisions:
+        decide(engine, r)
 
 
 @timer_batch_handler("wsl")

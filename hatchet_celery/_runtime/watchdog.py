@@ -114,7 +114,7 @@ class Watchdog:
                         item.future.cancel()
 
     def _time_out(self, item: InFlight) -> None:
-        from hatchet_celery._runtime.executor import record_failure
+        from hatchet_celery._runtime.transitions import record_failure
 
         item.timed_out = True
         item.ctx._mark_cancelled()

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from hatchet_celery.cli import _render as render
+import hatchet_celery.cli._render as render
 
 CLEAR_UP = "\x1b[{n}F\x1b[J"  # cursor up n lines, clear to the end of the screen
 

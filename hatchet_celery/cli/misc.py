@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from hatchet_celery.cli import _render as render
+import hatchet_celery.cli._render as render
 from hatchet_celery.cli._common import features, handle_errors, parse_json, parse_pairs
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from hatchet_celery.cli import _render as render
+import hatchet_celery.cli._render as render
 from hatchet_celery.cli._common import (
     EXIT_FAILED,
     EXIT_NOT_FOUND,

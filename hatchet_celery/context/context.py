@@ -19,10 +19,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._durations import Duration, to_seconds
+from hatchet_celery.context.worker_context import WorkerContext
 from hatchet_celery.exceptions import TaskRunError
 
 if TYPE_CHECKING:
     from hatchet_celery._runtime.registry import Registry
+    from hatchet_celery.context.runtime_port import TaskRuntime
     from hatchet_celery.runnables.task import Task
 
 current_context: contextvars.ContextVar[Context | None] = contextvars.ContextVar(
@@ -51,6 +53,7 @@ class Context:
         *,
         task: Task[Any, Any],
         registry: Registry | None,
+        runtime: TaskRuntime | None = None,
         workflow_run_id: str,
         task_run_id: str,
         input: Any,
@@ -70,6 +73,7 @@ class Context:
     ) -> None:
         self._task = task
         self._registry = registry
+        self._runtime = runtime  # None under mock_run
         self._workflow_run_id = workflow_run_id
         self._task_run_id = task_run_id
         self._input = input
@@ -219,10 +223,8 @@ class Context:
         """Cancel this task run (as Hatchet does: its descendants never run, the run ends
         CANCELLED unless a task failed) and set the cancellation flag."""
         self._mark_cancelled()
-        if self._registry is not None:
-            from hatchet_celery._runtime.cancellation import cancel_task
-
-            cancel_task(self._registry.engine(), self._workflow_run_id, self.task_name)
+        if self._runtime is not None:
+            self._runtime.cancel_task(self._workflow_run_id, self.task_name)
 
     async def aio_cancel(self) -> None:
         await asyncio.to_thread(self.cancel)
@@ -326,27 +328,24 @@ class Context:
 
     def release_slot(self) -> None:
         """Free this task's worker slot units now, though it keeps running."""
-        from hatchet_celery._runtime.slots import SLOTS
-
         self.slot_released = True
-        SLOTS.release(self)
+        if self._runtime is not None:
+            self._runtime.release_slot(self)
 
     async def aio_release_slot(self) -> None:
         self.release_slot()
 
     def upsert_worker_labels(self, labels: dict[str, str | int]) -> None:
         self._worker_labels.update(labels)
-        if self._registry is not None:
-            self._registry.client().upsert_worker_labels(self._worker_id, labels)
+        if self._runtime is not None:
+            self._runtime.upsert_worker_labels(self._worker_id, labels)
 
     async def aio_upsert_worker_labels(self, labels: dict[str, str | int]) -> None:
         await asyncio.to_thread(self.upsert_worker_labels, labels)
 
     @property
-    def worker(self) -> Any:
+    def worker(self) -> WorkerContext:
         """The worker running this task (``id()``, ``labels()``, ``upsert_labels()``)."""
-        from hatchet_celery._runtime.affinity import WorkerContext
-
         return WorkerContext(self)
 
     # --- children ----------

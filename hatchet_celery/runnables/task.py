@@ -321,7 +321,7 @@ class Task(Generic[TWorkflowInput, R]):
         lifespan: Any = None,
         dependencies: dict[str, Any] | None = None,
     ) -> R:
-        from hatchet_celery._runtime.mock import mock_run
+        from hatchet_celery.runnables.mock import mock_run
 
         if self.is_async_function:
             raise TypeError(
@@ -341,7 +341,7 @@ class Task(Generic[TWorkflowInput, R]):
         lifespan: Any = None,
         dependencies: dict[str, Any] | None = None,
     ) -> R:
-        from hatchet_celery._runtime.mock import aio_mock_run
+        from hatchet_celery.runnables.mock import aio_mock_run
 
         if not self.is_async_function:
             raise TypeError(f"task {self.name!r} is sync: use mock_run() instead of aio_mock_run()")

@@ -190,7 +190,7 @@ class BaseWorkflow(Generic[TWorkflowInput]):
     def compiled(self) -> Any:
         """The run-time shape (children, descendants, roots), computed once."""
         if self._compiled is None:
-            from hatchet_celery._runtime.shape import Shape
+            from hatchet_celery.runnables.shape import Shape
 
             self._compiled = Shape.build(self)
         return self._compiled
@@ -479,7 +479,7 @@ class BaseWorkflow(Generic[TWorkflowInput]):
             additional_metadata = {**options.additional_metadata, **(additional_metadata or {})}
             priority = priority if priority is not None else options.priority
         _check_priority(priority, f"schedule of workflow {self.name!r}")
-        return self._registry.hatchet_features().scheduled.schedule_version(
+        return self._registry.features().scheduled.schedule_version(
             workflow_name=self.name,
             trigger_at=run_at,
             input=self._dump_input(input),
@@ -508,7 +508,7 @@ class BaseWorkflow(Generic[TWorkflowInput]):
         additional_metadata: dict[str, Any] | None = None,
         priority: int | None = None,
     ) -> Any:
-        return self._registry.hatchet_features().cron.create(
+        return self._registry.features().cron.create(
             workflow_name=self.name,
             cron_name=cron_name,
             expression=expression,
@@ -531,7 +531,7 @@ class BaseWorkflow(Generic[TWorkflowInput]):
 
     # --- the workflow's own feature calls (hatchet.workflows / runs / filters) -------------
     def _features(self) -> Any:
-        return self._registry.hatchet_features()
+        return self._registry.features()
 
     def pause(
         self,
@@ -662,7 +662,7 @@ def batch_config(
     broadcast_output: bool,
 ) -> BatchTaskConfig:
     """Check a batch task's settings at declaration (the group key compiles)."""
-    from hatchet_celery._runtime.batch_fn import group_program
+    from hatchet_celery.runnables.batch import group_program
 
     if not isinstance(batch_max_size, int) or batch_max_size <= 0:
         raise DeclarationError(f"{where}: batch_max_size must be a positive integer")
@@ -864,7 +864,7 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
         )
 
         def decorator(fn: Callable[..., Any]) -> Task[TWorkflowInput, Any]:
-            from hatchet_celery._runtime.batch_fn import batch_function
+            from hatchet_celery.runnables.batch import batch_function
 
             opts = self._task_options(
                 name=name,

@@ -35,4 +35,4 @@ def build(url: str) -> tuple[Any, Hatchet, Declared]:
 
 
 app, hatchet, declared = build(os.environ.get("HATCHET_CELERY_REDIS_URL", ""))
-log_outcomes()
+log_outcomes(hatchet)

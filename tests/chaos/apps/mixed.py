@@ -10,4 +10,4 @@ from tests.chaos.apps.workflows import declare, log_outcomes
 
 hatchet = Hatchet(config=ClientConfig(namespace=os.environ.get("CHAOS_NAMESPACE", "chaos")))
 declared = declare(hatchet)
-log_outcomes()
+log_outcomes(hatchet)

@@ -13,7 +13,7 @@ import json
 import os
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -86,16 +86,18 @@ def _start(ctx: Context, **extra: Any) -> float:
     return started
 
 
-def log_outcomes() -> None:
-    """In a worker subprocess: log every outcome the runtime accepts (``OUTCOMES``)."""
-    from hatchet_celery._runtime.hooks import TASK_FINISHED
+def log_outcomes(hatchet: Hatchet) -> None:
+    """In a worker subprocess: log every outcome the runtime accepts (``OUTCOMES``), as one
+    more ``task_finished`` listener of the engine's extensions."""
 
     def log_outcome(engine: Any, task: Any, run_id: str, status: str) -> None:
         line = {"r": run_id, "t": task.name, "st": status, "p": os.getpid()}
         engine.store.redis.rpush(OUTCOMES, json.dumps(line))
 
     if os.environ.get("CHAOS_WORKER") == "1":
-        TASK_FINISHED.append(log_outcome)
+        engine = hatchet._registry.engine()
+        ext = engine.extensions
+        engine.extensions = replace(ext, task_finished=(*ext.task_finished, log_outcome))
 
 
 def declare(hatchet: Hatchet) -> Declared:

@@ -2,9 +2,9 @@
 
 ``hatchet.batch_task`` / ``Workflow.batch_task`` register ``batch_function(handler)`` as
 the task's function. Called by the executor with the leader's input and context, it
-hands over to the runtime (``_runtime/batch.py``, loaded with the worker's extensions,
-which fills ``RUNNER``); under ``mock_run`` (no engine) it is a batch of one. Kept apart
-from the runtime so declaring a batch task imports nothing of the engine.
+hands over to the runtime through the context (``TaskRuntime.run_batch``, which is
+``_runtime/batch.run_batch``); under ``mock_run`` (no engine) it is a batch of one. Kept
+apart from the runtime so declaring a batch task imports nothing of the engine.
 """
 
 from __future__ import annotations
@@ -21,9 +21,6 @@ from hatchet_celery.runnables.types import BatchTaskConfig
 
 if TYPE_CHECKING:
     from hatchet_celery.context import Context
-
-Runner = Callable[[Callable[..., Any], BatchTaskConfig, Any, Any], Awaitable[Any]]
-RUNNER: list[Runner] = []  # _runtime/batch.run_batch, once the extensions are loaded
 
 
 def group_program(spec: BatchTaskConfig) -> CelProgram | None:
@@ -43,14 +40,10 @@ def batch_function(
     """The task function of a batch task: ``handler(tasks, ctx)`` run once per batch."""
 
     async def run_batch(input: Any, ctx: Context) -> Any:
-        if ctx._registry is None:  # mock_run: a batch of one
+        if ctx._runtime is None:  # mock_run: a batch of one
             output = await call(handler, {ctx.task_run_id: input}, ctx)
             return member_output(spec, output, ctx.task_run_id)
-        if not RUNNER:
-            from hatchet_celery._runtime.hooks import load_extensions
-
-            load_extensions()
-        return await RUNNER[0](handler, spec, input, ctx)
+        return await ctx._runtime.run_batch(handler, spec, input, ctx)
 
     run_batch.__name__ = getattr(handler, "__name__", "batch")
     run_batch.__qualname__ = getattr(handler, "__qualname__", "batch")
@@ -90,4 +83,4 @@ def member_output(spec: BatchTaskConfig, output: Any, member: str) -> Any:
     return output[member]
 
 
-__all__ = ["RUNNER", "batch_function", "call", "group_program", "member_output"]
+__all__ = ["batch_function", "call", "group_program", "member_output"]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._runtime import aio
 from hatchet_celery.context import Context, current_context
+from hatchet_celery.durable import DurableContext
 
 if TYPE_CHECKING:
     from hatchet_celery.runnables.task import Task
@@ -21,8 +22,6 @@ def _context(
     retry_count: int,
     lifespan: Any,
 ) -> Context:
-    from hatchet_celery.durable import DurableContext
-
     raw = task.workflow._dump_input(input) if input is not None else {}
     parsed = input if input is not None else task.workflow._parse_input({})
     cls = DurableContext if task.is_durable else Context
@@ -68,6 +67,7 @@ def mock_run(
     try:
         if not task.dependencies:
             return task.fn(ctx._input, ctx)
+        # async dependencies of a sync task: on the process loop (a leaf of _runtime)
         stack = AsyncExitStack()
         deps = aio.run(_deps(task, ctx._input, ctx, dependencies, stack))
         try:

@@ -1,0 +1,56 @@
+"""The composition root of the runtime: every gate and listener, written once, in order.
+
+The engine of a registry is built with ``EXTENSIONS``; no module registers anything when
+it is imported. To add a gate or a listener, write it in its capability module and list
+it here, where its position is its order:
+
+- gates, in the order a ready task run passes them: its conditions are met first; a
+  paused workflow holds it before it takes anything; a concurrency slot (whole run, then
+  task) is taken before rate-limit tokens, so a run waiting for a slot holds no tokens;
+  a batch member is parked only once admitted; affinity routes last, what every other
+  gate let through, to a worker that can take it.
+- the timer kinds are listed in ``services`` (the pump) for now.
+"""
+
+from __future__ import annotations
+
+from hatchet_celery._runtime import (
+    affinity,
+    batch,
+    concurrency,
+    conditions,
+    deadlines,
+    durable_waits,
+    events,
+    pause,
+    ratelimits,
+    schedules,
+)
+from hatchet_celery._runtime.hooks import Extensions
+
+EXTENSIONS = Extensions(
+    gates=(
+        conditions.GATE,
+        pause.GATE,
+        concurrency.WORKFLOW_GATE,
+        concurrency.TASK_GATE,
+        ratelimits.GATE,
+        batch.GATE,
+        affinity.GATE,
+    ),
+    task_finished=(concurrency.on_task_finished,),
+    run_finished=(concurrency.on_run_finished,),
+    worker_started=(
+        affinity.consume_own_queue,
+        events.register_subscriptions,
+        schedules.register_declared_crons,
+    ),
+    worker_stopping=(durable_waits.evict_all_waiting, affinity.delete_own_queue),
+    trigger_checks=(ratelimits.check_trigger,),
+    runs_created=(affinity.on_runs_created,),
+    beat_ticks=(deadlines.sweep_due,),
+    undeclared_timeouts=(deadlines.expire_undeclared,),
+    wait_sweeps=(deadlines.sweep,),
+    durable_wakeups=(durable_waits.deliver,),
+    condition_decisions=(conditions.carry_out_resolution,),
+)
