@@ -154,7 +154,9 @@ class Client:
         watched = waiter is not None and waiter.expect(ids)
         try:
             for position, item in enumerate(items):
-                call, entry = self._create_call(target, item, ids[position], now, defer, ctx)
+                call, entry = self._create_call(
+                    target, item, ids[position], now, defer, ctx, fresh=run_ids is None
+                )
                 calls.append(call)
                 created.append(entry)
             results = self._run_creates(calls)
@@ -204,8 +206,10 @@ class Client:
         now: float,
         defer: bool,
         ctx: Any,
+        fresh: bool,
     ) -> tuple[tuple[list[str], list[Any]], tuple[str, list[tuple[str, str]], int, str | None]]:
-        """KEYS and ARGV of one ``create_run`` call, and what dispatching its roots needs."""
+        """KEYS and ARGV of one run of a ``create_run`` call, and what dispatching its roots
+        needs. ``fresh``: the run id was generated here, so the script need not look it up."""
         keys = self.engine.keys
         opts = item.options
         metadata = dict(target.default_metadata)
@@ -249,6 +253,7 @@ class Client:
             idem.method if idem else "",
             idem.ttl_ms if idem else 0,
             keys.run_prefix,
+            1 if fresh else 0,
             len(target.roots),
         ]
         for name, schedule_timeout in target.roots:

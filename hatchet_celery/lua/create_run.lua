@@ -8,16 +8,18 @@
 -- ARGV[1] number of runs, then per run: nkeys nargs, then its nargs arguments:
 --       run_id wf input metadata priority now ntasks on_failure parent_run_id
 --       parent_task dedupe_field parent_task_run_id child_index child_key defer
---       idem_method ('' | TTL | STATUS) idem_ttl_ms run_prefix nroots
+--       idem_method ('' | TTL | STATUS) idem_ttl_ms run_prefix fresh nroots
 --       then per root task: name task_run_id watch_at deadline
 --       then per other task: name task_run_id (the task run index is written here, once
 --       for every task of the run: task run ids are derived from the run id)
+-- fresh = 1: the caller generated the run id just now (a new UUID), so the run cannot
+-- exist and is not looked up; run ids given by a caller (scheduled runs) are.
 -- defer = 1: the caller cannot publish (it lacks the task code, so it cannot apply the
 -- gates): the roots get a due dispatch timer and a worker's pump dispatches them.
 -- Idempotency: the key holds "<run_id>|<method>" and expires after idem_ttl_ms (Redis's
 -- clock). A STATUS key whose run has finished (or expired) is free again: the holder's
 -- status is read here, in the same step, so a run that just finished never collides.
--- Each run is an EXISTS and one HSET; the keys shared by the batch (timers, listing and
+-- Each run is one HSET (and an EXISTS when its id came from the caller); the keys shared by the batch (timers, listing and
 -- task run indexes) get one command each for the whole batch, after every run.
 -- Returns per run: {1} when created, {0, existing_run_id, its workflow} when the dedupe
 -- key is taken (the caller checks a replay spawned the same workflow), {0, run_id} when
@@ -25,7 +27,7 @@
 local index, timers = KEYS[1], KEYS[2]
 local ix = {status = KEYS[3], tasks = KEYS[4]}
 local registry = KEYS[5]
-local FIRST_ROOT = 20
+local FIRST_ROOT = 21
 local FINAL_RUN = {COMPLETED = true, FAILED = true, CANCELLED = true}
 local w = new_writes()
 local joined = {}   -- listing index -> {score, run_id, ...}, in first-seen order
@@ -51,7 +53,7 @@ local function create(K, A)
       return {0, existing, redis.call('HGET', run_prefix .. existing, 'wf') or ''}
     end
   end
-  if redis.call('EXISTS', run) == 1 then
+  if A[19] ~= '1' and redis.call('EXISTS', run) == 1 then
     return {0, run_id}
   end
   if idem_method ~= '' then
@@ -76,7 +78,7 @@ local function create(K, A)
   local fields = {'wf', A[2], 'in', A[3], 'md', A[4], 'pr', A[5],
     'ct', now, 'st', 'QUEUED', 'n', A[7], 'd', 0, 'nf', 0, 'nc', 0, 'of', A[8],
     'par', A[9], 'ptask', A[10], 'ptr', A[12], 'ci', A[13], 'ck', A[14]}
-  local last_root = FIRST_ROOT + tonumber(A[19]) * 4 - 1
+  local last_root = FIRST_ROOT + tonumber(A[20]) * 4 - 1
   for i = FIRST_ROOT, last_root, 4 do
     local roots = {h = fields, t = w.t, i = w.i}
     plan_queue(roots, run_id, A[i], A[i + 1], 0, now, A[i + 2], A[i + 3])
