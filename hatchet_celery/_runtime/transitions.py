@@ -113,13 +113,15 @@ def record_success(
             keys.timers,
             keys.done_channel,
             keys.status_index,
+            keys.paused,
         ],
         args,
     )
     if int(res[0]) != 1:
         log.info("hatchet_celery: outcome of %s in run %s was stale; dropped", task.name, run_id)
         return
-    release(engine, task, run_id, task_run_id, res[2:], priority)
+    checked = ("pause",) if int(res[2]) == 0 else ()
+    release(engine, task, run_id, task_run_id, res[3:], priority, checked)
     engine.task_finished(task, run_id, status)
     if res[1] in TERMINAL:
         engine.run_finished(task.workflow.name, run_id, res[1])
@@ -132,15 +134,20 @@ def release(
     parent_id: str,
     ready: list[Any],
     priority: int | None = None,
+    checked: tuple[str, ...] = (),
 ) -> None:
-    """Dispatch the task runs a transition queued (triples: name, task run id, attempt)."""
+    """Dispatch the task runs a transition queued (triples: name, task run id, attempt);
+    ``checked``: the gates whose check the transition made (``Ready.checked``)."""
     if not ready:
         return
     wf = task.workflow.name
     engine.dispatch(
-        Ready(wf, ready[i], run_id, ready[i + 1], int(ready[i + 2]), parent_id or None, priority)
+        Ready(
+            wf, ready[i], run_id, ready[i + 1], int(ready[i + 2]), parent_id or None, priority,
+            checked=checked,
+        )
         for i in range(0, len(ready), 3)
-    )
+    )  # fmt: skip
 
 
 def error_json(task: Task[Any, Any], exc: BaseException, task_run_id: str) -> str:
