@@ -18,7 +18,6 @@ import logging
 import os
 import threading
 import time
-from collections import OrderedDict
 from typing import Any
 
 import redis
@@ -31,10 +30,6 @@ log = logging.getLogger(__name__)
 SWEEP_EVERY = 1.0
 # The most runs one sweep reads (a long wait list is taken in turns).
 SWEEP_MAX = 500
-# Expected runs that finished before anyone waited on them, kept (the newest this many)
-# so that waiting on them needs no status read either; run_no_wait refs nobody waits on
-# fall out of it.
-FINISHED_KEPT = 10_000
 
 
 class RunWaiter:
@@ -46,7 +41,6 @@ class RunWaiter:
         self._pending: dict[str, list[concurrent.futures.Future[None]]] = {}
         # Runs watched before they were created (``expect``): their futures need no check.
         self._expected: dict[str, concurrent.futures.Future[None]] = {}
-        self._finished: OrderedDict[str, concurrent.futures.Future[None]] = OrderedDict()
         self._lock = threading.Lock()
         self._subscribed = threading.Event()
         self._thread: threading.Thread | None = None
@@ -59,7 +53,6 @@ class RunWaiter:
             self._pid = os.getpid()
             self._pending = {}
             self._expected = {}
-            self._finished = OrderedDict()
             self._subscribed.clear()
             self._thread = threading.Thread(
                 target=self._listen, name="hatchet-celery-waiter", daemon=True
@@ -78,8 +71,6 @@ class RunWaiter:
         with self._lock:
             for run_id in run_ids:
                 expected = self._expected.pop(run_id, None)
-                if expected is None:
-                    expected = self._finished.pop(run_id, None)
                 if expected is not None:
                     futures.append(expected)
                     continue
@@ -112,7 +103,6 @@ class RunWaiter:
         """Stop watching expected runs that were not created (or existed before)."""
         with self._lock:
             for run_id in run_ids:
-                self._finished.pop(run_id, None)
                 fut = self._expected.pop(run_id, None)
                 futures = self._pending.get(run_id, [])
                 if fut is not None and fut in futures:
@@ -136,11 +126,7 @@ class RunWaiter:
     def _resolve(self, run_id: str) -> None:
         with self._lock:
             futures = self._pending.pop(run_id, [])
-            expected = self._expected.pop(run_id, None)
-            if expected is not None:
-                self._finished[run_id] = expected
-                if len(self._finished) > FINISHED_KEPT:
-                    self._finished.popitem(last=False)
+            self._expected.pop(run_id, None)
         for fut in futures:
             if not fut.done():
                 fut.set_result(None)
