@@ -1,7 +1,7 @@
 """What one no-op task costs each side: round trips, Redis work, CPU.
 
-For each contender in turn, N no-op tasks are enqueued at once (W1's shape) and these
-are read before and after:
+For each contender in turn, N no-op tasks are enqueued at once (W1's shape), then N / 10
+chains of 10 steps (W5's shape), and these are read before and after each:
 
 - round trips of the driver (this process) and of the worker (``roundtrips.py`` counts
   redis-py sends, one per command, pipeline or script call);
@@ -128,6 +128,9 @@ def profile_figures(apps: ModuleType, redis_url: str, spec: WorkerSpec, n: int) 
             apps.hatchet_noop.run()
             for side in ("celery", "hatchet"):
                 results[side] = measure(apps, side, n, r, worker_counts)
+                chains = measure(apps, side, max(n // 10, 10), r, worker_counts, "chain")
+                results[side]["chain_commands"] = chains["commands"]
+                results[side]["chain_step_cpu"] = chains["redis_cpu"] / apps.CHAIN
     finally:
         r.close()
     c, h = results["celery"], results["hatchet"]
@@ -138,13 +141,20 @@ def profile_figures(apps: ModuleType, redis_url: str, spec: WorkerSpec, n: int) 
             extra={"celery": c, "hatchet": h}, **kw,
         )  # fmt: skip
 
+    def at_most(value: float) -> dict[str, Any]:
+        return {"target": value, "target_on": "value"}
+
+    ceiling = "the tasks/s one Redis core carries: 1e6 / this (benchmarks.budget)"
+
     return [
         fig("driver_trips", "per task: driver round trips", "trips"),
         fig("worker_trips", "per task: worker round trips", "trips"),
-        fig("commands", "per task: Redis commands (incl. Lua)", "cmds"),
+        fig("commands", "per task: Redis commands (incl. Lua)", "cmds", **at_most(26)),
+        fig("chain_commands", "per 10-step chain: Redis commands", "cmds", **at_most(200)),
         fig("scripts", "per task: Lua scripts", "scripts"),
         fig("lua_usec", "per task: Lua time in Redis", "us"),
-        fig("redis_cpu", "per task: Redis CPU", "us", 1e6),
+        fig("redis_cpu", "per task: Redis CPU", "us", 1e6, target=1.0, note=ceiling),
+        fig("chain_step_cpu", "per chain step: Redis CPU", "us", 1e6, target=1.0),
         fig("worker_cpu", "per task: worker CPU", "ms", 1e3),
     ]
 
