@@ -50,7 +50,12 @@ def install() -> None:
     from celery.signals import task_postrun, task_prerun
 
     from hatchet_celery import _store
-    from hatchet_celery._runtime import engine, executor
+
+    try:  # the runtime's layout by concern
+        from hatchet_celery._runtime.core import engine
+        from hatchet_celery._runtime.worker import executor
+    except ImportError:  # an older checkout (flat _runtime)
+        from hatchet_celery._runtime import engine, executor  # type: ignore[no-redef]
 
     _store.Store.script = _timed(  # type: ignore[method-assign]
         lambda _self, name, *a, **k: f"script:{name}", _store.Store.script

@@ -96,7 +96,7 @@ class Keys:
         """Prefix handed to Lua scripts that must address runs named inside a message."""
         return f"{self.base}:run:"
 
-    # --- crons and scheduled runs (hatchet_celery/_runtime/crons.py, schedules.py) ---------
+    # --- crons and scheduled runs (hatchet_celery/_runtime/timing/crons.py, schedules.py) ---------
     @property
     def crons(self) -> str:
         """hash: cron id -> cron record JSON (declared ``on_crons`` and API-created)."""
@@ -135,7 +135,7 @@ class Keys:
         """zset: scheduled run ids by creation time (listing)."""
         return f"{self.base}:scheds"
 
-    # --- runs listing, task run lookup, streams (hatchet_celery/_runtime/run_index.py) -----
+    # --- runs listing, task run lookup, streams (hatchet_celery/_runtime/ops/run_index.py) -----
     @property
     def status_index(self) -> str:
         """zset: run ids scored ``rank * 1e13 + created ms`` (see ``run_index.STATUS_RANK``)."""
@@ -163,7 +163,7 @@ class Keys:
         """channel: the index of every chunk pushed to ``stream(run_id)``."""
         return f"{self.base}:stream:{run_id}:new"
 
-    # --- waits and events (_runtime/waits.py, conditions.py, durable_waits.py, events.py) --
+    # --- waits and events (_runtime/waits/store.py, conditions.py, durable_waits.py, events.py) --
     # Run-hash fields of waits (see waits.py): ``cw:<task>`` active wait spec,
     # ``cv:<task>:<cid>`` satisfied condition data, ``cd:<task>`` decided condition action,
     # ``cp:<task>:<node>`` durable checkpoint, ``cm:<task>:<memo key>`` durable memo.
@@ -200,7 +200,7 @@ class Keys:
         """hash: filter id -> filter JSON (API-created and declarative ``default_filters``)."""
         return f"{self.base}:ev:filters"
 
-    # --- flow control (_runtime/concurrency.py, ratelimits.py, affinity.py) ---------------
+    # --- flow control (_runtime/flow/concurrency.py, ratelimits.py, affinity.py) ---------------
     # Run-hash fields of flow control: ``aff`` run-level desired worker labels (JSON),
     # ``sw`` the run's sticky worker id; waiting statuses WAIT_CONCURRENCY,
     # WAIT_RATE_LIMIT, WAIT_WORKER.
@@ -231,13 +231,13 @@ class Keys:
         """zset: rate-limit keys by last change (listing)."""
         return f"{self.base}:rl:keys"
 
-    # --- idempotency keys (_runtime/idempotency.py, create_run.lua) -------------------------
+    # --- idempotency keys (_runtime/core/idempotency.py, create_run.lua) -------------------------
     def idempotency(self, key: str) -> str:
         """string: ``<run_id>|<method>`` of the run that holds an idempotency key; it expires
         after the key's TTL (the fallback TTL for status-based keys)."""
         return f"{self.base}:idem:{key}"
 
-    # --- workflow pause (_runtime/pause.py) --------------------------------------------------
+    # --- workflow pause (_runtime/flow/pause.py) --------------------------------------------------
     @property
     def paused(self) -> str:
         """hash: paused workflow name -> JSON ``{ttl, cron, scheduled}`` (its pause settings)."""
@@ -248,7 +248,7 @@ class Keys:
         the time each was queued (cancelled once older than the queue TTL)."""
         return f"{self.base}:paused:{workflow}"
 
-    # --- batch tasks (_runtime/batch.py) ------------------------------------------------------
+    # --- batch tasks (_runtime/flow/batch.py) --------------------------------------------
     # Run-hash field ``bt:<task>``: ``<batch_id>|<attempt>`` of a member taken into a batch.
     def batch_buffer(self, workflow: str, task: str, group: str) -> str:
         """list: ``run_id|attempt|bytes`` of the members waiting for a batch of ``task``

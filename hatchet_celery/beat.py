@@ -9,11 +9,11 @@ Two ways in, both with the team's usual ``celery -A proj beat``:
   themselves to that scheduler's loop. The hook is connected when the package builds or
   attaches to the Celery app, so no ``beat_schedule`` entry has to be written by hand.
 
-Either way the crons are read from Redis (``_runtime/crons.py``), so one created with
+Either way the crons are read from Redis (``_runtime/timing/crons.py``), so one created with
 ``hatchet.cron.create`` fires without a restart, and any number of beats fire each tick
 once. Runs are created by the beat itself, to the second; beat never waits for a worker.
 About once a second the beat also runs the ``beat_ticks`` of the extensions (schedule deadlines that
-must hold with no worker up: ``_runtime/deadlines.py``).
+must hold with no worker up: ``_runtime/timing/deadlines.py``).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 
 from celery.beat import PersistentScheduler
 
-from hatchet_celery._runtime.crons import CronTicker
+from hatchet_celery._runtime.timing.crons import CronTicker
 
 log = logging.getLogger(__name__)
 

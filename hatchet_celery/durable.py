@@ -2,7 +2,7 @@
 
 Every wait is a numbered checkpoint stored in Redis; a waiting task holds no worker slot,
 and a replay (after a restart, or on another worker) returns the result of every
-checkpoint already passed. How: ``_runtime/durable_waits.py``.
+checkpoint already passed. How: ``_runtime/waits/durable.py``.
 """
 
 from __future__ import annotations

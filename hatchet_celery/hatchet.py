@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from hatchet_celery._cron import parse_cron
 from hatchet_celery._durations import Duration
-from hatchet_celery._runtime.registry import registry_for
+from hatchet_celery._runtime.registry import Registry, registry_for
 from hatchet_celery.config import ClientConfig
 from hatchet_celery.context import Context, current_context
 from hatchet_celery.exceptions import DeclarationError
 from hatchet_celery.labels import DesiredWorkerLabel
 from hatchet_celery.rate_limit import RateLimit
+from hatchet_celery.runnables.batch import batch_function
 from hatchet_celery.runnables.eviction import DEFAULT_DURABLE_TASK_EVICTION_POLICY, EvictionPolicy
 from hatchet_celery.runnables.task import Task
 from hatchet_celery.runnables.types import (
@@ -73,6 +74,25 @@ class Hatchet:
         self._config: ClientConfig = config or ClientConfig()
         self._registry = registry_for(self._config.backend(), app)
         self.debug = bool(debug)
+
+    @classmethod
+    def _on_registry(cls, registry: Registry) -> Hatchet:
+        """A ``Hatchet`` on an existing registry (the CLI's commands, given a worker or a
+        Celery app): its declarations, app and feature clients."""
+        config = registry.config
+        hatchet = cls(
+            config=ClientConfig(
+                namespace=config.namespace,
+                redis_url=config.redis_url,
+                broker_url=config.broker_url,
+                key_prefix=config.key_prefix,
+                data_dir=config.data_dir,
+                retention_seconds=config.retention_seconds,
+            ),
+            app=registry.user_app,
+        )
+        hatchet._registry = registry
+        return hatchet
 
     # --- identity and configuration ----------
     @property
@@ -368,12 +388,10 @@ class Hatchet:
         """A standalone batch task: each run is a member; members are collected and run
         as one call of the function with ``{BatchMemberId: input}`` when
         ``batch_max_size`` wait or ``batch_max_interval`` passed (see
-        ``_runtime/batch.py``). The function returns ``{BatchMemberId: output}``, or one
+        ``_runtime/flow/batch.py``). The function returns ``{BatchMemberId: output}``, or one
         output for every member with ``broadcast_output``."""
 
         def decorator(fn: Callable[..., Any]) -> Standalone[Any, Any]:
-            from hatchet_celery.runnables.batch import batch_function
-
             wf_name = name or fn.__name__
             spec = batch_config(
                 f"batch task {wf_name!r}",

@@ -10,9 +10,11 @@ from collections.abc import AsyncGenerator, Callable
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from hatchet_celery._runtime import aio, durable_eviction
-from hatchet_celery._runtime.process import PROCESS
+from hatchet_celery._runtime.core import aio
+from hatchet_celery._runtime.core.process import PROCESS
+from hatchet_celery._runtime.waits import eviction as durable_eviction
 from hatchet_celery.exceptions import LifespanSetupError, LoopAlreadyRunningError
+from hatchet_celery.runnables.workflow import BaseWorkflow
 
 if TYPE_CHECKING:
     from hatchet_celery._runtime.registry import Registry
@@ -36,7 +38,7 @@ class Worker:
     threads by default, with ``slots`` as its concurrency) until it is stopped; SIGTERM is
     Celery's warm shutdown: the worker is PAUSED in ``hatchet.workers``, tasks in flight
     finish on it, queued messages go back to the broker. With ``ClientConfig.healthcheck``
-    enabled it serves ``GET /health`` meanwhile (``_runtime/health.py``).
+    enabled it serves ``GET /health`` meanwhile (``_runtime/worker/health.py``).
     """
 
     def __init__(
@@ -74,8 +76,6 @@ class Worker:
         return config
 
     def register_workflow(self, workflow: BaseWorkflow[Any]) -> None:
-        from hatchet_celery.runnables.workflow import BaseWorkflow
-
         if not isinstance(workflow, BaseWorkflow):
             raise TypeError(
                 f"worker {self.name!r}: {workflow!r} is not a workflow or standalone task "
@@ -139,7 +139,7 @@ class Worker:
         app = self.registry.celery_app
         health = None
         if config.healthcheck_enabled:
-            from hatchet_celery._runtime.health import HealthServer
+            from hatchet_celery._runtime.worker.health import HealthServer
 
             health = HealthServer(
                 config.healthcheck_bind_address or "0.0.0.0",

@@ -14,7 +14,7 @@ from hatchet_celery import (
     FailedTaskRunExceptionGroup,
     WorkerLabelComparator,
 )
-from hatchet_celery._runtime.affinity import satisfies, score
+from hatchet_celery._runtime.flow.affinity import satisfies, score
 from hatchet_celery.testing import WorkerProcess, wait_for_task_status
 from tests.apps.flow_aff import (
     big,

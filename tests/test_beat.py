@@ -26,7 +26,7 @@ import pytest
 from pydantic import BaseModel
 
 from hatchet_celery import ClientConfig, Context, Hatchet
-from hatchet_celery._runtime.crons import CronTicker
+from hatchet_celery._runtime.timing.crons import CronTicker, claim_tick
 from hatchet_celery.exceptions import DeclarationError, TriggerNotFoundError
 from tests.apps import hatchet, sched_beat
 
@@ -99,6 +99,23 @@ def test_two_beats_fire_each_tick_once_and_a_restart_does_not_back_fill() -> Non
     assert (payload, priority) == ({"label": "declared"}, 1)
     assert md["hatchet__cron_expression"] == "* * * * * *"
     assert "hatchet__cron_name" not in md
+
+
+def test_a_beat_killed_between_claiming_a_tick_and_creating_its_run_loses_no_tick() -> None:
+    h, _ = make_hatchet("sched_unit_killed")
+    registry = h._registry
+    survivor = CronTicker(registry)
+    survivor.tick(T0)  # loads the declared cron and starts looking at T0
+    entry = next(iter(survivor.entries.values()))
+    tick = datetime.fromtimestamp(T0 + 1, UTC)
+    # The other beat claims T0+1 first, then dies before it creates the run.
+    claimed = claim_tick(registry.engine(), entry.cron.id, entry.spec, tick)
+    assert claimed is not None and claimed[1] is True
+    assert fired_seconds(h) == Counter()
+    for step in range(1, 9):  # the survivor's passes through T0+2
+        survivor.tick(T0 + step * 0.25)
+    assert fired_seconds(h) == Counter({T0 + 1: 1, T0 + 2: 1})
+    assert survivor.fired == 1  # T0+2 it fired first; T0+1 it only made sure of
 
 
 def test_a_stalled_beat_catches_up_and_a_later_tick_fired_elsewhere_does_not_hide_one() -> None:

@@ -84,7 +84,7 @@ def test_round_robin_caps_each_key_and_keys_progress_independently() -> None:
     a_span = max(e for _, e in by_group["A"]) - min(s for s, _ in by_group["A"])
     assert a_span >= 0.75
     # once everything is released, the gate keeps nothing per key (keys may be per user)
-    from hatchet_celery._runtime.concurrency import task_spec
+    from hatchet_celery._runtime.flow.concurrency import task_spec
 
     spec = task_spec(conc_rr.tasks[0])
     assert spec is not None
@@ -365,7 +365,7 @@ def test_slots_of_a_sigkilled_worker_come_back_within_the_lease() -> None:
 
 
 def test_a_leaked_holder_is_swept(redis_client: Any) -> None:
-    from hatchet_celery._runtime import concurrency
+    from hatchet_celery._runtime.flow import concurrency
 
     engine = hatchet._registry.engine()
     spec = concurrency.task_spec(conc_int.tasks[0])
@@ -416,7 +416,7 @@ def conc_sched_timeout(input: Job, ctx: Context) -> dict[str, float]:
 
 
 def test_a_waiter_queued_past_its_schedule_timeout_fails() -> None:
-    from hatchet_celery._runtime.concurrency import SWEEP_SECONDS
+    from hatchet_celery._runtime.flow.concurrency import SWEEP_SECONDS
 
     holder = conc_sched_timeout.run(
         Job(group="st", seconds=SWEEP_SECONDS + 1.0), wait_for_result=False

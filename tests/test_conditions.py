@@ -194,7 +194,7 @@ def test_or_group_event_queues_and_cancel_if_event_cancels(worker: Any) -> None:
 
 def test_event_pushed_after_ready_but_before_registration_counts(worker: Any) -> None:
     """The gate's lookback starts when the task became ready, not when it registered."""
-    from hatchet_celery._runtime.waits import Wait, WaitCondition, register
+    from hatchet_celery._runtime.waits.store import Wait, WaitCondition, register
 
     engine = hatchet._registry.engine()
     ref = wc_race.run(wait_for_result=False)

@@ -10,8 +10,8 @@ import redis as redis_lib
 from pydantic import BaseModel
 
 from hatchet_celery import Context, EmptyModel, FailedTaskRunExceptionGroup, Priority
-from hatchet_celery._runtime.executor import execute
-from hatchet_celery._runtime.hooks import Ready
+from hatchet_celery._runtime.core.hooks import Ready
+from hatchet_celery._runtime.worker.executor import execute
 from tests.apps import hatchet
 
 pytestmark = pytest.mark.usefixtures("worker")

@@ -22,7 +22,7 @@ from hatchet_celery import (
     UserEventCondition,
     or_,
 )
-from hatchet_celery._runtime.durable_waits import PARKED
+from hatchet_celery._runtime.waits.durable import PARKED
 from hatchet_celery.testing import WorkerProcess
 from tests.apps import hatchet
 

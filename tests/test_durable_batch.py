@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from hatchet_celery import DurableContext, EmptyModel, SleepCondition, or_
-from hatchet_celery._runtime.services import TIMER_BATCH_HANDLERS, WorkerServices
+from hatchet_celery._runtime.worker.services import TIMER_BATCH_HANDLERS, WorkerServices
 from tests.apps import hatchet
 
 BURST = 20

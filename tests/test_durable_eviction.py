@@ -12,8 +12,8 @@ import pytest
 from pydantic import BaseModel
 
 from hatchet_celery import Context, DurableContext, EmptyModel
-from hatchet_celery._runtime.durable_eviction import select
-from hatchet_celery._runtime.durable_restore import BranchError
+from hatchet_celery._runtime.waits.eviction import select
+from hatchet_celery._runtime.waits.restore import BranchError
 from hatchet_celery.clients.rest.api.task_api import TaskApi
 from hatchet_celery.runnables.eviction import DEFAULT_DURABLE_TASK_EVICTION_POLICY, EvictionPolicy
 from hatchet_celery.testing import WorkerProcess, wait_for_task_status

@@ -175,7 +175,7 @@ def test_event_of_a_pusher_that_died_is_finished_by_a_worker(worker: Any) -> Non
     waking and triggering, a worker does it, once."""
     import json
 
-    from hatchet_celery._runtime.events import recover_event
+    from hatchet_celery._runtime.waits.events import recover_event
 
     engine = hatchet._registry.engine()
     keys = engine.keys

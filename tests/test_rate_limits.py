@@ -18,7 +18,8 @@ from hatchet_celery import (
     ConcurrencyLimitStrategy,
     Context,
 )
-from hatchet_celery._runtime import flow, ratelimits
+from hatchet_celery._runtime.flow import common as flow
+from hatchet_celery._runtime.flow import ratelimits
 from hatchet_celery.exceptions import RateLimitExceededError
 from hatchet_celery.rate_limit import RateLimit, RateLimitDuration
 from hatchet_celery.testing import wait_for_task_status

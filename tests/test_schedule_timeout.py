@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from hatchet_celery import ClientConfig, Context, EmptyModel, Hatchet
-from hatchet_celery._runtime.services import WorkerServices
+from hatchet_celery._runtime.worker.services import WorkerServices
 from hatchet_celery.beat import HatchetCrons
 
 hatchet = Hatchet(config=ClientConfig(namespace="noworker"))

@@ -17,7 +17,7 @@ import pytest
 from pydantic import BaseModel
 
 from hatchet_celery import ClientConfig, Context, Hatchet
-from hatchet_celery._runtime import schedules
+from hatchet_celery._runtime.timing import schedules
 from hatchet_celery.clients.rest.models.scheduled_run_status import ScheduledRunStatus
 from hatchet_celery.clients.rest.models.scheduled_workflows_bulk_update_item import (
     ScheduledWorkflowsBulkUpdateItem,

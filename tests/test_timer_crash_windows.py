@@ -28,8 +28,9 @@ from hatchet_celery import (
     RateLimit,
     SleepCondition,
 )
-from hatchet_celery._runtime import conditions, flow
-from hatchet_celery._runtime.services import CLAIM_LEASE, WorkerServices
+from hatchet_celery._runtime.flow import common as flow
+from hatchet_celery._runtime.flow import conditions
+from hatchet_celery._runtime.worker.services import CLAIM_LEASE, WorkerServices
 
 hatchet = Hatchet(config=ClientConfig(namespace="crashwin"))
 

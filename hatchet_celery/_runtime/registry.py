@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from kombu.entity import Queue
 
-from hatchet_celery._runtime import broker_compat
+from hatchet_celery._runtime.worker import broker_compat
 from hatchet_celery._settings import Config
 
 if TYPE_CHECKING:
-    from hatchet_celery._runtime.client import Client
-    from hatchet_celery._runtime.engine import Engine
-    from hatchet_celery._runtime.task_runtime import TaskRuntimeServices
+    from hatchet_celery._runtime.core.client import Client
+    from hatchet_celery._runtime.core.engine import Engine
+    from hatchet_celery._runtime.worker.task_runtime import TaskRuntimeServices
     from hatchet_celery.features.catalog import FeatureClients
     from hatchet_celery.runnables.task import Task
     from hatchet_celery.runnables.workflow import BaseWorkflow
@@ -39,7 +39,7 @@ class Registry:
         self._queues: dict[str, Queue | None] = {}
         self._signal_receivers: tuple[Any, ...] = ()
         if app is not None:
-            from hatchet_celery._runtime.app import attach
+            from hatchet_celery._runtime.worker.app import attach
 
             attach(self, app)
 
@@ -60,7 +60,7 @@ class Registry:
             self.workflows[workflow.name] = workflow
             self.tasks[task.celery_name] = task
             if self._app is not None:
-                from hatchet_celery._runtime.app import register_task
+                from hatchet_celery._runtime.worker.app import register_task
 
                 register_task(self._app, self, task)
 
@@ -69,7 +69,7 @@ class Registry:
     def celery_app(self) -> Any:
         with self._lock:
             if self._app is None:
-                from hatchet_celery._runtime.app import build_app, register_task
+                from hatchet_celery._runtime.worker.app import build_app, register_task
 
                 self._app = self._user_app if self._user_app is not None else build_app(self)
                 for task in list(self.tasks.values()):
@@ -96,7 +96,7 @@ class Registry:
         if self._engine is None:
             with self._lock:
                 if self._engine is None:
-                    from hatchet_celery._runtime.engine import Engine
+                    from hatchet_celery._runtime.core.engine import Engine
                     from hatchet_celery._runtime.wiring import EXTENSIONS
 
                     self._engine = Engine(self, EXTENSIONS)
@@ -107,7 +107,7 @@ class Registry:
         if self._task_runtime is None:
             with self._lock:
                 if self._task_runtime is None:
-                    from hatchet_celery._runtime.task_runtime import TaskRuntimeServices
+                    from hatchet_celery._runtime.worker.task_runtime import TaskRuntimeServices
 
                     self._task_runtime = TaskRuntimeServices(self.engine())
         return self._task_runtime
@@ -116,7 +116,7 @@ class Registry:
         if self._client is None:
             with self._lock:
                 if self._client is None:
-                    from hatchet_celery._runtime.client import Client
+                    from hatchet_celery._runtime.core.client import Client
 
                     self._client = Client(self)
         return self._client

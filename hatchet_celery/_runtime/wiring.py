@@ -14,19 +14,11 @@ it here, where its position is its order:
 
 from __future__ import annotations
 
-from hatchet_celery._runtime import (
-    affinity,
-    batch,
-    concurrency,
-    conditions,
-    deadlines,
-    durable_waits,
-    events,
-    pause,
-    ratelimits,
-    schedules,
-)
-from hatchet_celery._runtime.hooks import Extensions
+from hatchet_celery._runtime.core.hooks import Extensions
+from hatchet_celery._runtime.flow import affinity, batch, concurrency, conditions, pause, ratelimits
+from hatchet_celery._runtime.timing import deadlines, schedules
+from hatchet_celery._runtime.waits import durable as durable_waits
+from hatchet_celery._runtime.waits import events
 
 EXTENSIONS = Extensions(
     gates=(

@@ -32,7 +32,7 @@ def _hatchet(ctx: click.Context, target: str | None) -> Any:
     obj = target_object(ctx, target, "")
     if isinstance(obj, Hatchet):
         return obj
-    return Hatchet(config=registry_of(obj).config)
+    return Hatchet._on_registry(registry_of(obj))
 
 
 def build(
@@ -92,7 +92,7 @@ def start_background(registry: Any, host: str = "127.0.0.1", port: int = 8080) -
         sock = _listen(host, port)
     except OSError:
         sock = _listen(host, 0)
-    app = create_app(Hatchet(config=registry.config))
+    app = create_app(Hatchet._on_registry(registry))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="hc-dashboard", daemon=True

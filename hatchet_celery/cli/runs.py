@@ -170,7 +170,7 @@ def _each(ids: tuple[str, ...], action: Any, done: str) -> None:
 @handle_errors
 def cancel_runs(ctx: click.Context, ids: tuple[str, ...]) -> None:
     """Cancel runs (run ids) or single task runs (task run ids)."""
-    from hatchet_celery._runtime import cancellation
+    from hatchet_celery._runtime.ops import cancellation
 
     engine = features(ctx).runs._engine
 
@@ -187,7 +187,7 @@ def cancel_runs(ctx: click.Context, ids: tuple[str, ...]) -> None:
 @handle_errors
 def replay_runs(ctx: click.Context, ids: tuple[str, ...]) -> None:
     """Run the failed and cancelled tasks of finished runs again."""
-    from hatchet_celery._runtime import cancellation
+    from hatchet_celery._runtime.ops import cancellation
 
     engine = features(ctx).runs._engine
 

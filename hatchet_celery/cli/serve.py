@@ -47,7 +47,7 @@ def _hatchet_and_worker(
             )
         return obj
     registry = registry_of(obj)
-    hatchet = obj if isinstance(obj, Hatchet) else Hatchet(config=registry.config)
+    hatchet = obj if isinstance(obj, Hatchet) else Hatchet._on_registry(registry)
     workflows = [w for w in registry.workflows.values() if w.tasks]
     if not workflows:
         raise CliError(f"{target or 'the app'} declares no workflow or task", EXIT_USAGE)

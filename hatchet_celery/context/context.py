@@ -93,7 +93,7 @@ class Context:
         self._spawned = False
         self.deadline = time.time() + execution_timeout
         self.slot_released = False
-        self._slot_units = 0  # worker slot units held (_runtime/slots.py)
+        self._slot_units = 0  # worker slot units held (_runtime/core/slots.py)
 
     # --- identity ----------
     @property

@@ -1,7 +1,7 @@
 """What a running task's context asks of the runtime: the only door from ``context/`` and
 ``durable.py`` into the engine, so they import nothing of ``_runtime``.
 
-The executor builds every context with a ``TaskRuntime`` (``_runtime/task_runtime.py``)
+The executor builds every context with a ``TaskRuntime`` (``_runtime/worker/task_runtime.py``)
 and, for a durable task, a ``DurableSession`` (``_runtime/durable_waits.Session``); a
 context made by ``mock_run`` has neither, and does what it can in place.
 """

@@ -4,7 +4,7 @@ holders and waiters, per rate limit the units left, and the task runs of the act
 
 The gates' holders and waiters and the active runs' task statuses are known only to the
 coordination store (no feature client lists them): they are read-only looks at the keys
-``_keys.py`` names, in the layout ``_runtime/concurrency.py`` documents.
+``_keys.py`` names, in the layout ``_runtime/flow/concurrency.py`` documents.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def active_tasks(hatchet: Any) -> Active:
 
 
 def _ids_with_status(engine: Any, status: str, now: float) -> list[str]:
-    from hatchet_celery._runtime import run_index
+    from hatchet_celery._runtime.ops import run_index
 
     src = run_index.status_source(engine.keys, status, now - 7 * 86400, now + 60)
     ids = engine.store.redis.zrevrangebyscore(
@@ -59,7 +59,7 @@ def _ids_with_status(engine: Any, status: str, now: float) -> list[str]:
 
 
 def _gates(hatchet: Any) -> list[tuple[str, str]]:
-    """``(gate, what)`` of every declared concurrency setting (``_runtime/concurrency.py``)."""
+    """``(gate, what)`` of every declared concurrency setting (``_runtime/flow/concurrency.py``)."""
     gates = []
     for wf in _registry(hatchet).workflows.values():
         if wf.config.concurrency:

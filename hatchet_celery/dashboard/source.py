@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import hatchet_celery.dashboard.dag as dag
-from hatchet_celery._runtime.state import TERMINAL, parse_run
+from hatchet_celery._runtime.core.state import TERMINAL, parse_run
 from hatchet_celery.clients.rest.models.v1_task_status import V1TaskStatus
 
 STATUSES = ("QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED")
@@ -188,7 +188,7 @@ def _json_field(raw: str | None) -> Any:
 
 
 def _conditions(engine: Any, wait: dict[str, Any], met: Mapping[str, Any]) -> list[str]:
-    """One line per registered condition (layout: ``_runtime/waits.py``): its action,
+    """One line per registered condition (layout: ``_runtime/waits/store.py``): its action,
     what it waits for (event key, or sleep and when it ends), and whether it is met."""
     lines = []
     for cond in wait.get("conds") or []:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from hatchet_celery._runtime.state import RunState, TaskState
+from hatchet_celery._runtime.core.state import RunState, TaskState
 from hatchet_celery.clients.admin import RunStatus, TaskRunDetail, WorkflowRunDetail
 from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
 from hatchet_celery.clients.rest.models.v1_task_event import V1TaskEvent

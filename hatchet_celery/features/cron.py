@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._cron import parse_cron
-from hatchet_celery._runtime import crons
-from hatchet_celery._runtime.crons import Cron
+from hatchet_celery._runtime.timing import crons
+from hatchet_celery._runtime.timing.crons import Cron
 from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
 from hatchet_celery.clients.rest.models.cron_workflows import CronWorkflows
 from hatchet_celery.clients.rest.models.cron_workflows_list import CronWorkflowsList
@@ -35,7 +35,7 @@ from hatchet_celery.features._triggers import check_workflow, metadata_matches, 
 from hatchet_celery.runnables.types import Priority
 
 if TYPE_CHECKING:
-    from hatchet_celery._runtime.engine import Engine
+    from hatchet_celery._runtime.core.engine import Engine
     from hatchet_celery._runtime.registry import Registry
 
 

@@ -12,8 +12,9 @@ import warnings
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from hatchet_celery._runtime.events import EventIn, push, to_event
-from hatchet_celery._runtime.run_index import metadata_key
+from hatchet_celery._runtime.ops.run_index import metadata_key
+from hatchet_celery._runtime.timing.crons import tenant_id
+from hatchet_celery._runtime.waits.events import EventIn, push, to_event
 from hatchet_celery.clients.events import (
     BulkPushEventOptions,
     BulkPushEventWithMetadata,
@@ -59,8 +60,6 @@ class EventClient:
 
     @property
     def _tenant_id(self) -> str:
-        from hatchet_celery._runtime.crons import tenant_id
-
         return tenant_id(self._registry.config.namespace)
 
     def push(

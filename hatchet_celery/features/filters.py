@@ -2,7 +2,7 @@
 
 A workflow with no filter runs for every event on its keys; with filters, an event runs
 it once per filter whose scope equals the event's scope and whose expression is true
-(see ``_runtime/events.py``). Declarative ``default_filters`` are written by the workers
+(see ``_runtime/waits/events.py``). Declarative ``default_filters`` are written by the workers
 that serve the workflow and listed here with ``is_declarative=True``.
 """
 
@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._cel import compile_cel
-from hatchet_celery._runtime.crons import workflow_id as derived_id
-from hatchet_celery._runtime.events import FILTER_CEL_VARIABLES, filter_record
+from hatchet_celery._runtime.timing.crons import workflow_id as derived_id
+from hatchet_celery._runtime.waits.events import FILTER_CEL_VARIABLES, filter_record
 from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
 from hatchet_celery.clients.rest.models.pagination_response import PaginationResponse
 from hatchet_celery.clients.rest.models.v1_filter import V1Filter

@@ -1,7 +1,7 @@
 """``hatchet.rate_limits``: create, pause and list the rate-limit buckets in Redis.
 
 The buckets themselves and how tasks take units from them are in
-``hatchet_celery._runtime.ratelimits``.
+``hatchet_celery._runtime.flow.ratelimits``.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from hatchet_celery._runtime import ratelimits
+from hatchet_celery._runtime.flow import ratelimits
 from hatchet_celery.clients.rest.models.pagination_response import PaginationResponse
 from hatchet_celery.clients.rest.models.rate_limit import RateLimit as RateLimitRow
 from hatchet_celery.clients.rest.models.rate_limit_list import RateLimitList
@@ -22,7 +22,7 @@ from hatchet_celery.features._triggers import page
 from hatchet_celery.rate_limit import DURATION_SECONDS, RateLimitDuration
 
 if TYPE_CHECKING:
-    from hatchet_celery._runtime.engine import Engine
+    from hatchet_celery._runtime.core.engine import Engine
     from hatchet_celery._runtime.registry import Registry
 
 WINDOW_NAMES = {seconds: duration.value for duration, seconds in DURATION_SECONDS.items()}

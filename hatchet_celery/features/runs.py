@@ -1,8 +1,8 @@
 """``hatchet.runs``: find runs, inspect them, cancel, replay and stream them.
 
-Reads come straight from the run hashes (``_runtime/state.py``) and the listing indexes
-(``_runtime/run_index.py``); cancel and replay are Lua transitions
-(``_runtime/cancellation.py``); streams are ``_runtime/streams.py``. Every method has
+Reads come straight from the run hashes (``_runtime/core/state.py``) and the listing indexes
+(``_runtime/ops/run_index.py``); cancel and replay are Lua transitions
+(``_runtime/ops/cancellation.py``); streams are ``_runtime/ops/streams.py``. Every method has
 an ``aio_`` twin generated from it (``features/_aio.py``).
 """
 
@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, model_validator
 
-from hatchet_celery._runtime import cancellation, durable_restore, run_index, streams
-from hatchet_celery._runtime.state import RunState
+from hatchet_celery._runtime.core.state import RunState
+from hatchet_celery._runtime.ops import cancellation, run_index, streams
+from hatchet_celery._runtime.waits import restore as durable_restore
 from hatchet_celery.clients.admin import (
     TriggerWorkflowOptions,
     WorkflowRunDetail,
@@ -40,7 +41,7 @@ from hatchet_celery.features._aio import aio_twin
 from hatchet_celery.workflow_run import WorkflowRunRef
 
 if TYPE_CHECKING:
-    from hatchet_celery._runtime.engine import Engine
+    from hatchet_celery._runtime.core.engine import Engine
     from hatchet_celery._runtime.registry import Registry
 
 log = logging.getLogger(__name__)

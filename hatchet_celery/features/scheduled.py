@@ -1,6 +1,6 @@
 """``hatchet.scheduled``: runs that start at a given instant, kept in Redis until then.
 
-A scheduled run is a timer of the workers' shared timer pump (``_runtime/schedules.py``),
+A scheduled run is a timer of the workers' shared timer pump (``_runtime/timing/schedules.py``),
 so it survives restarts of every process and fires within the pump's interval of its
 time when a worker is up. ``wf.schedule()`` answers with a ``WorkflowVersion``-shaped
 object, as Hatchet's gRPC call does; this client answers with Hatchet's REST shapes.
@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from hatchet_celery._runtime import crons, schedules
-from hatchet_celery._runtime.schedules import Scheduled
+from hatchet_celery._runtime.timing import crons, schedules
+from hatchet_celery._runtime.timing.schedules import Scheduled
 from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
 from hatchet_celery.clients.rest.models.pagination_response import PaginationResponse
 from hatchet_celery.clients.rest.models.scheduled_run_status import ScheduledRunStatus
@@ -49,7 +49,7 @@ from hatchet_celery.features._aio import aio_twin
 from hatchet_celery.features._triggers import check_workflow, metadata_matches, page
 
 if TYPE_CHECKING:
-    from hatchet_celery._runtime.engine import Engine
+    from hatchet_celery._runtime.core.engine import Engine
     from hatchet_celery._runtime.registry import Registry
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from hatchet_celery.runnables.types import EmptyModel, WorkflowConfig
 from hatchet_celery.runnables.workflow import Standalone, Workflow
 
 if TYPE_CHECKING:
-    from hatchet_celery._runtime.client import Client
+    from hatchet_celery._runtime.core.client import Client
     from hatchet_celery._runtime.registry import Registry
     from hatchet_celery.clients.admin import WorkflowRunTriggerConfig
     from hatchet_celery.runnables.workflow import BaseWorkflow

@@ -11,7 +11,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from hatchet_celery._runtime import pause as pausing
+from hatchet_celery._runtime.flow import pause as pausing
 from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
 from hatchet_celery.clients.rest.models.pagination_response import PaginationResponse
 from hatchet_celery.clients.rest.models.workflow import Workflow

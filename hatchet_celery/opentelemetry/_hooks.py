@@ -23,7 +23,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 if TYPE_CHECKING:
-    from hatchet_celery._runtime.events import EventIn
+    from hatchet_celery._runtime.waits.events import EventIn
     from hatchet_celery.clients.admin import WorkflowRunTriggerConfig
     from hatchet_celery.context import Context
 

@@ -36,7 +36,7 @@ from hatchet_celery.context import current_context
 from hatchet_celery.opentelemetry.attributes import OpenTelemetryConfig, OTelAttribute
 
 if TYPE_CHECKING:
-    from hatchet_celery._runtime.events import EventIn
+    from hatchet_celery._runtime.waits.events import EventIn
     from hatchet_celery.clients.admin import WorkflowRunTriggerConfig
     from hatchet_celery.context import Context
 

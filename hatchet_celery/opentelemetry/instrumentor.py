@@ -168,7 +168,7 @@ class HatchetInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     def _tenant_id(self) -> str:
         if self.config.tenant_id:
             return self.config.tenant_id
-        from hatchet_celery._runtime.crons import tenant_id
+        from hatchet_celery._runtime.timing.crons import tenant_id
 
         return tenant_id(self.config.namespace)
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from hatchet_celery.context.context import Context, current_context, workflow_spawn_indices
+from hatchet_celery.durable import DurableContext
 
 T = TypeVar("T")
 ActionKey = str
@@ -42,8 +43,6 @@ class ContextView(Generic[T]):
 
 
 def _durable(ctx: Context) -> Any:
-    from hatchet_celery.durable import DurableContext
-
     return ctx if isinstance(ctx, DurableContext) else None
 
 

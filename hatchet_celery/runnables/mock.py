@@ -6,7 +6,7 @@ import uuid
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
-from hatchet_celery._runtime import aio
+from hatchet_celery._runtime.core import aio
 from hatchet_celery.context import Context, current_context
 from hatchet_celery.durable import DurableContext
 

@@ -20,6 +20,7 @@ from hatchet_celery.exceptions import DeclarationError, InvalidDependencyError
 from hatchet_celery.labels import DesiredWorkerLabel
 from hatchet_celery.rate_limit import RateLimit
 from hatchet_celery.runnables.eviction import EvictionPolicy
+from hatchet_celery.runnables.mock import aio_mock_run, mock_run
 from hatchet_celery.runnables.types import BatchTaskConfig, ConcurrencyExpression, EmptyModel
 from hatchet_celery.serde import HATCHET_PYDANTIC_SENTINEL
 
@@ -216,7 +217,7 @@ class Task(Generic[TWorkflowInput, R]):
         self.is_durable = is_durable
         # when a waiting durable task gives up its memory (runnables/eviction.py)
         self.eviction_policy = eviction_policy if is_durable else None
-        self.batch = batch  # a batch task (_runtime/batch.py): members run as one execution
+        self.batch = batch  # a batch task (_runtime/flow/batch.py): members run as one execution
         self.is_async_function = inspect.iscoroutinefunction(fn)
         self.dependencies = _dependency_params(fn)
         _check_signature(fn, where, self.dependencies)
@@ -321,8 +322,6 @@ class Task(Generic[TWorkflowInput, R]):
         lifespan: Any = None,
         dependencies: dict[str, Any] | None = None,
     ) -> R:
-        from hatchet_celery.runnables.mock import mock_run
-
         if self.is_async_function:
             raise TypeError(
                 f"task {self.name!r} is async: use aio_mock_run() instead of mock_run()"
@@ -341,8 +340,6 @@ class Task(Generic[TWorkflowInput, R]):
         lifespan: Any = None,
         dependencies: dict[str, Any] | None = None,
     ) -> R:
-        from hatchet_celery.runnables.mock import aio_mock_run
-
         if not self.is_async_function:
             raise TypeError(f"task {self.name!r} is sync: use mock_run() instead of aio_mock_run()")
         result: R = await aio_mock_run(

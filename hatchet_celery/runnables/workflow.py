@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
 
 from pydantic import TypeAdapter
 
+from hatchet_celery._cel import compile_cel
 from hatchet_celery._durations import Duration
 from hatchet_celery.clients.admin import (
     ScheduleTriggerWorkflowOptions,
@@ -28,7 +29,10 @@ from hatchet_celery.context.context import current_context
 from hatchet_celery.exceptions import DeclarationError
 from hatchet_celery.labels import DesiredWorkerLabel
 from hatchet_celery.rate_limit import RateLimit
+from hatchet_celery.runnables.batch import batch_function, group_program
 from hatchet_celery.runnables.eviction import DEFAULT_DURABLE_TASK_EVICTION_POLICY, EvictionPolicy
+from hatchet_celery.runnables.proto import declaration_of
+from hatchet_celery.runnables.shape import Shape
 from hatchet_celery.runnables.task import Task
 from hatchet_celery.runnables.types import (
     BaseIdemotencyConfig,
@@ -45,7 +49,7 @@ from hatchet_celery.runnables.types import (
 from hatchet_celery.workflow_run import TaskRunRef, WorkflowRunRef
 
 if TYPE_CHECKING:
-    from hatchet_celery._runtime.client import Client
+    from hatchet_celery._runtime.core.client import Client
     from hatchet_celery._runtime.registry import Registry
 
 TWorkflowInput = TypeVar("TWorkflowInput")
@@ -78,8 +82,6 @@ def normalise_concurrency(
 
 def _check_concurrency(expr: ConcurrencyExpression, where: str) -> None:
     """A bad expression or an unusable strategy fails here, not on the first run."""
-    from hatchet_celery._cel import compile_cel
-
     if expr.limit_strategy == ConcurrencyLimitStrategy.QUEUE_OLDEST:
         raise DeclarationError(
             f"{where}: limit_strategy QUEUE_OLDEST is not supported (Hatchet "
@@ -100,8 +102,6 @@ def check_idempotency(config: BaseIdemotencyConfig | None, where: str) -> None:
             f"{where}: idempotency must be a TTLBasedIdempotencyConfig or a "
             f"StatusBasedIdempotencyConfig, got {config!r}"
         )
-    from hatchet_celery._cel import compile_cel
-
     compile_cel(
         config.key_expression,
         what=f"idempotency key of {where}",
@@ -190,8 +190,6 @@ class BaseWorkflow(Generic[TWorkflowInput]):
     def compiled(self) -> Any:
         """The run-time shape (children, descendants, roots), computed once."""
         if self._compiled is None:
-            from hatchet_celery.runnables.shape import Shape
-
             self._compiled = Shape.build(self)
         return self._compiled
 
@@ -645,8 +643,6 @@ class BaseWorkflow(Generic[TWorkflowInput]):
 
     def to_proto(self) -> Any:
         """The declaration with the fields of Hatchet's ``CreateWorkflowVersionRequest``."""
-        from hatchet_celery.runnables.proto import declaration_of
-
         return declaration_of(self)
 
     def __repr__(self) -> str:
@@ -662,8 +658,6 @@ def batch_config(
     broadcast_output: bool,
 ) -> BatchTaskConfig:
     """Check a batch task's settings at declaration (the group key compiles)."""
-    from hatchet_celery.runnables.batch import group_program
-
     if not isinstance(batch_max_size, int) or batch_max_size <= 0:
         raise DeclarationError(f"{where}: batch_max_size must be a positive integer")
     if batch_max_interval is not None and batch_max_interval.total_seconds() <= 0:
@@ -853,7 +847,7 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
     ) -> Callable[[Callable[..., Any]], Task[TWorkflowInput, Any]]:
         """A batch task: its function takes ``{BatchMemberId: input}`` for every member of
         a batch and returns ``{BatchMemberId: output}`` (or one output for all, with
-        ``broadcast_output``); see ``_runtime/batch.py``."""
+        ``broadcast_output``); see ``_runtime/flow/batch.py``."""
         spec = batch_config(
             f"batch task {name!r} of workflow {self.name!r}",
             batch_max_size,
@@ -864,8 +858,6 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
         )
 
         def decorator(fn: Callable[..., Any]) -> Task[TWorkflowInput, Any]:
-            from hatchet_celery.runnables.batch import batch_function
-
             opts = self._task_options(
                 name=name,
                 fn=fn,

@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from hatchet_celery._runtime.hooks import Ready
+from hatchet_celery._runtime.core.hooks import Ready
 from tests.chaos.apps import dup_app
 from tests.chaos.apps.workflows import EXEC, Step
 from tests.chaos.conftest import client_for, long_case, scale, timeout

@@ -1,0 +1,146 @@
+"""One thread per executing process: renews the leases of running task runs and
+enforces execution timeouts (sync functions cannot be interrupted, so the attempt is
+recorded as timed out, the context's cancellation flag is set, and the late outcome of
+the thread is rejected by its claim token; async functions are cancelled)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from hatchet_celery._runtime.core.transitions import record_failure
+from hatchet_celery.exceptions import TaskTimeoutError
+
+if TYPE_CHECKING:
+    from hatchet_celery._runtime.core.engine import Engine
+    from hatchet_celery.context import Context
+    from hatchet_celery.runnables.task import Task
+
+log = logging.getLogger(__name__)
+TICK = 0.05
+# How often the claims of running attempts are checked (cancellation reaches a running
+# task within this delay).
+CHECK_EVERY = 0.25
+
+
+@dataclass(eq=False)
+class InFlight:
+    engine: Engine
+    task: Task[Any, Any]
+    ctx: Context
+    run_id: str
+    claim: str
+    attempt: int
+    future: Any = None
+    timed_out: bool = False
+    renewed_at: float = field(default_factory=time.time)
+
+    @property
+    def lease_member(self) -> str:
+        return f"{self.claim}|{self.run_id}|{self.task.name}"
+
+
+class Watchdog:
+    def __init__(self) -> None:
+        self._inflight: set[InFlight] = set()
+        self._lock = threading.Lock()
+        self._last_check = 0.0
+        self._thread = threading.Thread(
+            target=self._loop, name="hatchet-celery-watchdog", daemon=True
+        )
+        self._thread.start()
+
+    def track(self, item: InFlight) -> None:
+        with self._lock:
+            self._inflight.add(item)
+
+    def untrack(self, item: InFlight) -> None:
+        with self._lock:
+            self._inflight.discard(item)
+
+    def _loop(self) -> None:
+        while True:
+            time.sleep(TICK)
+            try:
+                self._tick(time.time())
+            except Exception:  # keep enforcing whatever one tick met
+                log.exception("hatchet_celery: watchdog tick failed")
+
+    def _tick(self, now: float) -> None:
+        with self._lock:
+            items = list(self._inflight)
+        if items and now - self._last_check >= CHECK_EVERY:
+            self._last_check = now
+            self._check_claims(items)
+        expired = [i for i in items if not i.timed_out and now >= i.ctx.deadline]
+        for item in expired:
+            self._time_out(item)
+        due = [i for i in items if now - i.renewed_at >= i.engine.config.lease_seconds / 3]
+        by_engine: dict[int, list[InFlight]] = {}
+        for item in due:
+            by_engine.setdefault(id(item.engine), []).append(item)
+        for group in by_engine.values():
+            engine = group[0].engine
+            pipe = engine.store.redis.pipeline(transaction=False)
+            for item in group:
+                pipe.zadd(
+                    engine.keys.leases,
+                    {item.lease_member: now + engine.config.lease_seconds},
+                    xx=True,
+                )
+                item.renewed_at = now
+            pipe.execute()
+
+    def _check_claims(self, items: list[InFlight]) -> None:
+        """Stop attempts that lost their claim (run cancelled, lease taken over)."""
+        by_engine: dict[int, list[InFlight]] = {}
+        for item in items:
+            if not item.timed_out:
+                by_engine.setdefault(id(item.engine), []).append(item)
+        for group in by_engine.values():
+            engine = group[0].engine
+            pipe = engine.store.redis.pipeline(transaction=False)
+            for item in group:
+                name = item.task.name
+                pipe.hmget(engine.keys.run(item.run_id), f"s:{name}", f"c:{name}")
+            for item, (status, claim) in zip(group, pipe.execute(), strict=True):
+                if status != "RUNNING" or claim != item.claim:
+                    item.timed_out = True
+                    item.ctx._mark_cancelled()
+                    if item.future is not None:
+                        item.future.cancel()
+
+    def _time_out(self, item: InFlight) -> None:
+        item.timed_out = True
+        item.ctx._mark_cancelled()
+        if item.future is not None:
+            item.future.cancel()
+        seconds = item.task.execution_timeout_s
+        record_failure(
+            item.engine,
+            item.task,
+            item.run_id,
+            item.claim,
+            item.attempt,
+            item.ctx.task_run_id,
+            TaskTimeoutError(f"Task exceeded timeout of {seconds:g}s (TIMED_OUT)"),
+        )
+
+
+_lock = threading.Lock()
+_watchdog: Watchdog | None = None
+_pid = 0
+
+
+def watchdog() -> Watchdog:
+    global _watchdog, _pid
+    if _watchdog is None or _pid != os.getpid():
+        with _lock:
+            if _watchdog is None or _pid != os.getpid():
+                _watchdog = Watchdog()
+                _pid = os.getpid()
+    return _watchdog

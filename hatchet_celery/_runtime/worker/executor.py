@@ -1,0 +1,189 @@
+"""The body of every Hatchet Celery task: claim, run the user function, record the outcome.
+
+Per task run that succeeds: one ``claim`` script, the user function, one ``complete``
+script (which also releases the children whose parents are all done), and one publish
+per released child. A duplicate or stale message ends at the claim; a late outcome of an
+attempt that timed out or lost its lease is rejected by the claim token.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING, Any
+
+from hatchet_celery._runtime.core import aio
+from hatchet_celery._runtime.core.calls import Suspended, run_async
+from hatchet_celery._runtime.core.process import PROCESS
+from hatchet_celery._runtime.core.slots import SLOTS
+from hatchet_celery._runtime.core.transitions import (
+    record_failure,
+    record_success,
+    serialize_output,
+)
+from hatchet_celery._runtime.core.watchdog import InFlight, watchdog
+from hatchet_celery._runtime.waits.durable import run_durable
+from hatchet_celery.context import Context, current_context
+from hatchet_celery.durable import DurableContext
+from hatchet_celery.exceptions import NonRetryableException, TaskTimeoutError
+from hatchet_celery.opentelemetry import _hooks as tracing_hooks
+
+if TYPE_CHECKING:
+    from hatchet_celery._runtime.registry import Registry
+    from hatchet_celery.runnables.task import Task
+
+log = logging.getLogger(__name__)
+
+
+def execute(
+    registry: Registry,
+    task: Task[Any, Any],
+    request: Any,
+    run_id: str,
+    task_name: str,
+    attempt: int,
+) -> None:
+    engine = registry.engine()
+    keys = engine.keys
+    now = time.time()
+    parents = task.workflow.compiled().parents.get(task.name, ())
+    res = engine.store.script(
+        "claim",
+        [keys.run(run_id), keys.leases, keys.timers, keys.status_index],
+        [
+            run_id,
+            task.name,
+            attempt,
+            PROCESS.worker_id,
+            now,
+            now + engine.config.lease_seconds,
+            *parents,
+        ],
+    )
+    code = int(res[0])
+    if code == 0:
+        log.info("hatchet_celery: run %s of %s is gone; message dropped", run_id, task.celery_name)
+        return
+    if code == 2:
+        log.debug(
+            "hatchet_celery: %s of run %s is %s; duplicate dropped", task.name, run_id, res[1]
+        )
+        return
+    if code == 3:
+        record_failure(
+            engine,
+            task,
+            run_id,
+            str(res[1]),
+            attempt,
+            "",
+            TaskTimeoutError(
+                f"task {task.name!r} waited in the queue longer than its schedule_timeout "
+                f"({task.schedule_timeout_s:g}s): SCHEDULING_TIMED_OUT"
+            ),
+            expected="QUEUED",
+            retry_allowed=False,
+        )
+        return
+    claim = str(res[1])
+    try:
+        ctx = build_context(registry, task, run_id, attempt, res, parents)
+    except Exception as exc:  # an input the validator refuses (an event payload, say)
+        # Fail the task run for good: left RUNNING, its lease would expire and the same
+        # input be claimed, and refused, forever.
+        bad = NonRetryableException(
+            f"task {task.name!r} of workflow {task.workflow.name!r} cannot start: its "
+            f"input does not fit {getattr(task.workflow.input_validator, '__name__', 'it')}"
+            f": {exc}"
+        )
+        record_failure(engine, task, run_id, claim, attempt, str(res[5] or ""), bad)
+        return
+    inflight = InFlight(engine, task, ctx, run_id, claim, attempt)
+    watchdog().track(inflight)
+    try:
+        SLOTS.acquire(task, ctx)  # waits only for slot_cost > 1 (_runtime/core/slots.py)
+        # Tracing hook (hatchet_celery.opentelemetry): a no-op unless instrumented.
+        with tracing_hooks.TRACING.task_run(ctx):
+            output = invoke(task, ctx, inflight)
+            payload = serialize_output(task, output)
+    except Suspended as suspended:
+        if suspended.commit is not None and not inflight.timed_out:
+            suspended.commit(inflight)
+        return
+    except BaseException as exc:
+        if inflight.timed_out:
+            return  # the watchdog recorded the timeout
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        ctx._forget_spawns()
+        record_failure(engine, task, run_id, claim, attempt, ctx.task_run_id, exc)
+    else:
+        ctx._forget_spawns()
+        record_success(engine, task, run_id, claim, ctx.task_run_id, payload, priority=ctx.priority)
+    finally:
+        watchdog().untrack(inflight)
+        SLOTS.release(ctx)
+
+
+def build_context(
+    registry: Registry,
+    task: Task[Any, Any],
+    run_id: str,
+    attempt: int,
+    res: list[Any],
+    parents: tuple[str, ...],
+) -> Context:
+    raw_input = json.loads(res[2]) if res[2] else {}
+    parent_outputs: dict[str, Any] = {}
+    for i, name in enumerate(parents):
+        out, status = res[11 + 2 * i], res[12 + 2 * i]
+        if status == "SKIPPED":
+            parent_outputs[name] = {"skipped": True}
+        elif out:
+            parent_outputs[name] = json.loads(out)
+    cls = DurableContext if task.is_durable else Context
+    return cls(
+        task=task,
+        registry=registry,
+        runtime=registry.task_runtime(),
+        workflow_run_id=run_id,
+        task_run_id=res[5],
+        input=task.workflow._parse_input(raw_input),
+        raw_input=raw_input,
+        additional_metadata=json.loads(res[3]) if res[3] else {},
+        retry_count=int(attempt),
+        priority=int(res[4]) if res[4] else None,
+        parent_outputs=parent_outputs,
+        parent_workflow_run_id=res[6] or None,
+        parent_task_run_id=res[7] or None,
+        child_index=int(res[8]) if res[8] else None,
+        child_key=res[9] or None,
+        worker_id=PROCESS.worker_id,
+        worker_labels=PROCESS.labels,
+        lifespan=PROCESS.lifespan,
+        execution_timeout=task.execution_timeout_s,
+    )
+
+
+def invoke(task: Task[Any, Any], ctx: Context, inflight: InFlight) -> Any:
+    """Run the user function: sync in this pool thread, async on the process loop."""
+    if task.is_async_function and task.is_durable:  # waits suspend, the slot is freed
+        return run_durable(task, ctx, inflight)
+    if task.is_async_function:
+        future = aio.submit(run_async(task, ctx))
+        inflight.future = future
+        return future.result()
+    token = current_context.set(ctx)
+    try:
+        if not task.dependencies:
+            return task.fn(ctx._input, ctx)
+        stack = AsyncExitStack()
+        deps = aio.run(task.resolve_dependencies(ctx._input, ctx, stack))
+        try:
+            return task.fn(ctx._input, ctx, **deps)
+        finally:
+            aio.run(stack.aclose())
+    finally:
+        current_context.reset(token)
