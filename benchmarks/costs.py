@@ -175,8 +175,10 @@ def cprofile_worker(apps: ModuleType, redis_url: str, n: int, top: int = 25) -> 
         apps.hatchet_noop.run()
         group(apps.plain_noop.s() for _ in range(n)).apply_async().get(timeout=300)
         apps.hatchet_noop.run_many([apps.hatchet_noop.create_bulk_run_item() for _ in range(n)])
+        for _ in range(n // apps.CHAIN):  # chain steps: the dispatch of the next step
+            apps.chain_wf.run()
     stats = pstats.Stats(str(folder / "worker0.prof"))
-    print(f"\nsolo worker, {n} tasks per side, sorted by cumulative time:")
+    print(f"\nsolo worker, {n} tasks per side and {n} chain steps, by cumulative time:")
     stats.sort_stats("cumulative").print_stats(
         r"hatchet_celery/|celery/app/trace|celery/backends/(base|redis)|kombu/transport/redis",
         top,
