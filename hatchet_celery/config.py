@@ -7,6 +7,8 @@ Every field of Hatchet's ``ClientConfig`` is accepted. Those that mean something
 - ``healthcheck``: ``hatchet.worker(...).start()`` serves ``GET /health`` (and ``/metrics``)
   when ``enabled``, on ``bind_address:port``;
 - ``otel``: the tracing settings ``HatchetInstrumentor`` reads (the ``otel`` extra);
+- ``server_url``: where webhook senders reach this package's HTTP server (the dashboard,
+  or the webhook receiver mounted elsewhere); URLs of ``hatchet.webhooks`` start there;
 - ``terminate_worker_after_num_tasks``: with the prefork pool, a child process is replaced
   after this many tasks (Celery's ``max_tasks_per_child``; other pools ignore it).
 
@@ -134,7 +136,6 @@ MIB = 1024 * 1024
 IGNORED: dict[str, str] = {
     "token": "there is no Hatchet engine to authenticate with",
     "host_port": "there is no Hatchet engine to reach",
-    "server_url": "there is no Hatchet engine to reach",
     "logger": "the package logs to the 'hatchet_celery' loggers; configure those",
     "debug": "set the level of the 'hatchet_celery' loggers instead",
     "tls_config": "there is no gRPC connection",
@@ -197,6 +198,8 @@ class ClientConfig(BaseModel):
         env = Config.from_env()
         if not self.namespace:
             self.namespace = env.namespace
+        if not self.server_url:
+            self.server_url = env.server_url
         self.namespace = normalise_namespace(self.namespace)
         if self.terminate_worker_after_num_tasks is None and env.terminate_worker_after_num_tasks:
             self.terminate_worker_after_num_tasks = env.terminate_worker_after_num_tasks
@@ -232,6 +235,7 @@ class ClientConfig(BaseModel):
             "healthcheck_port": self.healthcheck.port,
             "healthcheck_bind_address": self.healthcheck.bind_address or "",
             "terminate_worker_after_num_tasks": self.terminate_worker_after_num_tasks,
+            "server_url": self.server_url,
         }
         return Config.from_env(**overrides)
 

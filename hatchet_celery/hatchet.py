@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from hatchet_celery.features.runs import RunsClient
     from hatchet_celery.features.scheduled import ScheduledClient
     from hatchet_celery.features.stubs import StubsClient
+    from hatchet_celery.features.webhooks import WebhooksClient
     from hatchet_celery.features.workers import WorkersClient
     from hatchet_celery.features.workflows import WorkflowsClient
 
@@ -171,6 +172,10 @@ class Hatchet:
     @property
     def stubs(self) -> StubsClient:
         return self._registry.features().stubs
+
+    @property
+    def webhooks(self) -> WebhooksClient:
+        return self._registry.features().webhooks
 
     # --- declarations ----------
     def _workflow_config(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -150,54 +151,53 @@ def get_run(ctx: click.Context, run_id: str, as_json: bool) -> None:
     click.echo(render.table(headers, rows, colour=sys.stdout.isatty()))
 
 
-def _each(ids: tuple[str, ...], action: Any, done: str) -> None:
-    missing = 0
-    for external_id in ids:
-        try:
-            result = action(external_id)
-        except RunNotFoundError as exc:
-            click.echo(f"error: {exc}", err=True)
-            missing += 1
-            continue
-        click.echo(f"{done} {external_id}{result or ''}")
-    if missing:
-        raise click.exceptions.Exit(EXIT_NOT_FOUND)
+def _per_run(name: str, done: str) -> Callable[[Callable[[Any, str], str]], click.Command]:
+    """A ``runs`` subcommand that applies ``action(engine, id)`` to each id given, prints
+    ``<done> <id><what action returned>``, and exits with ``EXIT_NOT_FOUND`` if an id was
+    not found (after trying the others). Its help is the action's docstring."""
+
+    def decorate(action: Callable[[Any, str], str]) -> click.Command:
+        @runs.command(name, help=action.__doc__)
+        @click.argument("ids", nargs=-1, required=True)
+        @click.pass_context
+        @handle_errors
+        def command(ctx: click.Context, ids: tuple[str, ...]) -> None:
+            engine = features(ctx).runs._engine
+            missing = 0
+            for external_id in ids:
+                try:
+                    result = action(engine, external_id)
+                except RunNotFoundError as exc:
+                    click.echo(f"error: {exc}", err=True)
+                    missing += 1
+                    continue
+                click.echo(f"{done} {external_id}{result}")
+            if missing:
+                raise click.exceptions.Exit(EXIT_NOT_FOUND)
+
+        return command
+
+    return decorate
 
 
-@runs.command("cancel")
-@click.argument("ids", nargs=-1, required=True)
-@click.pass_context
-@handle_errors
-def cancel_runs(ctx: click.Context, ids: tuple[str, ...]) -> None:
+@_per_run("cancel", "cancelled")
+def cancel_runs(engine: Any, external_id: str) -> str:
     """Cancel runs (run ids) or single task runs (task run ids)."""
     from hatchet_celery._runtime.ops import cancellation
 
-    engine = features(ctx).runs._engine
-
-    def cancel(external_id: str) -> str:
-        changed = cancellation.cancel(engine, external_id)
-        return "" if changed else " (already finished)"
-
-    _each(ids, cancel, "cancelled")
+    changed = cancellation.cancel(engine, external_id)
+    return "" if changed else " (already finished)"
 
 
-@runs.command("replay")
-@click.argument("ids", nargs=-1, required=True)
-@click.pass_context
-@handle_errors
-def replay_runs(ctx: click.Context, ids: tuple[str, ...]) -> None:
+@_per_run("replay", "replayed")
+def replay_runs(engine: Any, external_id: str) -> str:
     """Run the failed and cancelled tasks of finished runs again."""
     from hatchet_celery._runtime.ops import cancellation
 
-    engine = features(ctx).runs._engine
-
-    def replay(external_id: str) -> str:
-        queued = cancellation.replay(engine, external_id)
-        if not queued:
-            return " (not finished: nothing to replay)"
-        return ": " + ", ".join(f"{name} (attempt {a + 1})" for name, a in queued)
-
-    _each(ids, replay, "replayed")
+    queued = cancellation.replay(engine, external_id)
+    if not queued:
+        return " (not finished: nothing to replay)"
+    return ": " + ", ".join(f"{name} (attempt {a + 1})" for name, a in queued)
 
 
 @runs.command("logs")

@@ -8,6 +8,7 @@ same as ``celery -A proj worker`` / ``celery -A proj beat -S hatchet_celery.beat
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -182,24 +183,35 @@ _data_dir_option = click.option(
 )
 
 
-@embedded.command("stop")
-@_data_dir_option
-@handle_errors
-def embedded_stop(data_dir: str | None) -> None:
+def _server_command(name: str) -> Callable[[Callable[[Any], None]], click.Command]:
+    """An ``embedded`` subcommand acting on the server of ``--data-dir``; its help is the
+    action's docstring."""
+
+    def decorate(action: Callable[[Any], None]) -> click.Command:
+        @embedded.command(name, help=action.__doc__)
+        @_data_dir_option
+        @handle_errors
+        def command(data_dir: str | None) -> None:
+            action(_embedded_server(data_dir))
+
+        return command
+
+    return decorate
+
+
+@_server_command("stop")
+def embedded_stop(server: Any) -> None:
     """Stop the embedded redis-server (its data stays on disk)."""
-    server = _embedded_server(data_dir)
-    if server.stop():
-        click.echo(f"stopped the embedded redis-server of {server.data_dir}")
-    else:
-        click.echo(f"no embedded redis-server runs for {server.data_dir}")
+    stopped = server.stop()
+    what = (
+        "stopped the embedded redis-server of" if stopped else "no embedded redis-server runs for"
+    )
+    click.echo(f"{what} {server.data_dir}")
 
 
-@embedded.command("status")
-@_data_dir_option
-@handle_errors
-def embedded_status(data_dir: str | None) -> None:
+@_server_command("status")
+def embedded_status(server: Any) -> None:
     """Say whether the embedded redis-server runs (exit 1 if not)."""
-    server = _embedded_server(data_dir)
     if server.is_running():
         click.echo(f"running: {server.url} (data in {server.data_dir})")
     else:

@@ -42,6 +42,7 @@ import hatchet_celery.dashboard.source as source
 from hatchet_celery.dashboard.auth import Access, AuthMiddleware
 from hatchet_celery.dashboard.celery_events import CeleryActivity
 from hatchet_celery.exceptions import HatchetCeleryError, RunNotFoundError
+from hatchet_celery.webhooks.receiver import receiver_routes
 
 NAV = [
     ("/", "Runs"),
@@ -382,10 +383,13 @@ def create_app(
             ValidationError: failed,
             ValueError: failed,
         },
-        lifespan=_lifespan(dashboard, celery_events),
     )
     app.state.dashboard = dashboard
-    return AuthMiddleware(app, options.access)
+    # Each webhook authenticates its own requests: the receiver is outside the dashboard's auth.
+    return Starlette(
+        routes=[*receiver_routes(hatchet), Mount("", app=AuthMiddleware(app, options.access))],
+        lifespan=_lifespan(dashboard, celery_events),
+    )
 
 
 __all__ = ["Dashboard", "Options", "create_app"]

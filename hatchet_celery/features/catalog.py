@@ -20,6 +20,7 @@ from hatchet_celery.features.rate_limits import RateLimitsClient
 from hatchet_celery.features.runs import RunsClient
 from hatchet_celery.features.scheduled import ScheduledClient
 from hatchet_celery.features.stubs import StubsClient
+from hatchet_celery.features.webhooks import WebhooksClient
 from hatchet_celery.features.workers import WorkersClient
 from hatchet_celery.features.workflows import WorkflowsClient
 
@@ -40,6 +41,7 @@ NAMES = (
     "metrics",
     "cel",
     "stubs",
+    "webhooks",
 )
 
 
@@ -96,3 +98,7 @@ class FeatureClients:
     @cached_property
     def stubs(self) -> StubsClient:
         return StubsClient(self._registry)
+
+    @cached_property
+    def webhooks(self) -> WebhooksClient:
+        return WebhooksClient(self._registry)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from hatchet_celery._cel import CelEvaluationError, cel_bool, compile_cel
 from hatchet_celery.exceptions import CelCompileError
 from hatchet_celery.features._aio import aio_twin
+from hatchet_celery.features._base import FeatureClient
 
 
 class CELSuccess(BaseModel):
@@ -30,10 +31,7 @@ class CELEvaluationResult(BaseModel):
     result: CELSuccess | CELFailure = Field(discriminator="status")
 
 
-class CELClient:
-    def __init__(self, registry: Any) -> None:
-        self._registry = registry
-
+class CELClient(FeatureClient):
     def debug(
         self,
         expression: str,

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from hatchet_celery._cron import parse_cron
 from hatchet_celery._runtime.timing import crons
@@ -31,16 +31,9 @@ from hatchet_celery.clients.rest.models.workflow_run_order_by_direction import (
 )
 from hatchet_celery.exceptions import TriggerNotFoundError
 from hatchet_celery.features._aio import aio_twin
+from hatchet_celery.features._base import FeatureClient, utc
 from hatchet_celery.features._triggers import check_workflow, metadata_matches, page
 from hatchet_celery.runnables.types import Priority
-
-if TYPE_CHECKING:
-    from hatchet_celery._runtime.core.engine import Engine
-    from hatchet_celery._runtime.registry import Registry
-
-
-def _dt(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC)
 
 
 class _CronApi:
@@ -54,15 +47,8 @@ class _CronApi:
         return self._cron.trigger_now(cron_workflow)
 
 
-class CronClient:
+class CronClient(FeatureClient):
     """Hatchet's ``CronClient`` over the Redis cron store."""
-
-    def __init__(self, registry: Registry) -> None:
-        self._registry = registry
-
-    @property
-    def _engine(self) -> Engine:
-        return self._registry.engine()
 
     # --- REST-shaped plumbing that Hatchet programs call ----------------------------------
     @contextmanager
@@ -78,7 +64,7 @@ class CronClient:
     def to_rest(self, cron: Cron) -> CronWorkflows:
         return CronWorkflows(
             metadata=APIResourceMeta(
-                id=cron.id, created_at=_dt(cron.created_at), updated_at=_dt(cron.updated_at)
+                id=cron.id, created_at=utc(cron.created_at), updated_at=utc(cron.updated_at)
             ),
             tenant_id=crons.tenant_id(self._registry.config.namespace),
             workflow_version_id=crons.workflow_id(cron.workflow_name),
@@ -136,16 +122,22 @@ class CronClient:
             )
         return self.to_rest(cron)
 
+    aio_create = aio_twin(create)
+
     def delete(self, cron_id: str) -> None:
         """Delete a cron; beats stop firing it at once."""
         if not crons.delete(self._engine, str(cron_id)):
             raise TriggerNotFoundError(f"cron {cron_id!r} not found")
+
+    aio_delete = aio_twin(delete)
 
     def get(self, cron_id: str) -> CronWorkflows:
         cron = crons.load(self._engine, str(cron_id))
         if cron is None:
             raise TriggerNotFoundError(f"cron {cron_id!r} not found")
         return self.to_rest(cron)
+
+    aio_get = aio_twin(get)
 
     def list(
         self,
@@ -181,6 +173,8 @@ class CronClient:
             pagination=PaginationResponse(**pagination),
         )
 
+    aio_list = aio_twin(list)
+
     def trigger_now(self, cron_id: str) -> TriggerRunResult:
         """Run a cron's workflow at once with its input and metadata (not a tick)."""
         cron = crons.load(self._engine, str(cron_id))
@@ -188,12 +182,6 @@ class CronClient:
             raise TriggerNotFoundError(f"cron {cron_id!r} not found")
         run_id = crons.trigger(self._registry, cron, datetime.now(UTC))
         return TriggerRunResult(external_id=run_id)
-
-    # --- aio twins ----------------------------------------------------------------------------
-    aio_create = aio_twin(create)
-    aio_delete = aio_twin(delete)
-    aio_get = aio_twin(get)
-    aio_list = aio_twin(list)
 
 
 __all__ = ["CronClient"]

@@ -10,7 +10,7 @@ import builtins
 import json
 import warnings
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from hatchet_celery._runtime.ops.run_index import metadata_key
 from hatchet_celery._runtime.timing.crons import tenant_id
@@ -27,14 +27,14 @@ from hatchet_celery.clients.rest.models.v1_event import V1Event
 from hatchet_celery.clients.rest.models.v1_event_list import V1EventList
 from hatchet_celery.clients.rest.models.v1_event_triggered_run import V1EventTriggeredRun
 from hatchet_celery.features._aio import aio_twin
+from hatchet_celery.features._base import FeatureClient
 from hatchet_celery.opentelemetry import _hooks as tracing_hooks
 from hatchet_celery.runnables.types import Priority
 
-if TYPE_CHECKING:
-    from hatchet_celery._runtime.registry import Registry
-
-
 EVENT_ID_KEY = "hatchet__event_id"  # the metadata every run an event triggers carries
+# The webhook that received an event, kept in the event's stored metadata (``hatchet__``
+# keys are not passed on to runs) and shown as ``V1Event.triggering_webhook_name``.
+WEBHOOK_NAME_KEY = "hatchet__triggering_webhook_name"
 
 
 def _warn_options() -> None:
@@ -49,11 +49,8 @@ def _priority(value: int | Priority | None) -> int | None:
     return int(value) if value is not None else None
 
 
-class EventClient:
+class EventClient(FeatureClient):
     """Hatchet's ``EventClient`` over the Redis event store."""
-
-    def __init__(self, registry: Registry) -> None:
-        self._registry = registry
 
     def _key(self, key: str, namespace: str | None = None) -> str:
         return self._registry.config.apply_namespace(key, namespace)
@@ -89,6 +86,8 @@ class EventClient:
             traced.created([e.event_id for e in pushed])
             return pushed[0]
 
+    aio_push = aio_twin(push)
+
     def bulk_push(
         self,
         events: list[BulkPushEventWithMetadata],
@@ -115,6 +114,8 @@ class EventClient:
             traced.created([e.event_id for e in pushed])
             return pushed
 
+    aio_bulk_push = aio_twin(bulk_push)
+
     def list(
         self,
         offset: int | None = None,
@@ -129,7 +130,7 @@ class EventClient:
         scopes: list[str] | None = None,
     ) -> V1EventList:
         """Events newest first. ``workflow_ids`` and ``workflow_run_statuses`` are ignored."""
-        engine = self._registry.engine()
+        engine = self._engine
         redis = engine.store.redis
         low = since.timestamp() if since else "-inf"
         high = until.timestamp() if until else "+inf"
@@ -166,19 +167,23 @@ class EventClient:
             rows=page,
         )
 
+    aio_list = aio_twin(list)
+
     def get(self, event_id: str) -> V1Event:
         """One event by id (``ValueError`` when unknown or expired)."""
-        engine = self._registry.engine()
+        engine = self._engine
         raw = engine.store.redis.hget(engine.keys.event_data, event_id)
         if raw is None:
             raise ValueError(f"event {event_id!r} not found (unknown, or past retention)")
         return self._with_runs([self._v1(json.loads(raw))])[0]
 
+    aio_get = aio_twin(get)
+
     def _with_runs(self, rows: builtins.list[V1Event]) -> builtins.list[V1Event]:
         """Fill ``triggered_runs``: the runs whose metadata carries the event's id."""
         if not rows:
             return rows
-        engine = self._registry.engine()
+        engine = self._engine
         pipe = engine.store.redis.pipeline(transaction=False)
         for row in rows:
             index = metadata_key(engine.keys, EVENT_ID_KEY, row.metadata.id)
@@ -193,23 +198,21 @@ class EventClient:
 
     def _v1(self, doc: dict[str, Any]) -> V1Event:
         ts = datetime.fromtimestamp(float(doc["ts"]), UTC)
+        metadata = dict(doc.get("metadata") or {})
+        webhook = metadata.pop(WEBHOOK_NAME_KEY, None)
         return V1Event(
             metadata=APIResourceMeta(id=doc["id"], created_at=ts, updated_at=ts),
             key=doc["key"],
             tenant_id=self._tenant_id,
-            additional_metadata=doc.get("metadata") or {},
+            additional_metadata=metadata,
             payload=doc.get("payload") or {},
             scope=doc.get("scope"),
             seen_at=ts,
+            triggering_webhook_name=webhook,
         )
 
     def _event(self, doc: dict[str, Any]) -> Event:
         return to_event(doc, self._tenant_id)
-
-    aio_push = aio_twin(push)
-    aio_bulk_push = aio_twin(bulk_push)
-    aio_list = aio_twin(list)
-    aio_get = aio_twin(get)
 
 
 __all__ = ["EventClient"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from hatchet_celery._cel import compile_cel
 from hatchet_celery._runtime.timing.crons import workflow_id as derived_id
@@ -23,29 +23,23 @@ from hatchet_celery.clients.rest.models.v1_filter_list import V1FilterList
 from hatchet_celery.clients.rest.models.v1_update_filter_request import V1UpdateFilterRequest
 from hatchet_celery.exceptions import WorkflowNotFoundError
 from hatchet_celery.features._aio import aio_twin
-
-if TYPE_CHECKING:
-    from hatchet_celery._runtime.registry import Registry
+from hatchet_celery.features._base import FeatureClient
 
 
-class FiltersClient:
+class FiltersClient(FeatureClient):
     """Hatchet's ``FiltersClient`` over the Redis filter store."""
-
-    def __init__(self, registry: Registry) -> None:
-        self._registry = registry
-
-    @property
-    def _engine(self) -> Any:
-        return self._registry.engine()
 
     def _workflow_name(self, workflow_id: str) -> str:
         """A workflow's name from its id (or its name), among those declared or registered."""
         engine = self._engine
-        names = (
-            set(self._registry.workflows)
-            | set(engine.store.redis.hkeys(engine.keys.workflows))
-            | set(engine.store.redis.hkeys(engine.keys.event_subscriptions))
-        )
+        redis = engine.store.redis
+        names = set(self._registry.workflows) | {
+            str(n)
+            for n in (
+                *redis.hkeys(engine.keys.workflows),
+                *redis.hkeys(engine.keys.event_subscriptions),
+            )
+        }
         namespaced = self._registry.config.apply_namespace(workflow_id)
         for name in names:
             if workflow_id in (name, derived_id(name)) or namespaced == name:
@@ -99,8 +93,12 @@ class FiltersClient:
         engine.store.redis.hset(engine.keys.event_filters, record["id"], json.dumps(record))
         return self._v1(record)
 
+    aio_create = aio_twin(create)
+
     def get(self, filter_id: str) -> V1Filter:
         return self._v1(self._load(filter_id))
+
+    aio_get = aio_twin(get)
 
     def list(
         self,
@@ -124,6 +122,8 @@ class FiltersClient:
             rows=[self._v1(r) for r in rows],
         )
 
+    aio_list = aio_twin(list)
+
     def update(self, filter_id: str, updates: V1UpdateFilterRequest) -> V1Filter:
         record = self._load(filter_id)
         if updates.expression is not None:
@@ -140,16 +140,14 @@ class FiltersClient:
         engine.store.redis.hset(engine.keys.event_filters, filter_id, json.dumps(record))
         return self._v1(record)
 
+    aio_update = aio_twin(update)
+
     def delete(self, filter_id: str) -> V1Filter:
         record = self._load(filter_id)
         engine = self._engine
         engine.store.redis.hdel(engine.keys.event_filters, filter_id)
         return self._v1(record)
 
-    aio_create = aio_twin(create)
-    aio_get = aio_twin(get)
-    aio_list = aio_twin(list)
-    aio_update = aio_twin(update)
     aio_delete = aio_twin(delete)
 
 

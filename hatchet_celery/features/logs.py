@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from hatchet_celery.clients.rest.models.pagination_response import PaginationResponse
 from hatchet_celery.clients.rest.models.v1_log_line import V1LogLine
 from hatchet_celery.clients.rest.models.v1_log_line_level import V1LogLineLevel
 from hatchet_celery.clients.rest.models.v1_log_line_list import V1LogLineList
 from hatchet_celery.features._aio import aio_twin
-
-if TYPE_CHECKING:
-    from hatchet_celery._runtime.registry import Registry
+from hatchet_celery.features._base import FeatureClient
 
 
 def _line(task_run_id: str, raw: str) -> V1LogLine:
@@ -35,10 +33,7 @@ def _line(task_run_id: str, raw: str) -> V1LogLine:
     )
 
 
-class LogsClient:
-    def __init__(self, registry: Registry) -> None:
-        self._registry = registry
-
+class LogsClient(FeatureClient):
     def list(
         self,
         task_run_id: str,
@@ -47,7 +42,7 @@ class LogsClient:
         until: datetime | None = None,
     ) -> V1LogLineList:
         """The task run's lines, oldest first: the latest ``limit`` of those in the window."""
-        engine = self._registry.engine()
+        engine = self._engine
         raw = engine.store.redis.lrange(engine.keys.logs(task_run_id), 0, -1)
         lines = [_line(task_run_id, str(r)) for r in raw]
         if since is not None:

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel
 
 from hatchet_celery._runtime.ops import run_index
 from hatchet_celery.clients.rest.models.task_stat import TaskStat, TaskStatusStat
 from hatchet_celery.features._aio import aio_twin
-
-if TYPE_CHECKING:
-    from hatchet_celery._runtime.registry import Registry
+from hatchet_celery.features._base import FeatureClient
 
 DAY = 86400.0
 STATS_RUNS = 10_000  # active runs read by get_task_stats at most
@@ -42,10 +40,7 @@ class TaskMetrics(BaseModel):
     running: int
 
 
-class MetricsClient:
-    def __init__(self, registry: Registry) -> None:
-        self._registry = registry
-
+class MetricsClient(FeatureClient):
     def get_task_metrics(
         self,
         since: datetime | None = None,
@@ -55,7 +50,7 @@ class MetricsClient:
         triggering_event_external_id: str | None = None,
     ) -> TaskMetrics:
         """Runs created in [since (a day ago), until (now)] by status."""
-        engine = self._registry.engine()
+        engine = self._engine
         now = time.time()
         lo = since.timestamp() if since else now - DAY
         hi = until.timestamp() if until else now
@@ -80,10 +75,14 @@ class MetricsClient:
             counts[status.lower()] = page.total if page.total is not None else len(page.ids)
         return TaskMetrics.model_validate(counts)
 
+    aio_get_task_metrics = aio_twin(get_task_metrics)
+
     def get_queue_metrics(self) -> dict[str, Any]:
         """Queued and running runs of the last day."""
         metrics = self.get_task_metrics()
         return {"queued": metrics.queued, "running": metrics.running}
+
+    aio_get_queue_metrics = aio_twin(get_queue_metrics)
 
     def scrape_tenant_prometheus_metrics(self) -> str:
         """The last day's run counts by status, in Prometheus' text format."""
@@ -93,10 +92,12 @@ class MetricsClient:
             lines.append(f'hatchet_celery_runs{{status="{status}"}} {count}')
         return "\n".join(lines) + "\n"
 
+    aio_scrape_tenant_prometheus_metrics = aio_twin(scrape_tenant_prometheus_metrics)
+
     def get_task_stats(self) -> dict[str, TaskStat]:
         """Queued (waiting in any gate too) and running task runs per task name, of the
         runs created in the last day, with the oldest one's queued time."""
-        engine = self._registry.engine()
+        engine = self._engine
         now = time.time()
         redis = engine.store.redis
         ids: list[str] = []
@@ -119,10 +120,7 @@ class MetricsClient:
                 counts.setdefault(task, {}).setdefault(kind, []).append(queued_at)
         return {name: _stat(kinds) for name, kinds in counts.items()}
 
-    aio_get_task_metrics = aio_twin(get_task_metrics)
     aio_get_task_stats = aio_twin(get_task_stats)
-    aio_get_queue_metrics = aio_twin(get_queue_metrics)
-    aio_scrape_tenant_prometheus_metrics = aio_twin(scrape_tenant_prometheus_metrics)
 
 
 __all__ = ["MetricsClient", "TaskMetrics"]

@@ -7,7 +7,7 @@ The buckets themselves and how tasks take units from them are in
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from hatchet_celery._runtime.flow import ratelimits
 from hatchet_celery.clients.rest.models.pagination_response import PaginationResponse
@@ -18,29 +18,15 @@ from hatchet_celery.clients.rest.models.rate_limit_order_by_direction import (
 )
 from hatchet_celery.clients.rest.models.rate_limit_order_by_field import RateLimitOrderByField
 from hatchet_celery.features._aio import aio_twin
+from hatchet_celery.features._base import FeatureClient, utc
 from hatchet_celery.features._triggers import page
 from hatchet_celery.rate_limit import DURATION_SECONDS, RateLimitDuration
-
-if TYPE_CHECKING:
-    from hatchet_celery._runtime.core.engine import Engine
-    from hatchet_celery._runtime.registry import Registry
 
 WINDOW_NAMES = {seconds: duration.value for duration, seconds in DURATION_SECONDS.items()}
 
 
-def _utc(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC)
-
-
-class RateLimitsClient:
+class RateLimitsClient(FeatureClient):
     """Hatchet's ``RateLimitsClient``: ``put``, ``pause`` and ``list`` (with ``aio_`` twins)."""
-
-    def __init__(self, registry: Registry) -> None:
-        self._registry = registry
-
-    @property
-    def _engine(self) -> Engine:
-        return self._registry.engine()
 
     def put(
         self, key: str, limit: int, duration: RateLimitDuration = RateLimitDuration.SECOND
@@ -48,12 +34,16 @@ class RateLimitsClient:
         """Create or change the static rate limit ``key``: ``limit`` units per ``duration``."""
         ratelimits.put(self._engine, key, limit, duration)
 
+    aio_put = aio_twin(put)
+
     def pause(self, key: str, until: datetime) -> datetime:
         """Hold every run that takes ``key`` until ``until`` (naive: UTC); never shortens a
         pause. Returns when the pause ends."""
         if until.tzinfo is None:
             until = until.replace(tzinfo=UTC)
-        return _utc(ratelimits.pause(self._engine, key, until.timestamp()))
+        return utc(ratelimits.pause(self._engine, key, until.timestamp()))
+
+    aio_pause = aio_twin(pause)
 
     def list(
         self,
@@ -93,6 +83,8 @@ class RateLimitsClient:
         rows_page, pagination = page(rows, offset, limit)
         return RateLimitList(rows=rows_page, pagination=PaginationResponse(**pagination))
 
+    aio_list = aio_twin(list)
+
     def _row(self, key: str, bucket: dict[str, Any], now: float) -> RateLimitRow:
         limit = int(bucket["limit"])
         window = float(bucket["window"])
@@ -104,13 +96,9 @@ class RateLimitsClient:
             limit_value=limit,
             value=available,
             window=WINDOW_NAMES.get(int(window), f"{window:g}s"),
-            last_refill=_utc(window_start),
-            paused_until=_utc(paused) if paused > now else None,
+            last_refill=utc(window_start),
+            paused_until=utc(paused) if paused > now else None,
         )
-
-    aio_put = aio_twin(put)
-    aio_pause = aio_twin(pause)
-    aio_list = aio_twin(list)
 
 
 __all__ = ["RateLimitsClient"]

@@ -12,16 +12,17 @@ import builtins
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, model_validator
 
 from hatchet_celery._runtime.core.state import RunState
 from hatchet_celery._runtime.ops import cancellation, run_index, streams
 from hatchet_celery._runtime.waits import restore as durable_restore
+from hatchet_celery._twins import aio_twin, parameters
 from hatchet_celery.clients.admin import (
     TriggerWorkflowOptions,
     WorkflowRunDetail,
@@ -37,12 +38,8 @@ from hatchet_celery.clients.rest.models.v1_task_summary_list import V1TaskSummar
 from hatchet_celery.clients.rest.models.v1_workflow_run_details import V1WorkflowRunDetails
 from hatchet_celery.exceptions import RunNotFoundError
 from hatchet_celery.features import _views
-from hatchet_celery.features._aio import aio_twin
+from hatchet_celery.features._base import FeatureClient
 from hatchet_celery.workflow_run import WorkflowRunRef
-
-if TYPE_CHECKING:
-    from hatchet_celery._runtime.core.engine import Engine
-    from hatchet_celery._runtime.registry import Registry
 
 log = logging.getLogger(__name__)
 DEFAULT_LIMIT = 50
@@ -74,6 +71,14 @@ class BulkCancelReplayOpts(BaseModel):
         return self
 
 
+class _Chunks(NamedTuple):
+    """A bulk action by filters, cut in chunks of ``chunk_size`` ids ``sleep_time`` apart."""
+
+    filters: RunFilter
+    sleep_time: float
+    chunk_size: int
+
+
 def _ts(value: datetime | None, default: float) -> float:
     return value.timestamp() if value is not None else default
 
@@ -82,15 +87,8 @@ def _statuses(statuses: builtins.list[V1TaskStatus] | None) -> builtins.list[str
     return [V1TaskStatus(s).value for s in statuses or []]
 
 
-class RunsClient:
+class RunsClient(FeatureClient):
     """Runs of every workflow of this registry's namespace."""
-
-    def __init__(self, registry: Registry) -> None:
-        self._registry = registry
-
-    @property
-    def _engine(self) -> Engine:
-        return self._registry.engine()
 
     def _state(self, run_id: str) -> RunState:
         state = self._registry.client().fetch(run_id)
@@ -103,15 +101,21 @@ class RunsClient:
         """The run, its task runs and their event history."""
         return _views.run_details(self._state(str(workflow_run_id)))
 
+    aio_get = aio_twin(get)
+
     def get_details(self, external_id: str) -> WorkflowRunDetail:
         """Status, input, metadata and the task runs created so far, by task name."""
         return _views.run_detail(self._state(str(external_id)))
+
+    aio_get_details = aio_twin(get_details)
 
     def get_status(self, workflow_run_id: str) -> V1TaskStatus:
         status = self._engine.store.redis.hget(self._engine.keys.run(workflow_run_id), "st")
         if status is None:
             raise RunNotFoundError(f"workflow run {workflow_run_id!r} not found (or it expired)")
         return _views.task_status(str(status))
+
+    aio_get_status = aio_twin(get_status)
 
     def get_task_run(self, task_run_id: str) -> V1TaskSummary:
         found = run_index.lookup_task_run(self._engine, task_run_id)
@@ -120,9 +124,13 @@ class RunsClient:
             raise RunNotFoundError(f"task run {task_run_id!r} not found (or it expired)")
         return _views.task_summary(state, state.tasks[found[1]])
 
+    aio_get_task_run = aio_twin(get_task_run)
+
     def get_result(self, run_id: str) -> dict[str, Any]:
         """The outputs of the run's finished task runs, by task name."""
         return self.get(run_id).run.output
+
+    aio_get_result = aio_twin(get_result)
 
     def get_run_ref(self, workflow_run_id: str) -> WorkflowRunRef:
         return WorkflowRunRef(workflow_run_id, self._registry)
@@ -146,14 +154,20 @@ class RunsClient:
         run_id = self._registry.client().trigger_by_name(workflow_name, [item])[0]
         return self.get(run_id)
 
+    aio_create = aio_twin(create)
+
     # --- cancel and replay --------------------------------------------------------------------
     def cancel(self, run_id: str) -> None:
         """Cancel a run (by run id) or a single task run (by task run id)."""
         cancellation.cancel(self._engine, run_id)
 
+    aio_cancel = aio_twin(cancel)
+
     def replay(self, run_id: str) -> None:
         """Run the failed and cancelled task runs of a finished run again (retry_count + 1)."""
         cancellation.replay(self._engine, run_id)
+
+    aio_replay = aio_twin(replay)
 
     def bulk_cancel(self, opts: BulkCancelReplayOpts) -> None:
         for run_id in self._bulk_ids(opts):
@@ -162,12 +176,16 @@ class RunsClient:
             except RunNotFoundError:
                 log.info("hatchet_celery: bulk cancel: %s not found", run_id)
 
+    aio_bulk_cancel = aio_twin(bulk_cancel)
+
     def bulk_replay(self, opts: BulkCancelReplayOpts) -> None:
         for run_id in self._bulk_ids(opts):
             try:
                 cancellation.replay(self._engine, run_id)
             except RunNotFoundError:
                 log.info("hatchet_celery: bulk replay: %s not found", run_id)
+
+    aio_bulk_replay = aio_twin(bulk_replay)
 
     def _bulk_ids(self, opts: BulkCancelReplayOpts) -> builtins.list[str]:
         if opts.ids:
@@ -192,7 +210,7 @@ class RunsClient:
             if not page.has_more:
                 return ids
 
-    def bulk_cancel_by_filters_with_pagination(
+    def _in_chunks(
         self,
         sleep_time: int = 3,
         chunk_size: int = 500,
@@ -201,68 +219,48 @@ class RunsClient:
         statuses: builtins.list[V1TaskStatus] | None = None,
         additional_metadata: dict[str, str] | None = None,
         workflow_ids: builtins.list[str] | None = None,
-    ) -> None:
-        """Cancel the matching runs (default: QUEUED and RUNNING) in chunks."""
-        self._chunked(
-            self.bulk_cancel,
-            sleep_time,
-            chunk_size,
-            since,
-            until,
-            statuses or [V1TaskStatus.RUNNING, V1TaskStatus.QUEUED],
-            additional_metadata,
-            workflow_ids,
+    ) -> _Chunks:
+        """The parameters of ``bulk_{cancel,replay}_by_filters_with_pagination``: the
+        runs of ``since`` (a day before ``until``) to ``until`` (now) that match."""
+        end = until or datetime.now(UTC)
+        filters = RunFilter(
+            since=since or end - timedelta(days=1),
+            until=end,
+            statuses=statuses,
+            workflow_ids=workflow_ids,
+            additional_metadata=additional_metadata,
         )
+        return _Chunks(filters, sleep_time, chunk_size)
 
-    def bulk_replay_by_filters_with_pagination(
-        self,
-        sleep_time: int = 3,
-        chunk_size: int = 500,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        statuses: builtins.list[V1TaskStatus] | None = None,
-        additional_metadata: dict[str, str] | None = None,
-        workflow_ids: builtins.list[str] | None = None,
-    ) -> None:
+    @parameters(_in_chunks)
+    def bulk_cancel_by_filters_with_pagination(self, chunks: _Chunks) -> None:
+        """Cancel the matching runs (default: QUEUED and RUNNING) in chunks."""
+        self._chunked(self.bulk_cancel, chunks, [V1TaskStatus.RUNNING, V1TaskStatus.QUEUED])
+
+    aio_bulk_cancel_by_filters_with_pagination = aio_twin(bulk_cancel_by_filters_with_pagination)
+
+    @parameters(_in_chunks)
+    def bulk_replay_by_filters_with_pagination(self, chunks: _Chunks) -> None:
         """Replay the matching runs (default: FAILED and CANCELLED) in chunks."""
-        self._chunked(
-            self.bulk_replay,
-            sleep_time,
-            chunk_size,
-            since,
-            until,
-            statuses or [V1TaskStatus.FAILED, V1TaskStatus.CANCELLED],
-            additional_metadata,
-            workflow_ids,
-        )
+        self._chunked(self.bulk_replay, chunks, [V1TaskStatus.FAILED, V1TaskStatus.CANCELLED])
+
+    aio_bulk_replay_by_filters_with_pagination = aio_twin(bulk_replay_by_filters_with_pagination)
 
     def _chunked(
         self,
-        action: Any,
-        sleep_time: float,
-        chunk_size: int,
-        since: datetime | None,
-        until: datetime | None,
-        statuses: builtins.list[V1TaskStatus],
-        additional_metadata: dict[str, str] | None,
-        workflow_ids: builtins.list[str] | None,
+        action: Callable[[BulkCancelReplayOpts], Any],
+        chunks: _Chunks,
+        default_statuses: builtins.list[V1TaskStatus],
     ) -> None:
-        end = until or datetime.now(UTC)
-        ids = self._bulk_ids(
-            BulkCancelReplayOpts(
-                filters=RunFilter(
-                    since=since or end - timedelta(days=1),
-                    until=end,
-                    statuses=statuses,
-                    workflow_ids=workflow_ids,
-                    additional_metadata=additional_metadata,
-                )
-            )
-        )
-        for start in range(0, len(ids), max(1, chunk_size)):
-            action(BulkCancelReplayOpts(ids=ids[start : start + chunk_size]))
-            if start + chunk_size < len(ids):
-                time.sleep(sleep_time)
+        filters = chunks.filters
+        if not filters.statuses:
+            filters = filters.model_copy(update={"statuses": default_statuses})
+        ids = self._bulk_ids(BulkCancelReplayOpts(filters=filters))
+        size = chunks.chunk_size
+        for start in range(0, len(ids), max(1, size)):
+            action(BulkCancelReplayOpts(ids=ids[start : start + size]))
+            if start + size < len(ids):
+                time.sleep(chunks.sleep_time)
 
     # --- durable tasks -----------------------------------------------------------------------
     @contextmanager
@@ -295,6 +293,8 @@ class RunsClient:
         run_id, task = self._durable_task(str(task_external_id))
         return durable_restore.restore(self._engine, run_id, task)
 
+    aio_restore_task = aio_twin(restore_task)
+
     def reset_durable_task(
         self, task_external_id: str, node_id: int, branch_id: int
     ) -> V1BranchDurableTaskResponse:
@@ -310,6 +310,8 @@ class RunsClient:
             node_id=int(node_id),
             branch_id=branch,
         )
+
+    aio_reset_durable_task = aio_twin(reset_durable_task)
 
     # --- streams ------------------------------------------------------------------------------
     async def subscribe_to_stream(self, workflow_run_id: str) -> AsyncIterator[str]:
@@ -362,6 +364,8 @@ class RunsClient:
             start += limit or BULK_PAGE
             if page.pagination.next_page is None:
                 return rows
+
+    aio_list_with_pagination = aio_twin(list_with_pagination)
 
     def list(
         self,
@@ -423,21 +427,6 @@ class RunsClient:
             rows=rows,
         )
 
-    aio_get = aio_twin(get)
-    aio_get_details = aio_twin(get_details)
-    aio_get_status = aio_twin(get_status)
-    aio_get_task_run = aio_twin(get_task_run)
-    aio_get_result = aio_twin(get_result)
-    aio_create = aio_twin(create)
-    aio_cancel = aio_twin(cancel)
-    aio_replay = aio_twin(replay)
-    aio_bulk_cancel = aio_twin(bulk_cancel)
-    aio_bulk_replay = aio_twin(bulk_replay)
-    aio_bulk_cancel_by_filters_with_pagination = aio_twin(bulk_cancel_by_filters_with_pagination)
-    aio_bulk_replay_by_filters_with_pagination = aio_twin(bulk_replay_by_filters_with_pagination)
-    aio_list_with_pagination = aio_twin(list_with_pagination)
-    aio_reset_durable_task = aio_twin(reset_durable_task)
-    aio_restore_task = aio_twin(restore_task)
     aio_list = aio_twin(list)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -46,11 +46,8 @@ from hatchet_celery.clients.rest.models.workflow_run_order_by_direction import (
 from hatchet_celery.clients.rest.models.workflow_run_status import WorkflowRunStatus
 from hatchet_celery.exceptions import TriggerNotFoundError
 from hatchet_celery.features._aio import aio_twin
+from hatchet_celery.features._base import FeatureClient, utc
 from hatchet_celery.features._triggers import check_workflow, metadata_matches, page
-
-if TYPE_CHECKING:
-    from hatchet_celery._runtime.core.engine import Engine
-    from hatchet_celery._runtime.registry import Registry
 
 log = logging.getLogger(__name__)
 
@@ -104,19 +101,8 @@ def to_utc_timestamp(when: datetime) -> float:
     return when.timestamp()
 
 
-def _dt(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC)
-
-
-class ScheduledClient:
+class ScheduledClient(FeatureClient):
     """Hatchet's ``ScheduledClient`` over the Redis schedule store."""
-
-    def __init__(self, registry: Registry) -> None:
-        self._registry = registry
-
-    @property
-    def _engine(self) -> Engine:
-        return self._registry.engine()
 
     # --- shapes ---------------------------------------------------------------------------
     def _run_statuses(self, rows: list[Scheduled]) -> dict[str, tuple[str, float]]:
@@ -149,16 +135,16 @@ class ScheduledClient:
         run_id = row.run_id if run is not None or row.fired_at is not None else None
         return ScheduledWorkflows(
             metadata=APIResourceMeta(
-                id=row.id, created_at=_dt(row.created_at), updated_at=_dt(row.updated_at)
+                id=row.id, created_at=utc(row.created_at), updated_at=utc(row.updated_at)
             ),
             tenant_id=crons.tenant_id(self._registry.config.namespace),
             workflow_version_id=crons.workflow_id(row.workflow_name),
             workflow_id=crons.workflow_id(row.workflow_name),
             workflow_name=row.workflow_name,
-            trigger_at=_dt(row.trigger_at),
+            trigger_at=utc(row.trigger_at),
             input=row.input,
             additional_metadata=row.additional_metadata,
-            workflow_run_created_at=_dt(run[1]) if run else None,
+            workflow_run_created_at=utc(run[1]) if run else None,
             workflow_run_name=row.workflow_name if run_id else None,
             workflow_run_status=_RUN_STATUS.get(run[0]) if run else None,
             workflow_run_id=run_id,
@@ -203,6 +189,8 @@ class ScheduledClient:
         )
         return self._to_rest(row, {})
 
+    aio_create = aio_twin(create)
+
     def update(self, scheduled_id: str, trigger_at: datetime) -> ScheduledWorkflows:
         """Move a scheduled run that has not fired yet."""
         outcome = schedules.update(
@@ -214,12 +202,18 @@ class ScheduledClient:
             raise ValueError(f"scheduled run {scheduled_id!r} already fired; it cannot move")
         return self._one(scheduled_id)
 
+    aio_update = aio_twin(update)
+
     def delete(self, scheduled_id: str) -> None:
         if not schedules.delete(self._engine, str(scheduled_id)):
             raise TriggerNotFoundError(f"scheduled run {scheduled_id!r} not found")
 
+    aio_delete = aio_twin(delete)
+
     def get(self, scheduled_id: str) -> ScheduledWorkflows:
         return self._one(scheduled_id)
+
+    aio_get = aio_twin(get)
 
     def _matching(
         self,
@@ -271,6 +265,8 @@ class ScheduledClient:
             pagination=PaginationResponse(**pagination),
         )
 
+    aio_list = aio_twin(list)
+
     def bulk_delete(
         self,
         *,
@@ -310,6 +306,8 @@ class ScheduledClient:
                 )
         return response
 
+    aio_bulk_delete = aio_twin(bulk_delete)
+
     def bulk_update(
         self,
         updates: Updates,
@@ -330,13 +328,6 @@ class ScheduledClient:
                 response.errors.append(ScheduledWorkflowsBulkError(id=scheduled_id, error=reason))
         return response
 
-    # --- aio twins ----------------------------------------------------------------------------
-    aio_create = aio_twin(create)
-    aio_update = aio_twin(update)
-    aio_delete = aio_twin(delete)
-    aio_get = aio_twin(get)
-    aio_list = aio_twin(list)
-    aio_bulk_delete = aio_twin(bulk_delete)
     aio_bulk_update = aio_twin(bulk_update)
 
     # --- what ``wf.schedule()`` calls -------------------------------------------------------

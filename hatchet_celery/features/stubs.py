@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import TypeAdapter
 
+from hatchet_celery.features._base import FeatureClient
 from hatchet_celery.runnables.types import EmptyModel, WorkflowConfig
 from hatchet_celery.runnables.workflow import Standalone, Workflow
 
@@ -85,10 +86,7 @@ class StubStandalone(Standalone[TInput, R]):
         raise NotImplementedError(f"{self.name!r} is a stub: its code lives elsewhere")
 
 
-class StubsClient:
-    def __init__(self, registry: Registry) -> None:
-        self._registry = registry
-
+class StubsClient(FeatureClient):
     def workflow(
         self,
         *,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
 from hatchet_celery.clients.rest.models.pagination_response import PaginationResponse
@@ -24,9 +24,7 @@ from hatchet_celery.clients.rest.models.worker_slot_config import WorkerSlotConf
 from hatchet_celery.clients.rest.models.worker_status import WorkerStatus
 from hatchet_celery.exceptions import HatchetCeleryError
 from hatchet_celery.features._aio import aio_twin
-
-if TYPE_CHECKING:
-    from hatchet_celery._runtime.registry import Registry
+from hatchet_celery.features._base import FeatureClient
 
 # Heartbeats come every 5 s; three missed ones make a worker INACTIVE.
 ACTIVE_WITHIN = 15.0
@@ -76,12 +74,9 @@ def _status(record: dict[str, Any], silent_for: float) -> WorkerStatus:
     return WorkerStatus.INACTIVE if record.get("stopped") else WorkerStatus.ACTIVE
 
 
-class WorkersClient:
-    def __init__(self, registry: Registry) -> None:
-        self._registry = registry
-
+class WorkersClient(FeatureClient):
     def _records(self) -> dict[str, dict[str, Any]]:
-        engine = self._registry.engine()
+        engine = self._engine
         raw = engine.store.redis.hgetall(engine.keys.workers)
         now = time.time()
         records: dict[str, dict[str, Any]] = {}
@@ -107,6 +102,8 @@ class WorkersClient:
             raise WorkerNotFoundError(f"worker {worker_id!r} not found")
         return to_worker(record, time.time())
 
+    aio_get = aio_twin(get)
+
     def update(self, worker_id: str, opts: UpdateWorkerRequest) -> Worker:
         """Pausing a worker is a Hatchet engine feature; with Celery, stop the worker or
         cancel its queue consumer (``celery control cancel_consumer``) instead."""
@@ -117,11 +114,17 @@ class WorkersClient:
             )
         return self.get(worker_id)
 
+    aio_update = aio_twin(update)
+
     def pause(self, worker_id: str) -> Worker:
         return self.update(worker_id, UpdateWorkerRequest(is_paused=True))
 
+    aio_pause = aio_twin(pause)
+
     def unpause(self, worker_id: str) -> Worker:
         return self.update(worker_id, UpdateWorkerRequest(is_paused=False))
+
+    aio_unpause = aio_twin(unpause)
 
     def list(self) -> WorkerList:
         """Every worker seen in the last hour, most recent heartbeat first."""
@@ -133,10 +136,6 @@ class WorkersClient:
         )
         return WorkerList(pagination=PaginationResponse(current_page=1, num_pages=1), rows=workers)
 
-    aio_get = aio_twin(get)
-    aio_update = aio_twin(update)
-    aio_pause = aio_twin(pause)
-    aio_unpause = aio_twin(unpause)
     aio_list = aio_twin(list)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from hatchet_celery._runtime.flow import pause as pausing
 from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
@@ -19,10 +19,8 @@ from hatchet_celery.clients.rest.models.workflow_list import WorkflowList
 from hatchet_celery.clients.rest.models.workflow_version import WorkflowVersion
 from hatchet_celery.exceptions import WorkflowNotFoundError
 from hatchet_celery.features._aio import aio_twin
+from hatchet_celery.features._base import FeatureClient
 from hatchet_celery.runnables.types import EmptyModel
-
-if TYPE_CHECKING:
-    from hatchet_celery._runtime.registry import Registry
 
 _EPOCH = datetime.fromtimestamp(0, UTC)
 
@@ -36,12 +34,9 @@ def _row(name: str, description: str | None, paused: bool = False) -> Workflow:
     )
 
 
-class WorkflowsClient:
-    def __init__(self, registry: Registry) -> None:
-        self._registry = registry
-
+class WorkflowsClient(FeatureClient):
     def _known(self) -> dict[str, Workflow]:
-        engine = self._registry.engine()
+        engine = self._engine
         found: dict[str, Workflow] = {}
         for key, raw in engine.store.redis.hgetall(engine.keys.workflows).items():
             data: dict[str, Any] = json.loads(raw) if raw else {}
@@ -62,6 +57,8 @@ class WorkflowsClient:
         if row is None:
             raise WorkflowNotFoundError(f"workflow {workflow_id!r} is not known")
         return row
+
+    aio_get = aio_twin(get)
 
     def get_version(self, workflow_id: str, version: str | None = None) -> WorkflowVersion:
         """The workflow's current version (the only one kept); asking for another
@@ -91,10 +88,14 @@ class WorkflowsClient:
             input_json_schema=schema,
         )
 
+    aio_get_version = aio_twin(get_version)
+
     def delete(self, workflow_id: str) -> None:
         """Forget a workflow's registration (a worker that serves it registers it again)."""
-        engine = self._registry.engine()
+        engine = self._engine
         engine.store.redis.hdel(engine.keys.workflows, self._name(workflow_id))
+
+    aio_delete = aio_twin(delete)
 
     def list(
         self,
@@ -111,6 +112,8 @@ class WorkflowsClient:
         page = rows[start : start + limit] if limit else rows[start:]
         return WorkflowList(rows=page, pagination=PaginationResponse(current_page=1, num_pages=1))
 
+    aio_list = aio_twin(list)
+
     def pause(
         self,
         workflow_id: str,
@@ -123,7 +126,7 @@ class WorkflowsClient:
         and wait (``QUEUE``) or are not created (``DROP``)."""
         name = self._name(workflow_id)
         pausing.pause(
-            self._registry.engine(),
+            self._engine,
             name,
             queue_ttl,
             paused_workflow_cron_run_queue_behavior,
@@ -131,24 +134,21 @@ class WorkflowsClient:
         )
         return self._current(name)
 
+    aio_pause = aio_twin(pause)
+
     def unpause(self, workflow_id: str) -> Workflow:
         """Unpause a workflow: the task runs it held are dispatched again."""
         name = self._name(workflow_id)
-        pausing.unpause(self._registry.engine(), name)
+        pausing.unpause(self._engine, name)
         return self._current(name)
+
+    aio_unpause = aio_twin(unpause)
 
     def _current(self, name: str) -> Workflow:
         row = self._known().get(name)
         if row is None:  # not declared here nor registered yet: the pause still applies
-            row = _row(name, None, pausing.settings(self._registry.engine(), name) is not None)
+            row = _row(name, None, pausing.settings(self._engine, name) is not None)
         return row
-
-    aio_get = aio_twin(get)
-    aio_get_version = aio_twin(get_version)
-    aio_pause = aio_twin(pause)
-    aio_unpause = aio_twin(unpause)
-    aio_delete = aio_twin(delete)
-    aio_list = aio_twin(list)
 
 
 __all__ = ["WorkflowsClient"]

@@ -10,11 +10,12 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, AsyncExitStack
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, cast
 
 from pydantic import BaseModel, TypeAdapter
 
 from hatchet_celery._durations import Duration, to_seconds
+from hatchet_celery._twins import parameters
 from hatchet_celery.conditions import Action, Condition, OrGroup, flatten
 from hatchet_celery.exceptions import DeclarationError, InvalidDependencyError
 from hatchet_celery.labels import DesiredWorkerLabel
@@ -313,7 +314,7 @@ class Task(Generic[TWorkflowInput, R]):
         }
 
     # --- engine-free unit testing -------------------------------------------------------
-    def mock_run(
+    def _mock_args(
         self,
         input: TWorkflowInput | None = None,
         additional_metadata: dict[str, Any] | None = None,
@@ -321,31 +322,38 @@ class Task(Generic[TWorkflowInput, R]):
         retry_count: int = 0,
         lifespan: Any = None,
         dependencies: dict[str, Any] | None = None,
-    ) -> R:
+    ) -> MockArgs:
+        """The parameters of ``mock_run`` and ``aio_mock_run``."""
+        return MockArgs(
+            input, additional_metadata, parent_outputs, retry_count, lifespan, dependencies
+        )
+
+    @parameters(_mock_args)
+    def mock_run(self, args: MockArgs) -> R:
         if self.is_async_function:
             raise TypeError(
                 f"task {self.name!r} is async: use aio_mock_run() instead of mock_run()"
             )
-        result: R = mock_run(
-            self, input, additional_metadata, parent_outputs, retry_count, lifespan, dependencies
-        )
+        result: R = mock_run(self, *args)
         return result
 
-    async def aio_mock_run(
-        self,
-        input: TWorkflowInput | None = None,
-        additional_metadata: dict[str, Any] | None = None,
-        parent_outputs: dict[str, Any] | None = None,
-        retry_count: int = 0,
-        lifespan: Any = None,
-        dependencies: dict[str, Any] | None = None,
-    ) -> R:
+    @parameters(_mock_args)
+    async def aio_mock_run(self, args: MockArgs) -> R:
         if not self.is_async_function:
             raise TypeError(f"task {self.name!r} is sync: use mock_run() instead of aio_mock_run()")
-        result: R = await aio_mock_run(
-            self, input, additional_metadata, parent_outputs, retry_count, lifespan, dependencies
-        )
+        result: R = await aio_mock_run(self, *args)
         return result
+
+
+class MockArgs(NamedTuple):
+    """What ``mock_run`` / ``aio_mock_run`` were called with, in their order."""
+
+    input: Any
+    additional_metadata: dict[str, Any] | None
+    parent_outputs: dict[str, Any] | None
+    retry_count: int
+    lifespan: Any
+    dependencies: dict[str, Any] | None
 
 
 def is_model_type(tp: Any) -> bool:

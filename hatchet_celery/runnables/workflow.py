@@ -7,18 +7,20 @@ only validates and shapes what the user passes.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
+import sys
 import warnings
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Generic, Literal, NamedTuple, TypeVar, cast
 
 from pydantic import TypeAdapter
 
 from hatchet_celery._cel import compile_cel
 from hatchet_celery._durations import Duration
+from hatchet_celery._twins import aio_twin, parameters
 from hatchet_celery.clients.admin import (
     ScheduleTriggerWorkflowOptions,
     TriggerWorkflowOptions,
@@ -33,7 +35,7 @@ from hatchet_celery.runnables.batch import batch_function, group_program
 from hatchet_celery.runnables.eviction import DEFAULT_DURABLE_TASK_EVICTION_POLICY, EvictionPolicy
 from hatchet_celery.runnables.proto import declaration_of
 from hatchet_celery.runnables.shape import Shape
-from hatchet_celery.runnables.task import Task
+from hatchet_celery.runnables.task import MockArgs, Task
 from hatchet_celery.runnables.types import (
     BaseIdemotencyConfig,
     BatchTaskConfig,
@@ -112,6 +114,16 @@ def check_idempotency(config: BaseIdemotencyConfig | None, where: str) -> None:
         raise DeclarationError(f"{where}: idempotency {field} must be positive")
 
 
+def _warn_options() -> None:
+    """``options=`` is deprecated; the warning points at the caller's line, however many
+    of this package's frames (a method built by ``_twins.parameters``...) stand between."""
+    frame: FrameType | None = sys._getframe(1)
+    level = 2
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("hatchet_celery."):
+        frame, level = frame.f_back, level + 1
+    warnings.warn("options= is deprecated: pass the keywords directly", DeprecationWarning, level)
+
+
 def _check_priority(value: int | None, where: str) -> None:
     if value is not None and (not isinstance(value, int) or not 1 <= int(value) <= 3):
         raise DeclarationError(f"{where}: priority must be 1, 2 or 3 (Priority.*), got {value!r}")
@@ -125,6 +137,23 @@ def _labels(
     if isinstance(value, dict):
         return [label.model_copy(update={"key": label.key or key}) for key, label in value.items()]
     return list(value)
+
+
+class _Group(NamedTuple):
+    """The items of a ``run_many`` that name one workflow, and where they stand."""
+
+    target: BaseWorkflow[Any]
+    indices: list[int]
+    items: list[WorkflowRunTriggerConfig]
+
+
+def _refs(count: int, groups: list[_Group], run_ids: list[list[str]]) -> list[Any]:
+    """The refs of a ``run_many``, in the order of its items."""
+    refs: list[Any] = [None] * count
+    for group, ids in zip(groups, run_ids, strict=True):
+        for i, run_id in zip(group.indices, ids, strict=True):
+            refs[i] = group.target._ref(run_id)
+    return refs
 
 
 class BaseWorkflow(Generic[TWorkflowInput]):
@@ -230,9 +259,7 @@ class BaseWorkflow(Generic[TWorkflowInput]):
 
         opts = options.model_copy() if options is not None else TriggerWorkflowOptions()
         if options is not None:
-            warnings.warn(
-                "options= is deprecated: pass the keywords directly", DeprecationWarning, 3
-            )
+            _warn_options()
         if child_key is not None:
             opts.child_key = child_key
         if additional_metadata is not None:
@@ -258,7 +285,7 @@ class BaseWorkflow(Generic[TWorkflowInput]):
     def _ref(self, run_id: str) -> Any:
         return WorkflowRunRef(run_id, self._registry)
 
-    def run_no_wait(
+    def _run_args(
         self,
         input: TWorkflowInput = cast(Any, EmptyModel()),
         options: TriggerWorkflowOptions | None = None,
@@ -268,8 +295,9 @@ class BaseWorkflow(Generic[TWorkflowInput]):
         sticky: bool = False,
         desired_worker_id: str | None = None,
         desired_worker_labels: list[DesiredWorkerLabel] | None = None,
-    ) -> Any:
-        item = self._trigger_config(
+    ) -> WorkflowRunTriggerConfig:
+        """The parameters of ``run_no_wait`` and ``aio_run_no_wait``, checked."""
+        return self._trigger_config(
             input,
             options,
             child_key,
@@ -279,35 +307,24 @@ class BaseWorkflow(Generic[TWorkflowInput]):
             desired_worker_id=desired_worker_id,
             desired_worker_labels=desired_worker_labels,
         )
-        run_id = self._client().trigger(self, [item])[0]
-        return self._ref(run_id)
 
-    async def aio_run_no_wait(
-        self,
-        input: TWorkflowInput = cast(Any, EmptyModel()),
-        options: TriggerWorkflowOptions | None = None,
-        child_key: str | None = None,
-        additional_metadata: dict[str, Any] | None = None,
-        priority: int | None = None,
-        sticky: bool = False,
-        desired_worker_id: str | None = None,
-        desired_worker_labels: list[DesiredWorkerLabel] | None = None,
-    ) -> Any:
-        item = self._trigger_config(
-            input,
-            options,
-            child_key,
-            additional_metadata,
-            priority,
-            sticky=sticky,
-            desired_worker_id=desired_worker_id,
-            desired_worker_labels=desired_worker_labels,
-        )
+    def _submit(self, item: WorkflowRunTriggerConfig) -> Any:
+        return self._ref(self._client().trigger(self, [item])[0])
+
+    async def _aio_submit(self, item: WorkflowRunTriggerConfig) -> Any:
         async with _reserving([item]):
             run_ids = await self._client().aio_trigger(self, [item])
         return self._ref(run_ids[0])
 
-    def run(
+    @parameters(_run_args)
+    def run_no_wait(self, item: WorkflowRunTriggerConfig) -> Any:
+        return self._submit(item)
+
+    @parameters(_run_args)
+    async def aio_run_no_wait(self, item: WorkflowRunTriggerConfig) -> Any:
+        return await self._aio_submit(item)
+
+    def _run_and_wait_args(
         self,
         input: TWorkflowInput = cast(Any, EmptyModel()),
         options: TriggerWorkflowOptions | None = None,
@@ -318,8 +335,10 @@ class BaseWorkflow(Generic[TWorkflowInput]):
         sticky: bool = False,
         desired_worker_id: str | None = None,
         desired_worker_labels: list[DesiredWorkerLabel] | None = None,
-    ) -> Any:
-        ref = self.run_no_wait(
+    ) -> tuple[WorkflowRunTriggerConfig, bool]:
+        """The parameters of ``run`` and ``aio_run`` (Hatchet puts ``wait_for_result``
+        third, so they cannot extend ``_run_args``)."""
+        item = self._run_args(
             input,
             options,
             child_key,
@@ -329,30 +348,18 @@ class BaseWorkflow(Generic[TWorkflowInput]):
             desired_worker_id,
             desired_worker_labels,
         )
+        return item, wait_for_result
+
+    @parameters(_run_and_wait_args)
+    def run(self, call: tuple[WorkflowRunTriggerConfig, bool]) -> Any:
+        item, wait_for_result = call
+        ref = self._submit(item)
         return ref.result() if wait_for_result else ref
 
-    async def aio_run(
-        self,
-        input: TWorkflowInput = cast(Any, EmptyModel()),
-        options: TriggerWorkflowOptions | None = None,
-        wait_for_result: bool = True,
-        child_key: str | None = None,
-        additional_metadata: dict[str, Any] | None = None,
-        priority: int | None = None,
-        sticky: bool = False,
-        desired_worker_id: str | None = None,
-        desired_worker_labels: list[DesiredWorkerLabel] | None = None,
-    ) -> Any:
-        ref = await self.aio_run_no_wait(
-            input,
-            options,
-            child_key,
-            additional_metadata,
-            priority,
-            sticky,
-            desired_worker_id,
-            desired_worker_labels,
-        )
+    @parameters(_run_and_wait_args)
+    async def aio_run(self, call: tuple[WorkflowRunTriggerConfig, bool]) -> Any:
+        item, wait_for_result = call
+        ref = await self._aio_submit(item)
         if not wait_for_result:
             return ref
         async with _awaiting([ref]):
@@ -382,15 +389,13 @@ class BaseWorkflow(Generic[TWorkflowInput]):
             desired_worker_labels=desired_worker_labels,
         )
 
-    def _targets(
-        self, workflows: list[WorkflowRunTriggerConfig]
-    ) -> list[tuple[BaseWorkflow[Any], list[int]]]:
+    def _targets(self, workflows: list[WorkflowRunTriggerConfig]) -> list[_Group]:
         """The items by the workflow they name (Hatchet runs an item built by another
         workflow's ``create_bulk_run_item`` as that workflow), in first-seen order."""
         groups: dict[str, list[int]] = {}
         for i, item in enumerate(workflows):
             groups.setdefault(item.workflow_name or self.name, []).append(i)
-        out: list[tuple[BaseWorkflow[Any], list[int]]] = []
+        out: list[_Group] = []
         for name, indices in groups.items():
             target = self if name == self.name else self._registry.workflows.get(name)
             if target is None:
@@ -398,35 +403,21 @@ class BaseWorkflow(Generic[TWorkflowInput]):
                     f"run_many of workflow {self.name!r}: an item names workflow {name!r}, "
                     "which is not declared in this process"
                 )
-            out.append((target, indices))
+            out.append(_Group(target, indices, [workflows[i] for i in indices]))
         return out
 
     def run_many_no_wait(self, workflows: list[WorkflowRunTriggerConfig]) -> list[Any]:
-        targets = self._targets(workflows)
-        if len(targets) == 1 and targets[0][0] is self:
-            return [self._ref(r) for r in self._client().trigger(self, workflows, bulk=True)]
-        refs: list[Any] = [None] * len(workflows)
-        for target, indices in targets:
-            items = [workflows[i] for i in indices]
-            run_ids = self._client().trigger(target, items, bulk=True)
-            for i, run_id in zip(indices, run_ids, strict=True):
-                refs[i] = target._ref(run_id)
-        return refs
+        groups = self._targets(workflows)
+        run_ids = [self._client().trigger(g.target, g.items, bulk=True) for g in groups]
+        return _refs(len(workflows), groups, run_ids)
 
     async def aio_run_many_no_wait(self, workflows: list[WorkflowRunTriggerConfig]) -> list[Any]:
-        targets = self._targets(workflows)
-        if len(targets) == 1 and targets[0][0] is self:
-            async with _reserving(workflows):
-                run_ids = await self._client().aio_trigger(self, workflows, bulk=True)
-            return [self._ref(r) for r in run_ids]
-        refs: list[Any] = [None] * len(workflows)
-        for target, indices in targets:
-            items = [workflows[i] for i in indices]
-            async with _reserving(items):
-                ids = await self._client().aio_trigger(target, items, bulk=True)
-            for i, run_id in zip(indices, ids, strict=True):
-                refs[i] = target._ref(run_id)
-        return refs
+        groups = self._targets(workflows)
+        run_ids = []
+        for g in groups:
+            async with _reserving(g.items):
+                run_ids.append(await self._client().aio_trigger(g.target, g.items, bulk=True))
+        return _refs(len(workflows), groups, run_ids)
 
     def run_many(
         self,
@@ -471,9 +462,7 @@ class BaseWorkflow(Generic[TWorkflowInput]):
         priority: int | None = None,
     ) -> Any:
         if options is not None:
-            warnings.warn(
-                "options= is deprecated: pass the keywords directly", DeprecationWarning, 2
-            )
+            _warn_options()
             additional_metadata = {**options.additional_metadata, **(additional_metadata or {})}
             priority = priority if priority is not None else options.priority
         _check_priority(priority, f"schedule of workflow {self.name!r}")
@@ -485,18 +474,7 @@ class BaseWorkflow(Generic[TWorkflowInput]):
             priority=priority,
         )
 
-    async def aio_schedule(
-        self,
-        run_at: datetime,
-        input: TWorkflowInput = cast(Any, EmptyModel()),
-        options: ScheduleTriggerWorkflowOptions | None = None,
-        child_key: str | None = None,
-        additional_metadata: dict[str, Any] | None = None,
-        priority: int | None = None,
-    ) -> Any:
-        return await asyncio.to_thread(
-            self.schedule, run_at, input, options, child_key, additional_metadata, priority
-        )
+    aio_schedule = aio_twin(schedule)
 
     def create_cron(
         self,
@@ -515,17 +493,7 @@ class BaseWorkflow(Generic[TWorkflowInput]):
             priority=priority,
         )
 
-    async def aio_create_cron(
-        self,
-        cron_name: str,
-        expression: str,
-        input: TWorkflowInput = cast(Any, EmptyModel()),
-        additional_metadata: dict[str, Any] | None = None,
-        priority: int | None = None,
-    ) -> Any:
-        return await asyncio.to_thread(
-            self.create_cron, cron_name, expression, input, additional_metadata, priority
-        )
+    aio_create_cron = aio_twin(create_cron)
 
     # --- the workflow's own feature calls (hatchet.workflows / runs / filters) -------------
     def _features(self) -> Any:
@@ -545,32 +513,19 @@ class BaseWorkflow(Generic[TWorkflowInput]):
             paused_workflow_scheduled_run_queue_behavior,
         )
 
-    async def aio_pause(
-        self,
-        queue_ttl: timedelta,
-        paused_workflow_cron_run_queue_behavior: Literal["DROP", "QUEUE"] = "QUEUE",
-        paused_workflow_scheduled_run_queue_behavior: Literal["DROP", "QUEUE"] = "QUEUE",
-    ) -> Any:
-        return await asyncio.to_thread(
-            self.pause,
-            queue_ttl,
-            paused_workflow_cron_run_queue_behavior,
-            paused_workflow_scheduled_run_queue_behavior,
-        )
+    aio_pause = aio_twin(pause)
 
     def unpause(self) -> Any:
         """Unpause the workflow (``hatchet.workflows.unpause``)."""
         return self._features().workflows.unpause(self.id)
 
-    async def aio_unpause(self) -> Any:
-        return await asyncio.to_thread(self.unpause)
+    aio_unpause = aio_twin(unpause)
 
     def delete(self) -> None:
         """Forget the workflow's registration (``hatchet.workflows.delete``)."""
         self._features().workflows.delete(self.id)
 
-    async def aio_delete(self) -> None:
-        await asyncio.to_thread(self.delete)
+    aio_delete = aio_twin(delete)
 
     def list_runs(
         self,
@@ -601,32 +556,7 @@ class BaseWorkflow(Generic[TWorkflowInput]):
         )
         return rows
 
-    async def aio_list_runs(
-        self,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int = 100,
-        offset: int | None = None,
-        statuses: list[Any] | None = None,
-        additional_metadata: dict[str, str] | None = None,
-        worker_id: str | None = None,
-        parent_task_external_id: str | None = None,
-        only_tasks: bool = False,
-        triggering_event_external_id: str | None = None,
-    ) -> list[Any]:
-        return await asyncio.to_thread(
-            self.list_runs,
-            since,
-            until,
-            limit,
-            offset,
-            statuses,
-            additional_metadata,
-            worker_id,
-            parent_task_external_id,
-            only_tasks,
-            triggering_event_external_id,
-        )
+    aio_list_runs = aio_twin(list_runs)
 
     def create_filter(
         self, expression: str, scope: str, payload: dict[str, Any] | None = None
@@ -636,10 +566,7 @@ class BaseWorkflow(Generic[TWorkflowInput]):
             workflow_id=self.id, expression=expression, scope=scope, payload=payload
         )
 
-    async def aio_create_filter(
-        self, expression: str, scope: str, payload: dict[str, Any] | None = None
-    ) -> Any:
-        return await asyncio.to_thread(self.create_filter, expression, scope, payload)
+    aio_create_filter = aio_twin(create_filter)
 
     def to_proto(self) -> Any:
         """The declaration with the fields of Hatchet's ``CreateWorkflowVersionRequest``."""
@@ -1012,7 +939,7 @@ class Standalone(BaseWorkflow[TWorkflowInput], Generic[TWorkflowInput, R]):
     ) -> list[Any]:
         return super().run_many(workflows, return_exceptions, wait_for_result)
 
-    def mock_run(
+    def _mock_args(
         self,
         input: TWorkflowInput | None = None,
         additional_metadata: dict[str, Any] | None = None,
@@ -1020,23 +947,19 @@ class Standalone(BaseWorkflow[TWorkflowInput], Generic[TWorkflowInput, R]):
         retry_count: int = 0,
         lifespan: Any = None,
         dependencies: dict[str, Any] | None = None,
-    ) -> R:
-        return self._task.mock_run(
+    ) -> MockArgs:
+        """The parameters of ``mock_run`` and ``aio_mock_run`` (those of the task's)."""
+        return MockArgs(
             input, additional_metadata, parent_outputs, retry_count, lifespan, dependencies
         )
 
-    async def aio_mock_run(
-        self,
-        input: TWorkflowInput | None = None,
-        additional_metadata: dict[str, Any] | None = None,
-        parent_outputs: dict[str, Any] | None = None,
-        retry_count: int = 0,
-        lifespan: Any = None,
-        dependencies: dict[str, Any] | None = None,
-    ) -> R:
-        return await self._task.aio_mock_run(
-            input, additional_metadata, parent_outputs, retry_count, lifespan, dependencies
-        )
+    @parameters(_mock_args)
+    def mock_run(self, args: MockArgs) -> R:
+        return self._task.mock_run(*args)
+
+    @parameters(_mock_args)
+    async def aio_mock_run(self, args: MockArgs) -> R:
+        return await self._task.aio_mock_run(*args)
 
 
 __all__ = ["BaseWorkflow", "Standalone", "TaskRunRef", "Workflow", "WorkflowRunRef"]

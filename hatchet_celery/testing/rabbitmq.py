@@ -26,10 +26,10 @@ import tempfile
 import time
 import weakref
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from ..exceptions import ConfigurationError
+from ._server import ServerProcess
 from .redis_server import _free_port, _terminate_process
 
 _START_TIMEOUT = 90.0
@@ -42,7 +42,7 @@ def rabbitmq_available() -> bool:
     return (_SBIN / "rabbitmq-server").exists() and shutil.which("epmd") is not None
 
 
-class RabbitMQServer:
+class RabbitMQServer(ServerProcess):
     """One RabbitMQ node on 127.0.0.1, with its own epmd, stopped by pid."""
 
     def __init__(self, *, data_dir: str | os.PathLike[str] | None = None) -> None:
@@ -145,17 +145,6 @@ class RabbitMQServer:
         """The names of the queues of the default vhost."""
         out = self.ctl("list_queues", "-q", "--no-table-headers", "name")
         return sorted(line.strip() for line in out.splitlines() if line.strip())
-
-    def __enter__(self) -> RabbitMQServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- internals -------------------------------------------------------------------------
     def _prepare_dir(self) -> None:

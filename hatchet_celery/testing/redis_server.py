@@ -20,7 +20,6 @@ import tempfile
 import time
 import weakref
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
@@ -28,15 +27,16 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from .._embedded import redis_server_binary
+from .._embedded import log_tail, redis_server_binary
 from ..exceptions import ConfigurationError
+from ._server import ServerProcess
 
 _START_TIMEOUT = 10.0
 _TERM_GRACE = 5.0
 _PORT_ATTEMPTS = 5
 
 
-class RedisServer:
+class RedisServer(ServerProcess):
     """One redis-server process bound to 127.0.0.1.
 
     ``port=None`` picks a free port at the first :meth:`start`; :meth:`restart` keeps it, and
@@ -111,11 +111,11 @@ class RedisServer:
                 self._port = _free_port()
             if self._spawn_and_wait():
                 return self
-            if self._fixed_port or "Address already in use" not in self._log_tail():
+            if self._fixed_port or "Address already in use" not in log_tail(self._logfile):
                 break
         raise ConfigurationError(
             f"redis-server did not start on 127.0.0.1:{self._port}; "
-            f"{self._logfile} ends with:\n{self._log_tail()}"
+            f"{self._logfile} ends with:\n{log_tail(self._logfile)}"
         )
 
     def stop(self) -> None:
@@ -135,17 +135,6 @@ class RedisServer:
         self._terminate(signal.SIGTERM)
         self._fixed_port = self._port is not None
         return self.start()
-
-    def __enter__(self) -> RedisServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- internals -------------------------------------------------------------------------
 
@@ -197,13 +186,6 @@ class RedisServer:
         process, self._process = self._process, None
         if process is not None:
             _terminate_process(process, _TERM_GRACE, sig)
-
-    def _log_tail(self, lines: int = 20) -> str:
-        try:
-            text = self._logfile.read_text(errors="replace")
-        except OSError:
-            return "(no log)"
-        return "\n".join(text.splitlines()[-lines:]) or "(empty log)"
 
 
 def _terminate_process(

@@ -14,6 +14,19 @@ from hatchet_celery.clients.rest.models.scheduled_workflows_list import Schedule
 from hatchet_celery.clients.rest.models.scheduled_workflows_method import ScheduledWorkflowsMethod
 from hatchet_celery.clients.rest.models.step_run_status import StepRunStatus
 from hatchet_celery.clients.rest.models.update_worker_request import UpdateWorkerRequest
+from hatchet_celery.clients.rest.models.v1_create_webhook_request import V1CreateWebhookRequest
+from hatchet_celery.clients.rest.models.v1_create_webhook_request_api_key import (
+    V1CreateWebhookRequestAPIKey,
+)
+from hatchet_celery.clients.rest.models.v1_create_webhook_request_base import (
+    V1CreateWebhookRequestBase,
+)
+from hatchet_celery.clients.rest.models.v1_create_webhook_request_basic_auth import (
+    V1CreateWebhookRequestBasicAuth,
+)
+from hatchet_celery.clients.rest.models.v1_create_webhook_request_hmac import (
+    V1CreateWebhookRequestHMAC,
+)
 from hatchet_celery.clients.rest.models.v1_event import V1Event
 from hatchet_celery.clients.rest.models.v1_event_list import V1EventList
 from hatchet_celery.clients.rest.models.v1_event_triggered_run import V1EventTriggeredRun
@@ -31,6 +44,17 @@ from hatchet_celery.clients.rest.models.v1_task_status import V1TaskStatus
 from hatchet_celery.clients.rest.models.v1_task_summary import V1TaskSummary
 from hatchet_celery.clients.rest.models.v1_task_summary_list import V1TaskSummaryList
 from hatchet_celery.clients.rest.models.v1_update_filter_request import V1UpdateFilterRequest
+from hatchet_celery.clients.rest.models.v1_update_webhook_request import V1UpdateWebhookRequest
+from hatchet_celery.clients.rest.models.v1_webhook import V1Webhook
+from hatchet_celery.clients.rest.models.v1_webhook_api_key_auth import V1WebhookAPIKeyAuth
+from hatchet_celery.clients.rest.models.v1_webhook_auth_type import V1WebhookAuthType
+from hatchet_celery.clients.rest.models.v1_webhook_basic_auth import V1WebhookBasicAuth
+from hatchet_celery.clients.rest.models.v1_webhook_hmac_algorithm import V1WebhookHMACAlgorithm
+from hatchet_celery.clients.rest.models.v1_webhook_hmac_auth import V1WebhookHMACAuth
+from hatchet_celery.clients.rest.models.v1_webhook_hmac_encoding import V1WebhookHMACEncoding
+from hatchet_celery.clients.rest.models.v1_webhook_list import V1WebhookList
+from hatchet_celery.clients.rest.models.v1_webhook_response import V1WebhookResponse
+from hatchet_celery.clients.rest.models.v1_webhook_source_name import V1WebhookSourceName
 from hatchet_celery.clients.rest.models.v1_workflow_run import V1WorkflowRun
 from hatchet_celery.clients.rest.models.v1_workflow_run_details import V1WorkflowRunDetails
 from hatchet_celery.clients.rest.models.v1_workflow_type import V1WorkflowType
@@ -62,6 +86,11 @@ __all__ = [
     "ScheduledWorkflowsMethod",
     "StepRunStatus",
     "UpdateWorkerRequest",
+    "V1CreateWebhookRequest",
+    "V1CreateWebhookRequestAPIKey",
+    "V1CreateWebhookRequestBase",
+    "V1CreateWebhookRequestBasicAuth",
+    "V1CreateWebhookRequestHMAC",
     "V1Event",
     "V1EventList",
     "V1EventTriggeredRun",
@@ -77,6 +106,17 @@ __all__ = [
     "V1TaskSummary",
     "V1TaskSummaryList",
     "V1UpdateFilterRequest",
+    "V1UpdateWebhookRequest",
+    "V1Webhook",
+    "V1WebhookAPIKeyAuth",
+    "V1WebhookAuthType",
+    "V1WebhookBasicAuth",
+    "V1WebhookHMACAlgorithm",
+    "V1WebhookHMACAuth",
+    "V1WebhookHMACEncoding",
+    "V1WebhookList",
+    "V1WebhookResponse",
+    "V1WebhookSourceName",
     "V1WorkflowRun",
     "V1WorkflowRunDetails",
     "V1WorkflowType",

@@ -1,0 +1,34 @@
+"""What every feature client (``hatchet.runs``, ``hatchet.cron``, ...) is built on.
+
+A feature client serves one registry: ``Hatchet`` builds it with that registry on first
+access, and the client reaches Redis through the registry's engine, resolved per call so
+that a client made before the engine exists still works once it does.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hatchet_celery._runtime.core.engine import Engine
+    from hatchet_celery._runtime.registry import Registry
+
+
+class FeatureClient:
+    """The registry a feature client serves, and its engine."""
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+
+    @property
+    def _engine(self) -> Engine:
+        return self._registry.engine()
+
+
+def utc(epoch: float) -> datetime:
+    """A stored epoch timestamp as the aware UTC datetime the REST models carry."""
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+__all__ = ["FeatureClient", "utc"]
