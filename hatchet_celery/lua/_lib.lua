@@ -1,4 +1,4 @@
--- Shared helpers, prepended to every script by hatchet_celery/_store.py.
+-- Shared helpers; _store.py prepends to each script the ones it uses (`prelude`).
 -- A run is one hash (see _keys.py). Task fields are "<f>:<task>":
 --   s status (QUEUED RUNNING COMPLETED FAILED CANCELLED SKIPPED BLOCKED), a attempt,
 --   c claim token, i task run id, q queued at, b began, f finished, w worker,
