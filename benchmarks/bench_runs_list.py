@@ -37,7 +37,7 @@ TARGET_MS = 100.0
 
 def populate(engine: Any, runs: int, seed: int = 7) -> dict[str, int]:
     """Create ``runs`` finished standalone-task runs through the real transitions."""
-    from hatchet_celery._runtime.ops.run_index import listing_keys
+    from hatchet_celery._runtime.core.run_index import listing_keys
 
     rng = random.Random(seed)
     keys = engine.keys

@@ -5,6 +5,7 @@ and workflows as with Hatchet; run them with ``celery -A proj worker`` or
 ``hatchet.worker(...).start()``.
 """
 
+from hatchet_celery import conditions as _conditions
 from hatchet_celery.clients.admin import (
     RunStatus,
     ScheduleTriggerWorkflowOptions,
@@ -23,14 +24,7 @@ from hatchet_celery.clients.listeners.run_event_listener import (
 from hatchet_celery.clients.rest.models import (
     V1TaskStatus,
 )
-from hatchet_celery.conditions import (
-    Condition,
-    OrGroup,
-    ParentCondition,
-    SleepCondition,
-    UserEventCondition,
-    or_,
-)
+from hatchet_celery.conditions import *  # noqa: F403 - its __all__ is our conditions group
 from hatchet_celery.config import (
     ClientConfig,
     ClientTLSConfig,
@@ -99,13 +93,6 @@ __all__ = [
     "TaskRunRef",
     "WorkflowConfig",
     "WorkflowRunRef",
-    # conditions
-    "Condition",
-    "OrGroup",
-    "ParentCondition",
-    "SleepCondition",
-    "UserEventCondition",
-    "or_",
     # enums
     "ConcurrencyLimitStrategy",
     "Priority",
@@ -152,3 +139,4 @@ __all__ = [
     # serialization context of stored outputs
     "is_in_hatchet_serialization_context",
 ]
+__all__ += _conditions.__all__  # conditions: Condition, OrGroup, or_...

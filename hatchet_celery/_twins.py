@@ -89,4 +89,11 @@ def parameters(
     return decorate
 
 
-__all__ = ["aio_twin", "parameters"]
+def arguments(local_names: dict[str, Any]) -> dict[str, Any]:
+    """The arguments a method was called with, by name: its ``locals()`` taken as its first
+    statement, without ``self``. For public methods whose signatures must be written out
+    (they differ by a parameter) but whose bodies are one shared builder."""
+    return {name: value for name, value in local_names.items() if name != "self"}
+
+
+__all__ = ["aio_twin", "arguments", "parameters"]

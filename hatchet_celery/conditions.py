@@ -102,8 +102,8 @@ def flatten(items: list[Condition | OrGroup] | None) -> list[list[Condition]]:
     return groups
 
 
+# ``Action`` stays importable from here; the root package re-exports this list.
 __all__ = [
-    "Action",
     "Condition",
     "OrGroup",
     "ParentCondition",

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from hatchet_celery._cron import parse_cron
 from hatchet_celery._durations import Duration
 from hatchet_celery._runtime.registry import Registry, registry_for
+from hatchet_celery._twins import arguments
 from hatchet_celery.config import ClientConfig
 from hatchet_celery.context import Context, current_context
 from hatchet_celery.exceptions import DeclarationError
@@ -17,6 +18,7 @@ from hatchet_celery.labels import DesiredWorkerLabel
 from hatchet_celery.rate_limit import RateLimit
 from hatchet_celery.runnables.batch import batch_function
 from hatchet_celery.runnables.eviction import DEFAULT_DURABLE_TASK_EVICTION_POLICY, EvictionPolicy
+from hatchet_celery.runnables.run_calls import StandaloneDecorator
 from hatchet_celery.runnables.task import Task
 from hatchet_celery.runnables.types import (
     ConcurrencyExpression,
@@ -30,6 +32,7 @@ from hatchet_celery.runnables.types import (
 )
 from hatchet_celery.runnables.workflow import (
     Standalone,
+    TWorkflowInput,
     Workflow,
     _check_priority,
     _labels,
@@ -219,7 +222,7 @@ class Hatchet:
         *,
         name: str,
         description: str | None = None,
-        input_validator: Any = None,
+        input_validator: type[TWorkflowInput] | None = None,
         on_events: list[str] | None = None,
         on_crons: list[str] | None = None,
         cron_input: Any = None,
@@ -231,7 +234,7 @@ class Hatchet:
         default_filters: list[DefaultFilter] | None = None,
         default_additional_metadata: dict[str, Any] | None = None,
         idempotency: TTLBasedIdempotencyConfig | StatusBasedIdempotencyConfig | None = None,
-    ) -> Workflow[Any]:
+    ) -> Workflow[TWorkflowInput]:
         config = self._workflow_config(
             name,
             description,
@@ -246,7 +249,7 @@ class Hatchet:
             default_additional_metadata,
             idempotency,
         )
-        wf: Workflow[Any] = Workflow(config, self._registry, input_validator)
+        wf: Workflow[TWorkflowInput] = Workflow(config, self._registry, input_validator)
         wf.cron_input = cron_input
         return wf
 
@@ -256,7 +259,7 @@ class Hatchet:
         *,
         name: str | None,
         description: str | None,
-        input_validator: Any,
+        input_validator: type[TWorkflowInput] | None,
         on_events: list[str] | None,
         on_crons: list[str] | None,
         cron_input: Any,
@@ -276,8 +279,10 @@ class Hatchet:
         slot_cost: int | None = None,
         idempotency: TTLBasedIdempotencyConfig | StatusBasedIdempotencyConfig | None = None,
         eviction_policy: EvictionPolicy | None = None,
-    ) -> Callable[[Callable[..., R]], Standalone[Any, R]]:
-        def decorator(fn: Callable[..., R]) -> Standalone[Any, R]:
+    ) -> StandaloneDecorator[TWorkflowInput]:
+        def decorator(
+            fn: Callable[..., Any],
+        ) -> Standalone[TWorkflowInput, Any]:
             wf_name = name or fn.__name__
             config = self._workflow_config(
                 wf_name,
@@ -293,9 +298,11 @@ class Hatchet:
                 default_additional_metadata,
                 idempotency,
             )
-            standalone: Standalone[Any, R] = Standalone(config, self._registry, input_validator)
+            standalone: Standalone[TWorkflowInput, Any] = Standalone(
+                config, self._registry, input_validator
+            )
             standalone.cron_input = cron_input
-            task: Task[Any, R] = Task(
+            task: Task[Any, Any] = Task(
                 fn=fn,
                 workflow=standalone,
                 name=wf_name.lower(),
@@ -321,7 +328,7 @@ class Hatchet:
         *,
         name: str | None = None,
         description: str | None = None,
-        input_validator: Any = None,
+        input_validator: type[TWorkflowInput] | None = None,
         on_events: list[str] | None = None,
         on_crons: list[str] | None = None,
         cron_input: Any = None,
@@ -342,31 +349,8 @@ class Hatchet:
         default_additional_metadata: dict[str, Any] | None = None,
         idempotency: TTLBasedIdempotencyConfig | StatusBasedIdempotencyConfig | None = None,
         slot_cost: int | None = None,
-    ) -> Callable[[Callable[..., R]], Standalone[Any, R]]:
-        return self._standalone(
-            False,
-            name=name,
-            description=description,
-            input_validator=input_validator,
-            on_events=on_events,
-            on_crons=on_crons,
-            cron_input=cron_input,
-            version=version,
-            sticky=sticky,
-            default_priority=default_priority,
-            concurrency=concurrency,
-            schedule_timeout=schedule_timeout,
-            execution_timeout=execution_timeout,
-            retries=retries,
-            rate_limits=rate_limits,
-            desired_worker_labels=desired_worker_labels,
-            backoff_factor=backoff_factor,
-            backoff_max_seconds=backoff_max_seconds,
-            default_filters=default_filters,
-            default_additional_metadata=default_additional_metadata,
-            slot_cost=slot_cost,
-            idempotency=idempotency,
-        )
+    ) -> StandaloneDecorator[TWorkflowInput]:
+        return self._standalone(False, **arguments(locals()))
 
     def batch_task(
         self,
@@ -443,7 +427,7 @@ class Hatchet:
         *,
         name: str | None = None,
         description: str | None = None,
-        input_validator: Any = None,
+        input_validator: type[TWorkflowInput] | None = None,
         on_events: list[str] | None = None,
         on_crons: list[str] | None = None,
         cron_input: Any = None,
@@ -464,31 +448,8 @@ class Hatchet:
         default_additional_metadata: dict[str, Any] | None = None,
         idempotency: TTLBasedIdempotencyConfig | StatusBasedIdempotencyConfig | None = None,
         eviction_policy: EvictionPolicy | None = DEFAULT_DURABLE_TASK_EVICTION_POLICY,
-    ) -> Callable[[Callable[..., R]], Standalone[Any, R]]:
-        return self._standalone(
-            True,
-            name=name,
-            description=description,
-            input_validator=input_validator,
-            on_events=on_events,
-            on_crons=on_crons,
-            cron_input=cron_input,
-            version=version,
-            sticky=sticky,
-            default_priority=default_priority,
-            concurrency=concurrency,
-            schedule_timeout=schedule_timeout,
-            execution_timeout=execution_timeout,
-            retries=retries,
-            rate_limits=rate_limits,
-            desired_worker_labels=desired_worker_labels,
-            backoff_factor=backoff_factor,
-            backoff_max_seconds=backoff_max_seconds,
-            default_filters=default_filters,
-            default_additional_metadata=default_additional_metadata,
-            idempotency=idempotency,
-            eviction_policy=eviction_policy,
-        )
+    ) -> StandaloneDecorator[TWorkflowInput]:
+        return self._standalone(True, **arguments(locals()))
 
     def worker(
         self,

@@ -22,6 +22,7 @@ from hatchet_celery import (
 )
 from hatchet_celery.exceptions import RunCancelledError
 from hatchet_celery.testing import WorkerProcess
+from hatchet_celery.testing.waiting import wait_for_run_status
 from tests.apps import hatchet
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -91,12 +92,7 @@ def ops_never_runs(input: EmptyModel, ctx: Context) -> None:
 
 
 def _wait_status(run_id: str, status: RunStatus, timeout: float = 15.0) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if hatchet.runs.get_details(run_id).status == status:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"run {run_id} never reached {status}")
+    wait_for_run_status(hatchet, run_id, status.value, timeout=timeout)
 
 
 def _output(app: Hatchet, run_id: str, task: str, timeout: float = 15.0) -> Any:

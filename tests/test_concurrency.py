@@ -19,6 +19,7 @@ from hatchet_celery import (
     FailedTaskRunExceptionGroup,
 )
 from hatchet_celery.testing import WorkerProcess
+from hatchet_celery.testing.waiting import wait_for_task_status
 from tests.apps import hatchet
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -330,29 +331,22 @@ def test_three_workers_1000_runs_20_keys_never_exceed_two_per_key() -> None:
     assert max(peaks.values()) == 2, peaks
 
 
-def _wait_status(run_id: str, task: str, status: str, client: Any, timeout: float = 15.0) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        state = client.fetch(run_id)
-        if state is not None and task in state.tasks and state.tasks[task].status == status:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"{task} of {run_id} never reached {status}")
+def _wait_status(run_id: str, task: str, status: str, owner: Any, timeout: float = 15.0) -> None:
+    wait_for_task_status(owner, run_id, task, status, timeout=timeout)
 
 
 def test_slots_of_a_sigkilled_worker_come_back_within_the_lease() -> None:
     from tests.apps.flow_conc import Keyed, hold
     from tests.apps.flow_conc import hatchet as procs
 
-    client = procs._registry.client()
     lease = procs._registry.config.lease_seconds
     doomed = WorkerProcess(PROCS, name="doomed", slots=4, env={"FLOW_HANG": "1"}).start()
     try:
         holders = [hold.run(Keyed(key="K", seconds=0.1), wait_for_result=False) for _ in range(2)]
         for ref in holders:
-            _wait_status(ref.workflow_run_id, "flow_conc_hold", "RUNNING", client)
+            _wait_status(ref.workflow_run_id, "flow_conc_hold", "RUNNING", procs)
         waiting = hold.run(Keyed(key="K", seconds=0.1), wait_for_result=False)
-        _wait_status(waiting.workflow_run_id, "flow_conc_hold", "WAIT_CONCURRENCY", client)
+        _wait_status(waiting.workflow_run_id, "flow_conc_hold", "WAIT_CONCURRENCY", procs)
         doomed.kill()
         killed_at = time.time()
     finally:

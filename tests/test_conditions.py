@@ -18,6 +18,7 @@ from hatchet_celery import (
     or_,
 )
 from hatchet_celery.exceptions import DeclarationError
+from hatchet_celery.testing.waiting import wait_for_task_status
 from tests.apps import hatchet
 
 # --- a sleep holds a task; parents settle skip and cancel -------------------------------------
@@ -130,15 +131,7 @@ def _run_state(run_id: str) -> Any:
 
 
 def _wait_status(run_id: str, task: str, status: str, timeout: float = 10.0) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        state = hatchet._registry.engine().store.redis.hget(
-            hatchet._registry.engine().keys.run(run_id), f"s:{task}"
-        )
-        if state == status:
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"{task} of {run_id} never reached {status}")
+    wait_for_task_status(hatchet, run_id, task, status, timeout=timeout)
 
 
 def test_sleep_holds_task_and_parents_settle_skip(worker: Any) -> None:

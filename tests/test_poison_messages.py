@@ -19,7 +19,7 @@ import pytest
 from kombu import Connection
 from kombu.entity import Exchange, Queue
 
-from hatchet_celery._runtime.worker.broker_compat import task_queue
+from hatchet_celery._runtime.core.broker_compat import task_queue
 from tests.deploy.project import Proc, build_project, drive, worker_command
 from tests.test_deployments import broker_url, cell_env
 

@@ -22,7 +22,7 @@ from hatchet_celery import (
     RunStatus,
     V1TaskStatus,
 )
-from hatchet_celery._runtime.ops import run_index
+from hatchet_celery._runtime.core import run_index
 from hatchet_celery.clients.rest.models.v1_task_event_type import V1TaskEventType
 from hatchet_celery.exceptions import RunNotFoundError
 from tests.apps import hatchet

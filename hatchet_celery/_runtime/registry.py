@@ -8,11 +8,12 @@ here connects anywhere until first use (declarations stay pure at import time).
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kombu.entity import Queue
 
-from hatchet_celery._runtime.worker import broker_compat
+from hatchet_celery._runtime.core import broker_compat
 from hatchet_celery._settings import Config
 
 if TYPE_CHECKING:
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from hatchet_celery.features.catalog import FeatureClients
     from hatchet_celery.runnables.task import Task
     from hatchet_celery.runnables.workflow import BaseWorkflow
+
+T = TypeVar("T")
 
 
 class Registry:
@@ -92,44 +95,55 @@ class Registry:
             )
         return self._queues[celery_name]
 
-    def engine(self) -> Engine:
-        if self._engine is None:
+    # Built on first use, once, under the lock: declaring tasks imports and connects nothing.
+    # The imports are deferred for that reason (the composition root pulls in every module
+    # of the runtime and Celery's worker machinery).
+    def _once(self, attr: str, build: Callable[[], T]) -> T:
+        value: T | None = getattr(self, attr)
+        if value is None:
             with self._lock:
-                if self._engine is None:
-                    from hatchet_celery._runtime.core.engine import Engine
-                    from hatchet_celery._runtime.wiring import EXTENSIONS
+                value = getattr(self, attr)
+                if value is None:
+                    value = build()
+                    setattr(self, attr, value)
+        return value
 
-                    self._engine = Engine(self, EXTENSIONS)
-        return self._engine
+    def engine(self) -> Engine:
+        def build() -> Engine:
+            from hatchet_celery._runtime.core.engine import Engine
+            from hatchet_celery._runtime.wiring import EXTENSIONS
+
+            return Engine(self, EXTENSIONS)
+
+        return self._once("_engine", build)
 
     def task_runtime(self) -> TaskRuntimeServices:
         """What running tasks' contexts ask of the engine (``context/runtime_port.py``)."""
-        if self._task_runtime is None:
-            with self._lock:
-                if self._task_runtime is None:
-                    from hatchet_celery._runtime.worker.task_runtime import TaskRuntimeServices
 
-                    self._task_runtime = TaskRuntimeServices(self.engine())
-        return self._task_runtime
+        def build() -> TaskRuntimeServices:
+            from hatchet_celery._runtime.worker.task_runtime import TaskRuntimeServices
+
+            return TaskRuntimeServices(self.engine())
+
+        return self._once("_task_runtime", build)
 
     def client(self) -> Client:
-        if self._client is None:
-            with self._lock:
-                if self._client is None:
-                    from hatchet_celery._runtime.core.client import Client
+        def build() -> Client:
+            from hatchet_celery._runtime.core.client import Client
 
-                    self._client = Client(self)
-        return self._client
+            return Client(self)
+
+        return self._once("_client", build)
 
     def features(self) -> FeatureClients:
         """The feature clients (runs, logs, ...) shared by every ``Hatchet`` on this registry."""
-        if self._features is None:
-            with self._lock:
-                if self._features is None:
-                    from hatchet_celery.features.catalog import FeatureClients
 
-                    self._features = FeatureClients(self)
-        return self._features
+        def build() -> FeatureClients:
+            from hatchet_celery.features.catalog import FeatureClients
+
+            return FeatureClients(self)
+
+        return self._once("_features", build)
 
 
 _registries: dict[tuple[Any, ...], Registry] = {}

@@ -79,6 +79,7 @@ _worker_options = [
 
 
 def worker_options(fn: Any) -> Any:
+    """TARGET, --name, --slots and --label: the keywords of ``_hatchet_and_worker``."""
     for option in reversed(_worker_options):
         fn = option(fn)
     return fn
@@ -88,15 +89,9 @@ def worker_options(fn: Any) -> Any:
 @worker_options
 @click.pass_context
 @handle_errors
-def worker(
-    ctx: click.Context,
-    target: str | None,
-    name: str | None,
-    slots: int | None,
-    labels: tuple[str, ...],
-) -> None:
+def worker(ctx: click.Context, /, **options: Any) -> None:
     """Start a worker for TARGET (MODULE:ATTR of a Hatchet or a Worker)."""
-    _hatchet_and_worker(ctx, target, name, slots, labels).start()
+    _hatchet_and_worker(ctx, **options).start()
 
 
 @click.command()
@@ -127,13 +122,7 @@ def _app_object(ctx: click.Context, target: str | None) -> Any:
 @worker_options
 @click.pass_context
 @handle_errors
-def dev(
-    ctx: click.Context,
-    target: str | None,
-    name: str | None,
-    slots: int | None,
-    labels: tuple[str, ...],
-) -> None:
+def dev(ctx: click.Context, /, **options: Any) -> None:
     """Embedded Redis, a worker and beat in one process, for development."""
     from celery.beat import EmbeddedService
 
@@ -144,7 +133,8 @@ def dev(
     if not os.environ.get("HATCHET_CELERY_REDIS_URL"):
         url = EmbeddedRedis(config.data_dir).ensure_running()
         click.echo(f"hatchet-celery dev: embedded Redis at {url}", err=True)
-    w = _hatchet_and_worker(ctx, target, name or "hatchet-celery-dev", slots, labels)
+    options["name"] = options["name"] or "hatchet-celery-dev"
+    w = _hatchet_and_worker(ctx, **options)
     schedule = Path(config.data_dir) / "celerybeat-schedule"
     schedule.parent.mkdir(parents=True, exist_ok=True)
     beat_service = EmbeddedService(

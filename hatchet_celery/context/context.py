@@ -16,7 +16,7 @@ import warnings
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hatchet_celery._durations import Duration, to_seconds
 from hatchet_celery.context.worker_context import WorkerContext
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from hatchet_celery._runtime.registry import Registry
     from hatchet_celery.context.runtime_port import TaskRuntime
     from hatchet_celery.runnables.task import Task
+
+R = TypeVar("R")
 
 current_context: contextvars.ContextVar[Context | None] = contextvars.ContextVar(
     "hatchet_celery_current_context", default=None
@@ -242,12 +244,12 @@ class Context:
         value = self._parent_outputs.get(task.name)
         return isinstance(value, dict) and value.get("skipped") is True
 
-    def task_output(self, task: Task[Any, Any]) -> Any:
+    def task_output(self, task: Task[Any, R]) -> R:
         if self.was_skipped(task):
             raise ValueError(f"parent task {task.name!r} was skipped: it has no output")
         return task.parse_output(self._parent(task))
 
-    def aio_task_output(self, task: Task[Any, Any]) -> Any:
+    def aio_task_output(self, task: Task[Any, R]) -> R:
         """``task_output`` for an async parent (a plain method, deprecated, as in Hatchet)."""
         warnings.warn(
             "`aio_task_output` is deprecated: use `task_output`", DeprecationWarning, stacklevel=2

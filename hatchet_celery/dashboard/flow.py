@@ -49,7 +49,7 @@ def active_tasks(hatchet: Any) -> Active:
 
 
 def _ids_with_status(engine: Any, status: str, now: float) -> list[str]:
-    from hatchet_celery._runtime.ops import run_index
+    from hatchet_celery._runtime.core import run_index
 
     src = run_index.status_source(engine.keys, status, now - 7 * 86400, now + 60)
     ids = engine.store.redis.zrevrangebyscore(

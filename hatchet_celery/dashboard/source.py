@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import hatchet_celery.dashboard.dag as dag
-from hatchet_celery._runtime.core.state import TERMINAL, parse_run
+from hatchet_celery._protocol import TERMINAL
+from hatchet_celery._runtime.core.state import parse_run
 from hatchet_celery.clients.rest.models.v1_task_status import V1TaskStatus
 
 STATUSES = ("QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED")

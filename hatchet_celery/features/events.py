@@ -12,7 +12,7 @@ import warnings
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from hatchet_celery._runtime.ops.run_index import metadata_key
+from hatchet_celery._runtime.core.run_index import metadata_key
 from hatchet_celery._runtime.timing.crons import tenant_id
 from hatchet_celery._runtime.waits.events import EventIn, push, to_event
 from hatchet_celery.clients.events import (

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from hatchet_celery._runtime.ops import run_index
+from hatchet_celery._runtime.core import run_index
 from hatchet_celery.clients.rest.models.task_stat import TaskStat, TaskStatusStat
 from hatchet_celery.features._aio import aio_twin
 from hatchet_celery.features._base import FeatureClient

@@ -1,7 +1,7 @@
 """``hatchet.runs``: find runs, inspect them, cancel, replay and stream them.
 
 Reads come straight from the run hashes (``_runtime/core/state.py``) and the listing indexes
-(``_runtime/ops/run_index.py``); cancel and replay are Lua transitions
+(``_runtime/core/run_index.py``); cancel and replay are Lua transitions
 (``_runtime/ops/cancellation.py``); streams are ``_runtime/ops/streams.py``. Every method has
 an ``aio_`` twin generated from it (``features/_aio.py``).
 """
@@ -19,8 +19,9 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel, model_validator
 
+from hatchet_celery._runtime.core import run_index
 from hatchet_celery._runtime.core.state import RunState
-from hatchet_celery._runtime.ops import cancellation, run_index, streams
+from hatchet_celery._runtime.ops import cancellation, streams
 from hatchet_celery._runtime.waits import restore as durable_restore
 from hatchet_celery._twins import aio_twin, parameters
 from hatchet_celery.clients.admin import (
@@ -85,6 +86,17 @@ def _ts(value: datetime | None, default: float) -> float:
 
 def _statuses(statuses: builtins.list[V1TaskStatus] | None) -> builtins.list[str]:
     return [V1TaskStatus(s).value for s in statuses or []]
+
+
+class _Listing(NamedTuple):
+    """A listing of runs as asked: the index query, the page wanted, the row options."""
+
+    query: run_index.RunQuery
+    offset: int | None
+    limit: int | None
+    only_tasks: bool
+    worker_id: str | None
+    include_payloads: bool
 
 
 class RunsClient(FeatureClient):
@@ -169,21 +181,23 @@ class RunsClient(FeatureClient):
 
     aio_replay = aio_twin(replay)
 
-    def bulk_cancel(self, opts: BulkCancelReplayOpts) -> None:
+    def _each(
+        self, opts: BulkCancelReplayOpts, action: Callable[[Any, str], Any], what: str
+    ) -> None:
+        """Apply ``action`` to every run ``opts`` names; a run gone meanwhile is skipped."""
         for run_id in self._bulk_ids(opts):
             try:
-                cancellation.cancel(self._engine, run_id)
+                action(self._engine, run_id)
             except RunNotFoundError:
-                log.info("hatchet_celery: bulk cancel: %s not found", run_id)
+                log.info("hatchet_celery: bulk %s: %s not found", what, run_id)
+
+    def bulk_cancel(self, opts: BulkCancelReplayOpts) -> None:
+        self._each(opts, cancellation.cancel, "cancel")
 
     aio_bulk_cancel = aio_twin(bulk_cancel)
 
     def bulk_replay(self, opts: BulkCancelReplayOpts) -> None:
-        for run_id in self._bulk_ids(opts):
-            try:
-                cancellation.replay(self._engine, run_id)
-            except RunNotFoundError:
-                log.info("hatchet_celery: bulk replay: %s not found", run_id)
+        self._each(opts, cancellation.replay, "replay")
 
     aio_bulk_replay = aio_twin(bulk_replay)
 
@@ -327,7 +341,7 @@ class RunsClient(FeatureClient):
         """Workflow ids are their (namespaced) names here."""
         return self._registry.config.apply_namespace(workflow_id)
 
-    def list_with_pagination(
+    def _listing(
         self,
         since: datetime | None = None,
         only_tasks: bool = False,
@@ -341,50 +355,9 @@ class RunsClient(FeatureClient):
         parent_task_external_id: str | None = None,
         triggering_event_external_id: str | None = None,
         include_payloads: bool = True,
-    ) -> builtins.list[V1TaskSummary]:
-        """Every matching row (all pages), newest first."""
-        rows: builtins.list[V1TaskSummary] = []
-        start = offset or 0
-        while True:
-            page = self.list(
-                since,
-                only_tasks,
-                start,
-                limit or BULK_PAGE,
-                statuses,
-                until,
-                additional_metadata,
-                workflow_ids,
-                worker_id,
-                parent_task_external_id,
-                triggering_event_external_id,
-                include_payloads,
-            )
-            rows.extend(page.rows)
-            start += limit or BULK_PAGE
-            if page.pagination.next_page is None:
-                return rows
-
-    aio_list_with_pagination = aio_twin(list_with_pagination)
-
-    def list(
-        self,
-        since: datetime | None = None,
-        only_tasks: bool = False,
-        offset: int | None = None,
-        limit: int | None = None,
-        statuses: builtins.list[V1TaskStatus] | None = None,
-        until: datetime | None = None,
-        additional_metadata: dict[str, str] | None = None,
-        workflow_ids: builtins.list[str] | None = None,
-        worker_id: str | None = None,
-        parent_task_external_id: str | None = None,
-        triggering_event_external_id: str | None = None,
-        include_payloads: bool = True,
-    ) -> V1TaskSummaryList:
-        """Runs created between ``since`` (default: a day ago) and ``until`` (now), newest
-        first; ``additional_metadata`` matches runs having any of the pairs. With
-        ``only_tasks`` the rows are the task runs of the matching runs."""
+    ) -> _Listing:
+        """The parameters of ``list`` and ``list_with_pagination``: the time window is
+        fixed once, so every page of one listing reads the same window."""
         now = time.time()
         wanted = _statuses(statuses)
         query = run_index.RunQuery(
@@ -396,8 +369,32 @@ class RunsClient(FeatureClient):
             parent=parent_task_external_id,
             event_id=triggering_event_external_id,
         )
-        skip, size = max(0, offset or 0), max(1, limit or DEFAULT_LIMIT)
-        engine = self._engine
+        return _Listing(query, offset, limit, only_tasks, worker_id, include_payloads)
+
+    @parameters(_listing)
+    def list_with_pagination(self, listing: _Listing) -> builtins.list[V1TaskSummary]:
+        """Every matching row (all pages), newest first."""
+        rows: builtins.list[V1TaskSummary] = []
+        start, size = max(0, listing.offset or 0), max(1, listing.limit or BULK_PAGE)
+        while True:
+            page = self._page(listing, start, size)
+            rows.extend(page.rows)
+            start += size
+            if page.pagination.next_page is None:
+                return rows
+
+    aio_list_with_pagination = aio_twin(list_with_pagination)
+
+    @parameters(_listing)
+    def list(self, listing: _Listing) -> V1TaskSummaryList:
+        """Runs created between ``since`` (default: a day ago) and ``until`` (now), newest
+        first; ``additional_metadata`` matches runs having any of the pairs. With
+        ``only_tasks`` the rows are the task runs of the matching runs."""
+        skip, size = max(0, listing.offset or 0), max(1, listing.limit or DEFAULT_LIMIT)
+        return self._page(listing, skip, size)
+
+    def _page(self, listing: _Listing, skip: int, size: int) -> V1TaskSummaryList:
+        engine, query = self._engine, listing.query
         page = run_index.query(engine, query, skip, size)
         rows: builtins.list[V1TaskSummary] = []
         for run_id, state in zip(
@@ -405,17 +402,19 @@ class RunsClient(FeatureClient):
         ):
             if state is None:
                 continue
-            if wanted and _views.task_status(state.status).value not in wanted:
+            if query.statuses and _views.task_status(state.status).value not in query.statuses:
                 run_index.repair(engine, run_id, state.status, state.created_at)
                 continue
+            worker_id = listing.worker_id
             if worker_id and not any(t.worker == worker_id for t in state.tasks.values()):
                 continue
-            if only_tasks:
+            if listing.only_tasks:
                 rows.extend(
-                    _views.task_summary(state, t, include_payloads) for t in state.tasks.values()
+                    _views.task_summary(state, t, listing.include_payloads)
+                    for t in state.tasks.values()
                 )
             else:
-                rows.append(_views.run_summary(state, include_payloads))
+                rows.append(_views.run_summary(state, listing.include_payloads))
         current = skip // size + 1
         pages = None if page.total is None else max(1, -(-page.total // size))
         return V1TaskSummaryList(

@@ -12,15 +12,20 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from hatchet_celery.opentelemetry.attributes import OpenTelemetryConfig, OTelAttribute
+from hatchet_celery.opentelemetry.attributes import OpenTelemetryConfig as OpenTelemetryConfig
+from hatchet_celery.opentelemetry.attributes import OTelAttribute as OTelAttribute
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the names of _LAZY, as a type checker sees them
     from hatchet_celery.opentelemetry.instrumentor import (
-        OTEL_TRACEPARENT_KEY,
-        HatchetInstrumentor,
-        create_traceparent,
-        inject_traceparent_into_metadata,
-        parse_carrier_from_metadata,
+        OTEL_TRACEPARENT_KEY as OTEL_TRACEPARENT_KEY,
+    )
+    from hatchet_celery.opentelemetry.instrumentor import HatchetInstrumentor as HatchetInstrumentor
+    from hatchet_celery.opentelemetry.instrumentor import create_traceparent as create_traceparent
+    from hatchet_celery.opentelemetry.instrumentor import (
+        inject_traceparent_into_metadata as inject_traceparent_into_metadata,
+    )
+    from hatchet_celery.opentelemetry.instrumentor import (
+        parse_carrier_from_metadata as parse_carrier_from_metadata,
     )
 
 _LAZY = (
@@ -39,12 +44,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = [
-    "OTEL_TRACEPARENT_KEY",
-    "HatchetInstrumentor",
-    "OTelAttribute",
-    "OpenTelemetryConfig",
-    "create_traceparent",
-    "inject_traceparent_into_metadata",
-    "parse_carrier_from_metadata",
-]
+__all__ = ["OTelAttribute", "OpenTelemetryConfig", *_LAZY]

@@ -10,18 +10,17 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, AsyncExitStack
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from pydantic import BaseModel, TypeAdapter
 
 from hatchet_celery._durations import Duration, to_seconds
-from hatchet_celery._twins import parameters
 from hatchet_celery.conditions import Action, Condition, OrGroup, flatten
 from hatchet_celery.exceptions import DeclarationError, InvalidDependencyError
 from hatchet_celery.labels import DesiredWorkerLabel
 from hatchet_celery.rate_limit import RateLimit
 from hatchet_celery.runnables.eviction import EvictionPolicy
-from hatchet_celery.runnables.mock import aio_mock_run, mock_run
+from hatchet_celery.runnables.mock import Mockable, MockArgs, aio_mock_run, mock_run
 from hatchet_celery.runnables.types import BatchTaskConfig, ConcurrencyExpression, EmptyModel
 from hatchet_celery.serde import HATCHET_PYDANTIC_SENTINEL
 
@@ -180,7 +179,7 @@ class ConditionSet:
     groups: list[list[Condition]]
 
 
-class Task(Generic[TWorkflowInput, R]):
+class Task(Mockable[TWorkflowInput, R]):
     """A task of a workflow. Not runnable by itself: trigger its workflow."""
 
     name: str
@@ -313,47 +312,20 @@ class Task(Generic[TWorkflowInput, R]):
             for name, dep in self.dependencies.items()
         }
 
-    # --- engine-free unit testing -------------------------------------------------------
-    def _mock_args(
-        self,
-        input: TWorkflowInput | None = None,
-        additional_metadata: dict[str, Any] | None = None,
-        parent_outputs: dict[str, Any] | None = None,
-        retry_count: int = 0,
-        lifespan: Any = None,
-        dependencies: dict[str, Any] | None = None,
-    ) -> MockArgs:
-        """The parameters of ``mock_run`` and ``aio_mock_run``."""
-        return MockArgs(
-            input, additional_metadata, parent_outputs, retry_count, lifespan, dependencies
-        )
-
-    @parameters(_mock_args)
-    def mock_run(self, args: MockArgs) -> R:
+    # --- engine-free unit testing (mock_run / aio_mock_run: Mockable) ----------------------
+    def _mock(self, args: MockArgs) -> R:
         if self.is_async_function:
             raise TypeError(
                 f"task {self.name!r} is async: use aio_mock_run() instead of mock_run()"
             )
-        result: R = mock_run(self, *args)
+        result: R = mock_run(self, args)
         return result
 
-    @parameters(_mock_args)
-    async def aio_mock_run(self, args: MockArgs) -> R:
+    async def _aio_mock(self, args: MockArgs) -> R:
         if not self.is_async_function:
             raise TypeError(f"task {self.name!r} is sync: use mock_run() instead of aio_mock_run()")
-        result: R = await aio_mock_run(self, *args)
+        result: R = await aio_mock_run(self, args)
         return result
-
-
-class MockArgs(NamedTuple):
-    """What ``mock_run`` / ``aio_mock_run`` were called with, in their order."""
-
-    input: Any
-    additional_metadata: dict[str, Any] | None
-    parent_outputs: dict[str, Any] | None
-    retry_count: int
-    lifespan: Any
-    dependencies: dict[str, Any] | None
 
 
 def is_model_type(tp: Any) -> bool:

@@ -14,13 +14,14 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from datetime import datetime, timedelta
 from types import FrameType
-from typing import TYPE_CHECKING, Any, Generic, Literal, NamedTuple, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Literal, NamedTuple, cast
 
 from pydantic import TypeAdapter
+from typing_extensions import TypeVar
 
 from hatchet_celery._cel import compile_cel
 from hatchet_celery._durations import Duration
-from hatchet_celery._twins import aio_twin, parameters
+from hatchet_celery._twins import aio_twin, arguments, parameters
 from hatchet_celery.clients.admin import (
     ScheduleTriggerWorkflowOptions,
     TriggerWorkflowOptions,
@@ -33,9 +34,17 @@ from hatchet_celery.labels import DesiredWorkerLabel
 from hatchet_celery.rate_limit import RateLimit
 from hatchet_celery.runnables.batch import batch_function, group_program
 from hatchet_celery.runnables.eviction import DEFAULT_DURABLE_TASK_EVICTION_POLICY, EvictionPolicy
+from hatchet_celery.runnables.mock import Mockable, MockArgs
 from hatchet_celery.runnables.proto import declaration_of
+from hatchet_celery.runnables.run_calls import (
+    AioNoWaitCall,
+    AioRunCall,
+    NoWaitCall,
+    RunCall,
+    TaskDecorator,
+)
 from hatchet_celery.runnables.shape import Shape
-from hatchet_celery.runnables.task import MockArgs, Task
+from hatchet_celery.runnables.task import Task
 from hatchet_celery.runnables.types import (
     BaseIdemotencyConfig,
     BatchTaskConfig,
@@ -54,12 +63,18 @@ if TYPE_CHECKING:
     from hatchet_celery._runtime.core.client import Client
     from hatchet_celery._runtime.registry import Registry
 
-TWorkflowInput = TypeVar("TWorkflowInput")
-R = TypeVar("R")
+TWorkflowInput = TypeVar("TWorkflowInput", default=EmptyModel)
+R = TypeVar("R", default=Any)
 P = TypeVar("P")
 
 _DEFAULT_EXEC = timedelta(seconds=60)
 _DEFAULT_SCHED = timedelta(minutes=5)
+# Options of Workflow.task / durable_task read through _task_options (task defaults apply)
+_TIMING_OPTIONS = (
+    "name", "schedule_timeout", "execution_timeout", "retries", "backoff_factor",
+    "backoff_max_seconds",
+)  # fmt: skip
+_ROUTED_OPTIONS = ("desired_worker_labels", "concurrency")  # normalised before Task gets them
 
 
 def normalise_concurrency(
@@ -317,11 +332,11 @@ class BaseWorkflow(Generic[TWorkflowInput]):
         return self._ref(run_ids[0])
 
     @parameters(_run_args)
-    def run_no_wait(self, item: WorkflowRunTriggerConfig) -> Any:
+    def _run_no_wait(self, item: WorkflowRunTriggerConfig) -> Any:
         return self._submit(item)
 
     @parameters(_run_args)
-    async def aio_run_no_wait(self, item: WorkflowRunTriggerConfig) -> Any:
+    async def _aio_run_no_wait(self, item: WorkflowRunTriggerConfig) -> Any:
         return await self._aio_submit(item)
 
     def _run_and_wait_args(
@@ -351,19 +366,25 @@ class BaseWorkflow(Generic[TWorkflowInput]):
         return item, wait_for_result
 
     @parameters(_run_and_wait_args)
-    def run(self, call: tuple[WorkflowRunTriggerConfig, bool]) -> Any:
+    def _run(self, call: tuple[WorkflowRunTriggerConfig, bool]) -> Any:
         item, wait_for_result = call
         ref = self._submit(item)
         return ref.result() if wait_for_result else ref
 
     @parameters(_run_and_wait_args)
-    async def aio_run(self, call: tuple[WorkflowRunTriggerConfig, bool]) -> Any:
+    async def _aio_run(self, call: tuple[WorkflowRunTriggerConfig, bool]) -> Any:
         item, wait_for_result = call
         ref = await self._aio_submit(item)
         if not wait_for_result:
             return ref
         async with _awaiting([ref]):
             return await ref.aio_result()
+
+    # The public names: ``Workflow`` and ``Standalone`` declare their types
+    # (``run_calls.py``), each with its own result and reference types.
+    if not TYPE_CHECKING:
+        run, aio_run = _run, _aio_run
+        run_no_wait, aio_run_no_wait = _run_no_wait, _aio_run_no_wait
 
     def create_bulk_run_item(
         self,
@@ -631,6 +652,12 @@ def _awaiting(refs: list[Any]) -> AbstractAsyncContextManager[None]:
 class Workflow(BaseWorkflow[TWorkflowInput]):
     """A DAG of tasks; ``run()`` returns ``{task_name: output}``."""
 
+    if TYPE_CHECKING:  # what a type checker sees of BaseWorkflow's trigger methods
+        run: RunCall[TWorkflowInput, dict[str, Any], WorkflowRunRef]
+        aio_run: AioRunCall[TWorkflowInput, dict[str, Any], WorkflowRunRef]
+        run_no_wait: NoWaitCall[TWorkflowInput, WorkflowRunRef]
+        aio_run_no_wait: AioNoWaitCall[TWorkflowInput, WorkflowRunRef]
+
     def _task_options(
         self,
         *,
@@ -658,6 +685,30 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
             else d.backoff_max_seconds,
         }
 
+    def _declare(
+        self, local_names: dict[str, Any], is_durable: bool = False
+    ) -> TaskDecorator[TWorkflowInput]:
+        """The decorator ``task`` and ``durable_task`` return (``local_names``: their
+        ``locals()``, so every option they take reaches the ``Task``)."""
+        given = arguments(local_names)
+        timing = {k: given.pop(k) for k in _TIMING_OPTIONS}
+
+        def decorator(fn: Callable[..., Any]) -> Task[TWorkflowInput, Any]:
+            opts = self._task_options(fn=fn, **timing)
+            task: Task[TWorkflowInput, Any] = Task(
+                fn=fn,
+                workflow=self,
+                is_durable=is_durable,
+                desired_worker_labels=_labels(given["desired_worker_labels"]),
+                concurrency=normalise_concurrency(given["concurrency"], f"task {opts['name']!r}"),
+                **{k: v for k, v in given.items() if k not in _ROUTED_OPTIONS},
+                **opts,
+            )
+            self._add(task)
+            return task
+
+        return decorator
+
     def task(
         self,
         name: str | None = None,
@@ -676,34 +727,8 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
         skip_if: list[Condition | OrGroup] | None = None,
         cancel_if: list[Condition | OrGroup] | None = None,
         slot_cost: int | None = None,
-    ) -> Callable[[Callable[..., R]], Task[TWorkflowInput, R]]:
-        def decorator(fn: Callable[..., R]) -> Task[TWorkflowInput, R]:
-            opts = self._task_options(
-                name=name,
-                fn=fn,
-                schedule_timeout=schedule_timeout,
-                execution_timeout=execution_timeout,
-                retries=retries,
-                backoff_factor=backoff_factor,
-                backoff_max_seconds=backoff_max_seconds,
-            )
-            task: Task[TWorkflowInput, R] = Task(
-                fn=fn,
-                workflow=self,
-                parents=parents,
-                rate_limits=rate_limits,
-                desired_worker_labels=_labels(desired_worker_labels),
-                concurrency=normalise_concurrency(concurrency, f"task {opts['name']!r}"),
-                wait_for=wait_for,
-                skip_if=skip_if,
-                cancel_if=cancel_if,
-                slot_cost=slot_cost,
-                **opts,
-            )
-            self._add(task)
-            return task
-
-        return decorator
+    ) -> TaskDecorator[TWorkflowInput]:
+        return self._declare(locals())
 
     def durable_task(
         self,
@@ -723,35 +748,8 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
         skip_if: list[Condition | OrGroup] | None = None,
         cancel_if: list[Condition | OrGroup] | None = None,
         eviction_policy: EvictionPolicy | None = DEFAULT_DURABLE_TASK_EVICTION_POLICY,
-    ) -> Callable[[Callable[..., R]], Task[TWorkflowInput, R]]:
-        def decorator(fn: Callable[..., R]) -> Task[TWorkflowInput, R]:
-            opts = self._task_options(
-                name=name,
-                fn=fn,
-                schedule_timeout=schedule_timeout,
-                execution_timeout=execution_timeout,
-                retries=retries,
-                backoff_factor=backoff_factor,
-                backoff_max_seconds=backoff_max_seconds,
-            )
-            task: Task[TWorkflowInput, R] = Task(
-                fn=fn,
-                workflow=self,
-                is_durable=True,
-                eviction_policy=eviction_policy,
-                parents=parents,
-                rate_limits=rate_limits,
-                desired_worker_labels=_labels(desired_worker_labels),
-                concurrency=normalise_concurrency(concurrency, f"task {opts['name']!r}"),
-                wait_for=wait_for,
-                skip_if=skip_if,
-                cancel_if=cancel_if,
-                **opts,
-            )
-            self._add(task)
-            return task
-
-        return decorator
+    ) -> TaskDecorator[TWorkflowInput]:
+        return self._declare(locals(), is_durable=True)
 
     def batch_task(
         self,
@@ -808,87 +806,49 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
 
         return decorator
 
-    def _special_task(
+    def _special_options(
         self,
-        kind: str,
-        name: str | None,
-        schedule_timeout: Duration,
-        execution_timeout: Duration,
-        retries: int,
-        rate_limits: list[RateLimit] | None,
-        backoff_factor: float | None,
-        backoff_max_seconds: int | None,
-        concurrency: int | list[ConcurrencyExpression] | None,
-    ) -> Callable[[Callable[..., R]], Task[TWorkflowInput, R]]:
-        label = kind.replace("_", "-")
+        name: str | None = None,
+        schedule_timeout: Duration = _DEFAULT_SCHED,
+        execution_timeout: Duration = _DEFAULT_EXEC,
+        retries: int = 0,
+        rate_limits: list[RateLimit] | None = None,
+        backoff_factor: float | None = None,
+        backoff_max_seconds: int | None = None,
+        concurrency: int | list[ConcurrencyExpression] | None = None,
+    ) -> dict[str, Any]:
+        """The parameters of ``on_failure_task`` and ``on_success_task``."""
+        return arguments(locals())
 
-        def decorator(fn: Callable[..., R]) -> Task[TWorkflowInput, R]:
+    def _special_task(self, kind: str, options: dict[str, Any]) -> TaskDecorator[TWorkflowInput]:
+        label = kind.replace("_", "-")
+        name = options.pop("name")
+        concurrency = normalise_concurrency(options.pop("concurrency"), f"{label} task")
+
+        def decorator(fn: Callable[..., Any]) -> Task[TWorkflowInput, Any]:
             if getattr(self, kind) is not None:
                 what = "on-failure" if kind == "on_failure" else "on-success"
                 raise DeclarationError(f"workflow {self.name!r}: only one {what} task is allowed")
-            task: Task[TWorkflowInput, R] = Task(
+            task: Task[TWorkflowInput, Any] = Task(
                 fn=fn,
                 workflow=self,
                 name=f"{(name or fn.__name__).lower()}-{label}",  # Hatchet's naming
                 kind=kind,
-                retries=retries,
-                backoff_factor=backoff_factor,
-                backoff_max_seconds=backoff_max_seconds,
-                execution_timeout=execution_timeout,
-                schedule_timeout=schedule_timeout,
-                rate_limits=rate_limits,
-                concurrency=normalise_concurrency(concurrency, f"{label} task"),
+                concurrency=concurrency,
+                **options,
             )
             self._add(task)
             return task
 
         return decorator
 
-    def on_failure_task(
-        self,
-        name: str | None = None,
-        schedule_timeout: Duration = _DEFAULT_SCHED,
-        execution_timeout: Duration = _DEFAULT_EXEC,
-        retries: int = 0,
-        rate_limits: list[RateLimit] | None = None,
-        backoff_factor: float | None = None,
-        backoff_max_seconds: int | None = None,
-        concurrency: int | list[ConcurrencyExpression] | None = None,
-    ) -> Callable[[Callable[..., R]], Task[TWorkflowInput, R]]:
-        return self._special_task(
-            "on_failure",
-            name,
-            schedule_timeout,
-            execution_timeout,
-            retries,
-            rate_limits,
-            backoff_factor,
-            backoff_max_seconds,
-            concurrency,
-        )
+    @parameters(_special_options)
+    def on_failure_task(self, options: dict[str, Any]) -> TaskDecorator[TWorkflowInput]:
+        return self._special_task("on_failure", options)
 
-    def on_success_task(
-        self,
-        name: str | None = None,
-        schedule_timeout: Duration = _DEFAULT_SCHED,
-        execution_timeout: Duration = _DEFAULT_EXEC,
-        retries: int = 0,
-        rate_limits: list[RateLimit] | None = None,
-        backoff_factor: float | None = None,
-        backoff_max_seconds: int | None = None,
-        concurrency: int | list[ConcurrencyExpression] | None = None,
-    ) -> Callable[[Callable[..., R]], Task[TWorkflowInput, R]]:
-        return self._special_task(
-            "on_success",
-            name,
-            schedule_timeout,
-            execution_timeout,
-            retries,
-            rate_limits,
-            backoff_factor,
-            backoff_max_seconds,
-            concurrency,
-        )
+    @parameters(_special_options)
+    def on_success_task(self, options: dict[str, Any]) -> TaskDecorator[TWorkflowInput]:
+        return self._special_task("on_success", options)
 
     def add_task(self, task: Standalone[TWorkflowInput, Any]) -> None:
         inner = task._task
@@ -909,10 +869,16 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
         self._add(copy)
 
 
-class Standalone(BaseWorkflow[TWorkflowInput], Generic[TWorkflowInput, R]):
+class Standalone(BaseWorkflow[TWorkflowInput], Mockable[TWorkflowInput, R]):
     """A single task declared with ``@hatchet.task``; results are its typed output."""
 
     _task: Task[TWorkflowInput, R]
+
+    if TYPE_CHECKING:  # what a type checker sees of BaseWorkflow's trigger methods
+        run: RunCall[TWorkflowInput, R, TaskRunRef[TWorkflowInput, R]]
+        aio_run: AioRunCall[TWorkflowInput, R, TaskRunRef[TWorkflowInput, R]]
+        run_no_wait: NoWaitCall[TWorkflowInput, TaskRunRef[TWorkflowInput, R]]
+        aio_run_no_wait: AioNoWaitCall[TWorkflowInput, TaskRunRef[TWorkflowInput, R]]
 
     def _attach(self, task: Task[TWorkflowInput, R]) -> None:
         self._task = task
@@ -939,27 +905,11 @@ class Standalone(BaseWorkflow[TWorkflowInput], Generic[TWorkflowInput, R]):
     ) -> list[Any]:
         return super().run_many(workflows, return_exceptions, wait_for_result)
 
-    def _mock_args(
-        self,
-        input: TWorkflowInput | None = None,
-        additional_metadata: dict[str, Any] | None = None,
-        parent_outputs: dict[str, Any] | None = None,
-        retry_count: int = 0,
-        lifespan: Any = None,
-        dependencies: dict[str, Any] | None = None,
-    ) -> MockArgs:
-        """The parameters of ``mock_run`` and ``aio_mock_run`` (those of the task's)."""
-        return MockArgs(
-            input, additional_metadata, parent_outputs, retry_count, lifespan, dependencies
-        )
+    def _mock(self, args: MockArgs) -> R:
+        return self._task._mock(args)
 
-    @parameters(_mock_args)
-    def mock_run(self, args: MockArgs) -> R:
-        return self._task.mock_run(*args)
-
-    @parameters(_mock_args)
-    async def aio_mock_run(self, args: MockArgs) -> R:
-        return await self._task.aio_mock_run(*args)
+    async def _aio_mock(self, args: MockArgs) -> R:
+        return await self._task._aio_mock(args)
 
 
 __all__ = ["BaseWorkflow", "Standalone", "TaskRunRef", "Workflow", "WorkflowRunRef"]

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._runtime.core.engine import REDISPATCH_SECONDS
 from hatchet_celery._runtime.core.hooks import Ready
+from hatchet_celery._runtime.core.run_index import listing_keys
 from hatchet_celery._runtime.core.state import RunState, parse_run
 from hatchet_celery._runtime.core.task_run_ids import task_run_id_of
 from hatchet_celery._runtime.core.trigger_target import TriggerTarget
-from hatchet_celery._runtime.ops.run_index import listing_keys
 from hatchet_celery.context import current_context
 from hatchet_celery.exceptions import (
     BulkTriggerIdempotencyCollisionError,

@@ -10,11 +10,11 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, cast
 
 from hatchet_celery._keys import Keys
+from hatchet_celery._runtime.core import broker_compat
 from hatchet_celery._runtime.core.hooks import Extensions, Gate, Ready
+from hatchet_celery._runtime.core.run_index import TRIMMER
 from hatchet_celery._runtime.core.trigger_target import TriggerTarget
 from hatchet_celery._runtime.core.waiter import RunWaiter
-from hatchet_celery._runtime.ops.run_index import TRIMMER
-from hatchet_celery._runtime.worker import broker_compat
 from hatchet_celery._store import Store, get_store
 
 if TYPE_CHECKING:

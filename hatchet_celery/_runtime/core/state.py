@@ -6,9 +6,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from hatchet_celery._protocol import TERMINAL
 from hatchet_celery.exceptions import TaskRunError
 
-TERMINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
 TASK_FIELDS = {
     "s": "status",
     "a": "attempt",

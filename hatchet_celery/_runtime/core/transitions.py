@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, TypeAdapter
 from pydantic_core import to_jsonable_python
 
+from hatchet_celery._protocol import TERMINAL
 from hatchet_celery._runtime.core.engine import REDISPATCH_SECONDS
 from hatchet_celery._runtime.core.hooks import Ready
-from hatchet_celery._runtime.core.state import TERMINAL
 from hatchet_celery._runtime.core.task_run_ids import task_run_id_of
 from hatchet_celery.exceptions import (
     IllegalTaskOutputError,

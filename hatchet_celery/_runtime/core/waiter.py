@@ -22,7 +22,7 @@ from typing import Any
 
 import redis
 
-from hatchet_celery._runtime.core.state import TERMINAL
+from hatchet_celery._protocol import TERMINAL
 from hatchet_celery._store import Store
 
 log = logging.getLogger(__name__)

@@ -33,12 +33,12 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from hatchet_celery._runtime.core import broker_compat
+from hatchet_celery._runtime.core.broker_compat import WORKER_QUEUE_INFIX, queue_prefix
 from hatchet_celery._runtime.core.engine import UNDECLARED_DELAY
 from hatchet_celery._runtime.core.hooks import Ready
 from hatchet_celery._runtime.core.process import PROCESS
 from hatchet_celery._runtime.flow import common as flow
-from hatchet_celery._runtime.worker import broker_compat
-from hatchet_celery._runtime.worker.broker_compat import WORKER_QUEUE_INFIX, queue_prefix
 from hatchet_celery._runtime.worker.services import timer_handler
 from hatchet_celery.exceptions import TaskTimeoutError
 from hatchet_celery.labels import DesiredWorkerLabel, WorkerLabelComparator

@@ -14,9 +14,9 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from hatchet_celery._protocol import TERMINAL, TaskStatus
 from hatchet_celery._runtime.core.engine import REDISPATCH_SECONDS
 from hatchet_celery._runtime.core.hooks import Gate, Ready
-from hatchet_celery._runtime.core.state import TERMINAL
 from hatchet_celery._runtime.core.transitions import record_failure
 from hatchet_celery._runtime.ops import cancellation
 
@@ -27,9 +27,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Waiting statuses of the flow-control gates (anything but QUEUED is never claimed).
-WAIT_CONCURRENCY = "WAIT_CONCURRENCY"
-WAIT_RATE_LIMIT = "WAIT_RATE_LIMIT"
-WAIT_WORKER = "WAIT_WORKER"
+WAIT_CONCURRENCY = TaskStatus.WAIT_CONCURRENCY
+WAIT_RATE_LIMIT = TaskStatus.WAIT_RATE_LIMIT
+WAIT_WORKER = TaskStatus.WAIT_WORKER
 WAITING = frozenset({WAIT_CONCURRENCY, WAIT_RATE_LIMIT, WAIT_WORKER})
 
 

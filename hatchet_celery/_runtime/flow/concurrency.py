@@ -35,9 +35,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._cel import CelProgram, cel_int, cel_key, compile_cel
+from hatchet_celery._protocol import FINAL_TASK, TERMINAL
 from hatchet_celery._runtime.core.engine import UNDECLARED_DELAY
 from hatchet_celery._runtime.core.hooks import Ready
-from hatchet_celery._runtime.core.state import TERMINAL
 from hatchet_celery._runtime.flow import common as flow
 from hatchet_celery._runtime.worker.services import timer_handler
 from hatchet_celery.exceptions import ConcurrencyKeyError, TaskTimeoutError
@@ -357,6 +357,3 @@ def _time_out(engine: Engine, spec: Spec, holder: str) -> None:
             ),
         )
     release_and_wake(engine, spec, holder)
-
-
-FINAL_TASK = frozenset({"COMPLETED", "SKIPPED", "FAILED", "CANCELLED", "BLOCKED", "UNUSED"})

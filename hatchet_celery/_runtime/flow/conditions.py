@@ -206,28 +206,11 @@ class ConditionsGate:
         engine: Engine, task: Task[Any, Any], c: Condition, action: str, group: str, index: int
     ) -> WaitCondition:
         if isinstance(c, SleepCondition):
-            return WaitCondition(
-                id=str(index),
-                kind="sleep",
-                action=action,
-                group=group,
-                key=c.readable_data_key,
-                seconds=c.seconds,
-            )
+            return WaitCondition.of(c, id=str(index), action=action, group=group)
         assert isinstance(c, UserEventCondition)
         _program(c, f"UserEventCondition {c.event_key!r} of task {task.name!r}")
-        since = c.consider_events_since.timestamp() if c.consider_events_since else None
-        return WaitCondition(
-            id=str(index),
-            kind="event",
-            action=action,
-            group=group,
-            key=c.readable_data_key,
-            event_key=engine.registry.config.apply_namespace(c.event_key),
-            scope=c.scope,
-            expression=c.expression,
-            since=since,
-        )
+        event_key = engine.registry.config.apply_namespace(c.event_key)
+        return WaitCondition.of(c, id=str(index), action=action, group=group, event_key=event_key)
 
     def _decide_now(self, engine: Engine, task: Task[Any, Any], item: Ready, action: str) -> bool:
         keys = engine.keys

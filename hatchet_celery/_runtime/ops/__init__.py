@@ -1,1 +1,1 @@
-"""Operations on existing runs: cancel and replay, the listing indexes, the streams."""
+"""Operations on existing runs: cancel and replay, the streams."""

@@ -22,10 +22,10 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from hatchet_celery._protocol import TERMINAL
 from hatchet_celery._runtime.core.engine import REDISPATCH_SECONDS
 from hatchet_celery._runtime.core.hooks import Ready
-from hatchet_celery._runtime.core.state import TERMINAL
-from hatchet_celery._runtime.ops.run_index import lookup_task_run
+from hatchet_celery._runtime.core.run_index import lookup_task_run
 from hatchet_celery.exceptions import RunNotFoundError, WorkflowNotFoundError
 
 if TYPE_CHECKING:
@@ -73,8 +73,28 @@ class RunShape:
             local=False,
         )
 
+    @classmethod
+    def require(cls, engine: Engine, workflow: str, action: str) -> RunShape:
+        """The shape, or ``WorkflowNotFoundError`` naming ``action`` (what needed it)."""
+        shape = cls.of(engine, workflow)
+        if shape is None:
+            raise WorkflowNotFoundError(
+                f"cannot {action}: workflow {workflow!r} is neither declared here nor "
+                "registered in Redis by a worker"
+            )
+        return shape
+
     def timeout(self, task: str) -> float:
         return self.schedule_timeouts.get(task, DEFAULT_SCHEDULE_TIMEOUT)
+
+    def on_failure_args(self, now: float) -> list[Any]:
+        """The script arguments that queue the on-failure task (name, task run id, watchdog
+        time, schedule deadline), or the empty four when the workflow has none."""
+        if not self.on_failure:
+            return ["", "", 0, 0]
+        deadline = now + self.timeout(self.on_failure)
+        watch = min(now + REDISPATCH_SECONDS, deadline) if self.local else now
+        return [self.on_failure, str(uuid.uuid4()), watch, deadline]
 
     def descendants(self, task: str) -> list[str]:
         children: dict[str, list[str]] = {}
@@ -143,18 +163,9 @@ def cancel_task(engine: Engine, run_id: str, task: str, depth: int = 0) -> bool:
     workflow = _workflow_of(engine, run_id)
     if workflow is None:
         raise RunNotFoundError(f"run {run_id!r} not found (or it expired)")
-    shape = RunShape.of(engine, workflow)
-    if shape is None:
-        raise WorkflowNotFoundError(
-            f"cannot cancel task {task!r} of run {run_id}: workflow {workflow!r} is neither "
-            "declared here nor registered in Redis by a worker"
-        )
+    shape = RunShape.require(engine, workflow, f"cancel task {task!r} of run {run_id}")
     now = time.time()
-    of_args: list[Any] = ["", "", 0, 0]
-    if shape.on_failure:
-        deadline = now + shape.timeout(shape.on_failure)
-        watch = min(now + REDISPATCH_SECONDS, deadline) if shape.local else now
-        of_args = [shape.on_failure, str(uuid.uuid4()), watch, deadline]
+    of_args = shape.on_failure_args(now)
     res = engine.store.script(
         "cancel_task",
         _script_keys(engine, run_id),
@@ -207,12 +218,7 @@ def replay(engine: Engine, external_id: str) -> list[tuple[str, int]]:
     workflow = str(info[0]) if info[0] is not None else None
     if workflow is None:
         raise RunNotFoundError(f"run {run_id!r} not found (or it expired)")
-    shape = RunShape.of(engine, workflow)
-    if shape is None:
-        raise WorkflowNotFoundError(
-            f"cannot replay run {run_id}: workflow {workflow!r} is neither declared here "
-            "nor registered in Redis by a worker"
-        )
+    shape = RunShape.require(engine, workflow, f"replay run {run_id}")
     args: list[Any] = [
         run_id,
         time.time(),

@@ -22,12 +22,10 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from typing import TYPE_CHECKING, Any
 
-from hatchet_celery._runtime.core.engine import REDISPATCH_SECONDS
+from hatchet_celery._protocol import TERMINAL
 from hatchet_celery._runtime.core.hooks import Ready
-from hatchet_celery._runtime.core.state import TERMINAL
 from hatchet_celery._runtime.ops.cancellation import RunShape
 from hatchet_celery.exceptions import TaskRunError, TaskTimeoutError
 
@@ -104,11 +102,7 @@ def expire(engine: Engine, run_id: str, workflow: str, task: str, attempt: int, 
     task_run_id = str(engine.store.redis.hget(keys.run(run_id), f"i:{task}") or "")
     error = TaskRunError.from_exception(timeout_error(task, shape.timeout(task)), task_run_id)
     error.task_name = task
-    of_args: list[object] = ["", "", 0, 0]
-    if shape.on_failure:
-        deadline = now + shape.timeout(shape.on_failure)
-        watch = min(now + REDISPATCH_SECONDS, deadline) if shape.local else now
-        of_args = [shape.on_failure, str(uuid.uuid4()), watch, deadline]
+    of_args = shape.on_failure_args(now)
     res = engine.store.script(
         "task_expire",
         [keys.run(run_id), keys.timers, keys.done_channel, keys.status_index, keys.task_runs],

@@ -357,31 +357,12 @@ def _conditions(ctx: DurableContext, groups: list[list[Condition]]) -> list[Wait
     for gi, group in enumerate(groups):
         for c in group:
             cid = str(len(out))
-            if isinstance(c, SleepCondition):
-                out.append(
-                    WaitCondition(
-                        id=cid,
-                        kind="sleep",
-                        action="CREATE",
-                        group=str(gi),
-                        key=c.readable_data_key,
-                        seconds=c.seconds,
-                    )
+            if isinstance(c, (SleepCondition, UserEventCondition)):
+                event_key = (
+                    config.apply_namespace(c.event_key) if isinstance(c, UserEventCondition) else ""
                 )
-            elif isinstance(c, UserEventCondition):
-                since = c.consider_events_since.timestamp() if c.consider_events_since else None
                 out.append(
-                    WaitCondition(
-                        id=cid,
-                        kind="event",
-                        action="CREATE",
-                        group=str(gi),
-                        key=c.readable_data_key,
-                        event_key=config.apply_namespace(c.event_key),
-                        scope=c.scope,
-                        expression=c.expression,
-                        since=since,
-                    )
+                    WaitCondition.of(c, id=cid, action="CREATE", group=str(gi), event_key=event_key)
                 )
             else:
                 raise TypeError(

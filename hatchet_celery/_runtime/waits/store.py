@@ -29,6 +29,7 @@ from hatchet_celery._cel import CelEvaluationError, cel_bool, compile_cel
 from hatchet_celery._durations import render
 from hatchet_celery._runtime.core.hooks import Ready
 from hatchet_celery._runtime.worker.services import timer_batch_handler
+from hatchet_celery.conditions import SleepCondition, UserEventCondition
 
 if TYPE_CHECKING:
     from hatchet_celery._runtime.core.engine import Engine
@@ -55,6 +56,33 @@ class WaitCondition:
     scope: str | None = None
     expression: str | None = None
     since: float | None = None  # lookback start; None = the wait's own start
+
+    @classmethod
+    def of(
+        cls,
+        c: SleepCondition | UserEventCondition,
+        *,
+        id: str,
+        action: str,
+        group: str,
+        event_key: str = "",
+    ) -> WaitCondition:
+        """A declared sleep or event condition, as a wait registers it (``event_key`` is
+        the namespaced key of an event condition)."""
+        if isinstance(c, SleepCondition):
+            return cls(id, "sleep", action, group, c.readable_data_key, seconds=c.seconds)
+        since = c.consider_events_since.timestamp() if c.consider_events_since else None
+        return cls(
+            id,
+            "event",
+            action,
+            group,
+            c.readable_data_key,
+            event_key=event_key,
+            scope=c.scope,
+            expression=c.expression,
+            since=since,
+        )
 
 
 @dataclass

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 from celery import Celery, bootsteps
 from celery.signals import celeryd_init
 
-from hatchet_celery._runtime.worker import broker_compat
-from hatchet_celery._runtime.worker.broker_compat import queue_prefix
+from hatchet_celery._runtime.core import broker_compat
+from hatchet_celery._runtime.core.broker_compat import queue_prefix
 from hatchet_celery._runtime.worker.consumer_guard import ConsumerGuard
 from hatchet_celery._runtime.worker.executor import execute
 from hatchet_celery._runtime.worker.services import WorkerServices

@@ -11,3 +11,10 @@ class APIResourceMeta(RestModel):
     id: str
     created_at: datetime
     updated_at: datetime
+
+
+class Resource(RestModel):
+    """Base of the models of REST resources: ``metadata`` (id, times) comes first, as in
+    Hatchet's API, followed by the resource's own fields."""
+
+    metadata: APIResourceMeta

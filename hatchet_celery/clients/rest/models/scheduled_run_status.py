@@ -2,14 +2,17 @@
 
 from enum import Enum
 
+from hatchet_celery.clients.rest.models.workflow_run_status import WorkflowRunStatus as _Run
+
 
 class ScheduledRunStatus(str, Enum):  # noqa: UP042 - str() as in Hatchet
-    """Status of a scheduled run (or of the run it created)."""
+    """Status of a scheduled run: ``SCHEDULED`` until it fires, then the status of the run it
+    created (``WorkflowRunStatus`` but ``BACKOFF``)."""
 
-    PENDING = "PENDING"
-    RUNNING = "RUNNING"
-    SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
-    QUEUED = "QUEUED"
+    PENDING = _Run.PENDING.value
+    RUNNING = _Run.RUNNING.value
+    SUCCEEDED = _Run.SUCCEEDED.value
+    FAILED = _Run.FAILED.value
+    CANCELLED = _Run.CANCELLED.value
+    QUEUED = _Run.QUEUED.value
     SCHEDULED = "SCHEDULED"

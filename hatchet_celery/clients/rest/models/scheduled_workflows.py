@@ -3,22 +3,16 @@
 from datetime import datetime
 from typing import Any
 
-from hatchet_celery.clients.rest.models._base import RestModel
-from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
+from hatchet_celery.clients.rest.models._trigger import WorkflowTrigger
 from hatchet_celery.clients.rest.models.scheduled_workflows_method import (
     ScheduledWorkflowsMethod,
 )
 from hatchet_celery.clients.rest.models.workflow_run_status import WorkflowRunStatus
 
 
-class ScheduledWorkflows(RestModel):
+class ScheduledWorkflows(WorkflowTrigger):
     """A scheduled run (``metadata.id`` is the schedule id; ``workflow_run_*`` once it fired)."""
 
-    metadata: APIResourceMeta
-    tenant_id: str = ""
-    workflow_version_id: str = ""
-    workflow_id: str
-    workflow_name: str
     trigger_at: datetime
     input: dict[str, Any] | None = None
     additional_metadata: dict[str, Any] | None = None

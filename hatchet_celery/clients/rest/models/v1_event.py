@@ -5,18 +5,16 @@ from typing import Any
 
 from pydantic import Field
 
-from hatchet_celery.clients.rest.models._base import RestModel
-from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
+from hatchet_celery.clients.rest.models.api_resource_meta import Resource
 from hatchet_celery.clients.rest.models.v1_event_triggered_run import V1EventTriggeredRun
 from hatchet_celery.clients.rest.models.v1_event_workflow_run_summary import (
     V1EventWorkflowRunSummary,
 )
 
 
-class V1Event(RestModel):
+class V1Event(Resource):
     """A pushed event (``metadata.id`` is the event id)."""
 
-    metadata: APIResourceMeta
     key: str
     tenant_id: str = ""
     workflow_run_summary: V1EventWorkflowRunSummary = Field(

@@ -4,14 +4,12 @@ from typing import Any
 
 from pydantic import Field
 
-from hatchet_celery.clients.rest.models._base import RestModel
-from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
+from hatchet_celery.clients.rest.models.api_resource_meta import Resource
 
 
-class V1Filter(RestModel):
+class V1Filter(Resource):
     """A CEL filter deciding which events with ``scope`` trigger ``workflow_id``."""
 
-    metadata: APIResourceMeta
     tenant_id: str = ""
     workflow_id: str
     scope: str

@@ -7,16 +7,14 @@ from typing import Any
 
 from pydantic import Field
 
-from hatchet_celery.clients.rest.models._base import RestModel
-from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
+from hatchet_celery.clients.rest.models.api_resource_meta import Resource
 from hatchet_celery.clients.rest.models.v1_task_status import V1TaskStatus
 from hatchet_celery.clients.rest.models.v1_workflow_type import V1WorkflowType
 
 
-class V1TaskSummary(RestModel):
+class V1TaskSummary(Resource):
     """Summary of a task run (``metadata.id`` is the task run's external id)."""
 
-    metadata: APIResourceMeta
     action_id: str | None = None
     retry_count: int | None = None
     attempt: int | None = None

@@ -2,16 +2,14 @@
 
 from typing import Any
 
-from hatchet_celery.clients.rest.models._base import RestModel
-from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
+from hatchet_celery.clients.rest.models.api_resource_meta import Resource
 from hatchet_celery.clients.rest.models.v1_webhook_auth_type import V1WebhookAuthType
 from hatchet_celery.clients.rest.models.v1_webhook_source_name import V1WebhookSourceName
 
 
-class V1Webhook(RestModel):
+class V1Webhook(Resource):
     """A named endpoint that turns authenticated HTTP requests into events."""
 
-    metadata: APIResourceMeta
     tenant_id: str
     name: str
     source_name: V1WebhookSourceName

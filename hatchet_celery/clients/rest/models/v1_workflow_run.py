@@ -5,15 +5,13 @@ from typing import Any
 
 from pydantic import Field
 
-from hatchet_celery.clients.rest.models._base import RestModel
-from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
+from hatchet_celery.clients.rest.models.api_resource_meta import Resource
 from hatchet_celery.clients.rest.models.v1_task_status import V1TaskStatus
 
 
-class V1WorkflowRun(RestModel):
+class V1WorkflowRun(Resource):
     """The ``run`` part of ``V1WorkflowRunDetails`` (``metadata.id`` is the run id)."""
 
-    metadata: APIResourceMeta
     status: V1TaskStatus
     started_at: datetime | None = None
     finished_at: datetime | None = None

@@ -2,18 +2,16 @@
 
 from datetime import datetime
 
-from hatchet_celery.clients.rest.models._base import RestModel
-from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
+from hatchet_celery.clients.rest.models.api_resource_meta import Resource
 from hatchet_celery.clients.rest.models.worker_label import WorkerLabel
 from hatchet_celery.clients.rest.models.worker_slot_config import WorkerSlotConfig
 from hatchet_celery.clients.rest.models.worker_status import WorkerStatus
 from hatchet_celery.clients.rest.models.worker_type import WorkerType
 
 
-class Worker(RestModel):
+class Worker(Resource):
     """A worker (``metadata.id`` is the worker id); ``slot_config`` is keyed by slot type."""
 
-    metadata: APIResourceMeta
     name: str
     type: WorkerType = WorkerType.SELFHOSTED
     last_heartbeat_at: datetime | None = None

@@ -1,7 +1,6 @@
 """A registered workflow (REST shape; the runnable class is ``runnables.workflow.Workflow``)."""
 
-from hatchet_celery.clients.rest.models._base import RestModel
-from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
+from hatchet_celery.clients.rest.models.api_resource_meta import Resource
 from hatchet_celery.clients.rest.models.workflow_pause_scheduled_cron_run_queue_behavior import (
     WorkflowPauseScheduledCronRunQueueBehavior,
 )
@@ -9,10 +8,9 @@ from hatchet_celery.clients.rest.models.workflow_pause_scheduled_cron_run_queue_
 _QueueBehavior = WorkflowPauseScheduledCronRunQueueBehavior
 
 
-class Workflow(RestModel):
+class Workflow(Resource):
     """A workflow as listed by ``hatchet.workflows`` (``metadata.id`` is the workflow id)."""
 
-    metadata: APIResourceMeta
     name: str
     description: str | None = None
     is_paused: bool | None = None

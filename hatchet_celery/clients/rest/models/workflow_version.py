@@ -2,16 +2,14 @@
 
 from typing import Any
 
-from hatchet_celery.clients.rest.models._base import RestModel
-from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
+from hatchet_celery.clients.rest.models.api_resource_meta import Resource
 from hatchet_celery.clients.rest.models.workflow import Workflow
 
 
-class WorkflowVersion(RestModel):
+class WorkflowVersion(Resource):
     """The current declaration of a workflow: one version per workflow here (the latest
     one a process declared or a worker registered)."""
 
-    metadata: APIResourceMeta
     version: str
     order: int
     workflow_id: str
