@@ -4,14 +4,13 @@ it resolves (no stale timer is left for a later pump pass)."""
 
 from __future__ import annotations
 
-import threading
 import time
-import uuid
 from datetime import timedelta
 from typing import Any
 
-from hatchet_celery import DurableContext, EmptyModel, SleepCondition, or_
-from hatchet_celery._runtime.worker.services import TIMER_BATCH_HANDLERS, WorkerServices
+from hatchet_celery import ClientConfig, DurableContext, EmptyModel, Hatchet, SleepCondition, or_
+from hatchet_celery._runtime.timing.timers import DONE, Outcome, TimerPump, batched, table
+from hatchet_celery._timer_entries import ChildWatch
 from tests.apps import hatchet
 
 BURST = 20
@@ -29,30 +28,21 @@ async def dbatch_nap(input: EmptyModel, ctx: DurableContext) -> dict[str, Any]:
     return {"woke": woke}
 
 
-def test_pump_hands_a_kind_all_its_due_timers_in_one_call() -> None:
-    engine = hatchet._registry.engine()
-    kind = f"tb{uuid.uuid4().hex[:8]}"
-    calls: list[list[str]] = []
-    seen = threading.Event()
+def test_pump_hands_a_batched_kind_all_its_due_timers_in_one_call() -> None:
+    engine = Hatchet(config=ClientConfig(namespace="dbatch-pump"))._registry.engine()
+    calls: list[list[ChildWatch]] = []
 
-    def handle(engine: Any, members: list[str], now: float) -> None:
-        calls.append(list(members))
-        engine.store.redis.zrem(engine.keys.timers, *members)
-        seen.set()
+    def handle(engine: Any, entries: list[ChildWatch], now: float) -> dict[ChildWatch, Outcome]:
+        calls.append(list(entries))
+        return dict.fromkeys(entries, DONE)
 
-    members = [f"{kind}|{i}" for i in range(3)]
-    TIMER_BATCH_HANDLERS[kind] = handle
-    try:
-        engine.store.redis.zadd(engine.keys.timers, {m: time.time() - 1 for m in members})
-        deadline = time.time() + 10
-        while not seen.is_set() and time.time() < deadline:
-            WorkerServices.pump_once(engine, time.time())
-            seen.wait(0.05)
-        assert len(calls) == 1, calls  # one call for the three, not one each
-        assert sorted(calls[0]) == members
-        assert all(engine.store.redis.zscore(engine.keys.timers, m) is None for m in members)
-    finally:
-        del TIMER_BATCH_HANDLERS[kind]
+    entries = [ChildWatch(f"run-{i}", "t") for i in range(3)]
+    pump = TimerPump(engine, table(batched(ChildWatch, handle)))  # no worker pumps here
+    engine.store.redis.zadd(engine.keys.timers, {e.member: time.time() - 1 for e in entries})
+    pump.run_once(time.time())
+    assert len(calls) == 1, calls  # one call for the three, not one each
+    assert sorted(calls[0], key=lambda e: e.run_id) == entries
+    assert all(engine.store.redis.zscore(engine.keys.timers, e.member) is None for e in entries)
 
 
 def test_sleep_burst_wakes_every_task_and_leaves_no_sleep_timer(worker: Any) -> None:

@@ -176,6 +176,7 @@ def test_event_of_a_pusher_that_died_is_finished_by_a_worker(worker: Any) -> Non
     import json
 
     from hatchet_celery._runtime.waits.events import recover_event
+    from hatchet_celery._timer_entries import EventRecovery
 
     engine = hatchet._registry.engine()
     keys = engine.keys
@@ -204,6 +205,6 @@ def test_event_of_a_pusher_that_died_is_finished_by_a_worker(worker: Any) -> Non
     )
     [run] = _seen(event_id)
     assert run["input"] == {"late": True}
-    recover_event(engine, f"wev|{event_id}", engine.now())  # processed twice: one run
+    recover_event(engine, EventRecovery(event_id), engine.now())  # processed twice: one run
     time.sleep(0.5)
     assert len(SEEN[event_id]) == 1

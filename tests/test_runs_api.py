@@ -204,7 +204,8 @@ def test_list_repairs_a_stale_status_index_entry(redis_client: Any) -> None:
     # As if a transition had not updated the index: file the finished run under RUNNING.
     state = hatchet._registry.client().fetch(ref.workflow_run_id)
     assert state is not None
-    run_index.repair(hatchet._registry.engine(), ref.workflow_run_id, "RUNNING", state.created_at)
+    running = run_index.STATUS_RANK["RUNNING"] * run_index.RANK_SPAN + state.created_at * 1000
+    redis_client.zadd(keys.status_index, {ref.workflow_run_id: running})
     stale = hatchet.runs.list(additional_metadata=meta, statuses=[V1TaskStatus.RUNNING])
     assert stale.rows == []
     fixed = hatchet.runs.list(additional_metadata=meta, statuses=[V1TaskStatus.COMPLETED])

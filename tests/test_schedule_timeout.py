@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from hatchet_celery import ClientConfig, Context, EmptyModel, Hatchet
-from hatchet_celery._runtime.worker.services import WorkerServices
+from hatchet_celery._runtime.timing.timer_kinds import TIMER_KINDS
+from hatchet_celery._runtime.timing.timers import TimerPump
 from hatchet_celery.beat import HatchetCrons
 
 hatchet = Hatchet(config=ClientConfig(namespace="noworker"))
@@ -102,11 +103,9 @@ def test_a_pump_expires_the_deadline_of_a_task_it_does_not_declare(
     # this process's pump, as a worker's that serves other workflows only
     name = next(n for n in engine.registry.tasks if n.endswith("never_picked.never_picked"))
     monkeypatch.delitem(engine.registry.tasks, name)
-    WorkerServices.pump_once(engine, time.time() + 10)  # past the 1 s deadline
+    TimerPump(engine, TIMER_KINDS).run_once(time.time() + 10)  # past the 1 s deadline
     assert _status(run_id, "never_picked") == "FAILED"
-    assert not [
-        m for m in engine.store.redis.zrange(engine.keys.timers, 0, -1) if run_id in str(m)
-    ]
+    assert not [m for m in engine.store.redis.zrange(engine.keys.timers, 0, -1) if run_id in str(m)]
     monkeypatch.undo()
     with pytest.raises(Exception, match="SCHEDULING_TIMED_OUT"):
         hatchet.runs.get_run_ref(run_id).result()

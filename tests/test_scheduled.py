@@ -18,6 +18,9 @@ from pydantic import BaseModel
 
 from hatchet_celery import ClientConfig, Context, Hatchet
 from hatchet_celery._runtime.timing import schedules
+from hatchet_celery._runtime.timing.timer_kinds import TIMER_KINDS
+from hatchet_celery._runtime.timing.timers import DONE, TimerPump
+from hatchet_celery._timer_entries import ScheduledFire
 from hatchet_celery.clients.rest.models.scheduled_run_status import ScheduledRunStatus
 from hatchet_celery.clients.rest.models.scheduled_workflows_bulk_update_item import (
     ScheduledWorkflowsBulkUpdateItem,
@@ -122,20 +125,18 @@ def test_a_retried_timer_creates_the_same_run_once() -> None:
     engine = idle._registry.engine()
     keys = engine.keys
     row = idle.scheduled.create("SchedParked", utcnow() - timedelta(seconds=1), {"text": "x"}, {})
-    member = f"s|{row.metadata.id}"
+    entry = ScheduledFire(row.metadata.id)
     now = time.time()
     # A pump claims the timer, creates the run and dies before recording it ...
-    first = engine.store.script(
-        "sched_fire", [keys.scheduled(row.metadata.id), keys.timers], [member, now, "r-1"]
-    )
+    first = engine.store.script("sched_fire", [keys.scheduled(row.metadata.id)], [now, "r-1"])
     run_id = first[1]
-    schedules.fire_scheduled(engine, member, now)  # the retry after the claim lease
+    TimerPump(engine, TIMER_KINDS).run_once(now)  # the retry after the claim lease
     # ... the retry reuses the recorded run id: one run, and the timer is gone.
     assert run_id == idle.scheduled.get(row.metadata.id).workflow_run_id
     runs = [r for r in engine.store.redis.zrange(keys.runs, 0, -1)]
     assert runs.count(run_id) == 1
-    assert engine.store.redis.zscore(keys.timers, member) is None
-    schedules.fire_scheduled(engine, member, now)  # a stray third firing does nothing
+    assert engine.store.redis.zscore(keys.timers, entry.member) is None
+    assert schedules.fire_scheduled(engine, entry, now) is DONE  # a stray third firing
     assert idle._registry.client().fetch(run_id) is not None
     assert engine.store.redis.zrange(keys.runs, 0, -1).count(run_id) == 1
 

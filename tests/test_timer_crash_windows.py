@@ -30,7 +30,8 @@ from hatchet_celery import (
 )
 from hatchet_celery._runtime.flow import common as flow
 from hatchet_celery._runtime.flow import conditions
-from hatchet_celery._runtime.worker.services import CLAIM_LEASE, WorkerServices
+from hatchet_celery._runtime.timing.timer_kinds import TIMER_KINDS
+from hatchet_celery._runtime.timing.timers import CLAIM_LEASE, TimerPump
 
 hatchet = Hatchet(config=ClientConfig(namespace="crashwin"))
 
@@ -98,13 +99,13 @@ def test_a_crash_in_the_schedule_timeout_handler_leaves_the_timer(
 
     later = time.time() + 10  # past the 2 s schedule timeout
     monkeypatch.setattr(flow, "fail_held", crash)
-    WorkerServices.pump_once(engine, later)  # the handler raises half-way
+    TimerPump(engine, TIMER_KINDS).run_once(later)  # the handler raises half-way
     assert client_status(run_id, task) == waiting
     # the timer is still there, a claim lease ahead: a later pass takes it again
     assert abs(redis.zscore(engine.keys.timers, member) - (later + CLAIM_LEASE)) < 1
 
     monkeypatch.undo()
-    WorkerServices.pump_once(engine, later + CLAIM_LEASE + 1)
+    TimerPump(engine, TIMER_KINDS).run_once(later + CLAIM_LEASE + 1)
     assert client_status(run_id, task) == "FAILED"
     assert redis.zscore(engine.keys.timers, member) is None
     with pytest.raises(Exception, match="SCHEDULING_TIMED_OUT"):
@@ -131,9 +132,9 @@ def test_a_crash_while_carrying_out_a_condition_decision_leaves_its_recovery_tim
 
     monkeypatch.setattr(conditions, "carry_out_decision", crash)
     later = time.time() + 5  # the 1 s sleep is over: the decision is QUEUE
-    WorkerServices.pump_once(engine, later)  # decided, then the carrying out fails
+    TimerPump(engine, TIMER_KINDS).run_once(later)  # decided, then the carrying out fails
     assert redis.zscore(engine.keys.timers, member) is not None
-    WorkerServices.pump_once(engine, later + 60)  # the recovery timer fails the same way
+    TimerPump(engine, TIMER_KINDS).run_once(later + 60)  # the recovery timer fails the same way
     assert abs(redis.zscore(engine.keys.timers, member) - (later + 60 + CLAIM_LEASE)) < 1
 
     monkeypatch.undo()
@@ -146,7 +147,7 @@ def test_a_crash_while_carrying_out_a_condition_decision_leaves_its_recovery_tim
         publish(ready)
 
     monkeypatch.setattr(engine, "publish_ready", observed)
-    WorkerServices.pump_once(engine, later + 60 + CLAIM_LEASE + 1)
+    TimerPump(engine, TIMER_KINDS).run_once(later + 60 + CLAIM_LEASE + 1)
     assert run_id in published  # the decision (QUEUE) was carried out at last
     assert client_status(run_id, "sleeps_first") == "QUEUED"
     assert redis.zscore(engine.keys.timers, member) is None

@@ -9,7 +9,8 @@ it here, where its position is its order:
   task) is taken before rate-limit tokens, so a run waiting for a slot holds no tokens;
   a batch member is parked only once admitted; affinity routes last, what every other
   gate let through, to a worker that can take it.
-- the timer kinds are listed in ``services`` (the pump) for now.
+- the timer kinds: ``timing/timer_kinds.TIMER_KINDS`` (one row per kind: its entry type
+  and handler), handed here to the engine, whose worker pump is built with it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 from hatchet_celery._runtime.core.hooks import Extensions
 from hatchet_celery._runtime.flow import affinity, batch, concurrency, conditions, pause, ratelimits
 from hatchet_celery._runtime.timing import deadlines, schedules
+from hatchet_celery._runtime.timing.timer_kinds import TIMER_KINDS
 from hatchet_celery._runtime.waits import durable as durable_waits
 from hatchet_celery._runtime.waits import events
 
@@ -43,6 +45,7 @@ EXTENSIONS = Extensions(
     beat_ticks=(deadlines.sweep_due,),
     undeclared_timeouts=(deadlines.expire_undeclared,),
     wait_sweeps=(deadlines.sweep,),
+    timer_kinds=TIMER_KINDS,
     durable_wakeups=(durable_waits.deliver,),
     condition_decisions=(conditions.carry_out_resolution,),
 )

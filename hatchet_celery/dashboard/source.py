@@ -19,6 +19,7 @@ from typing import Any
 import hatchet_celery.dashboard.dag as dag
 from hatchet_celery._protocol import TERMINAL
 from hatchet_celery._runtime.core.state import parse_run
+from hatchet_celery._timer_entries import SleepDue
 from hatchet_celery.clients.rest.models.v1_task_status import V1TaskStatus
 
 STATUSES = ("QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED")
@@ -197,7 +198,7 @@ def _conditions(engine: Any, wait: dict[str, Any], met: Mapping[str, Any]) -> li
         if cond.get("kind") == "sleep":
             member = str(cond.get("m", ""))
             due = engine.store.redis.zscore(engine.keys.timers, member) if member else None
-            what = f"sleep {member.rsplit('|', 1)[-1]}"
+            what = f"sleep {SleepDue.decode(member).sleep if member else ''}"
             if due and key not in met:
                 what += f" (until {fmt_time(float(due))})"
         else:

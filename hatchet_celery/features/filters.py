@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +25,27 @@ from hatchet_celery.clients.rest.models.v1_update_filter_request import V1Update
 from hatchet_celery.exceptions import WorkflowNotFoundError
 from hatchet_celery.features._aio import aio_twin
 from hatchet_celery.features._base import FeatureClient
+
+
+def update_record(
+    engine: Any, filter_id: str, change: Callable[[dict[str, Any]], dict[str, Any]]
+) -> dict[str, Any]:
+    """Apply ``change`` to a filter record with check-and-set (``filter_swap.lua``): read,
+    change, write only if nobody wrote it meanwhile, else again from the new record. Two
+    updates both land; an update racing a delete finds the filter gone."""
+    key = engine.keys.event_filters
+    while True:
+        raw = engine.store.redis.hget(key, filter_id)
+        if raw is None:
+            raise ValueError(f"filter {filter_id!r} not found")
+        record = change(json.loads(raw))
+        swapped = int(
+            engine.store.script("filter_swap", [key], [filter_id, raw, json.dumps(record)])
+        )
+        if swapped == 1:
+            return record
+        if swapped == -1:
+            raise ValueError(f"filter {filter_id!r} not found (deleted meanwhile)")
 
 
 class FiltersClient(FeatureClient):
@@ -125,20 +147,22 @@ class FiltersClient(FeatureClient):
     aio_list = aio_twin(list)
 
     def update(self, filter_id: str, updates: V1UpdateFilterRequest) -> V1Filter:
-        record = self._load(filter_id)
         if updates.expression is not None:
             compile_cel(
                 updates.expression, what="filter expression", variables=FILTER_CEL_VARIABLES
             )
-            record["expression"] = updates.expression
-        if updates.scope is not None:
-            record["scope"] = updates.scope
-        if updates.payload is not None:
-            record["payload"] = dict(updates.payload)
-        record["updated_at"] = datetime.now(UTC).timestamp()
-        engine = self._engine
-        engine.store.redis.hset(engine.keys.event_filters, filter_id, json.dumps(record))
-        return self._v1(record)
+
+        def change(record: dict[str, Any]) -> dict[str, Any]:
+            if updates.expression is not None:
+                record["expression"] = updates.expression
+            if updates.scope is not None:
+                record["scope"] = updates.scope
+            if updates.payload is not None:
+                record["payload"] = dict(updates.payload)
+            record["updated_at"] = datetime.now(UTC).timestamp()
+            return record
+
+        return self._v1(update_record(self._engine, filter_id, change))
 
     aio_update = aio_twin(update)
 

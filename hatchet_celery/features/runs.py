@@ -403,7 +403,7 @@ class RunsClient(FeatureClient):
             if state is None:
                 continue
             if query.statuses and _views.task_status(state.status).value not in query.statuses:
-                run_index.repair(engine, run_id, state.status, state.created_at)
+                run_index.repair(engine, run_id)
                 continue
             worker_id = listing.worker_id
             if worker_id and not any(t.worker == worker_id for t in state.tasks.values()):

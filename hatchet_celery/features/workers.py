@@ -74,6 +74,16 @@ def _status(record: dict[str, Any], silent_for: float) -> WorkerStatus:
     return WorkerStatus.INACTIVE if record.get("stopped") else WorkerStatus.ACTIVE
 
 
+def prune(engine: Any, worker_ids: list[str], now: float) -> int:
+    """Forget the records of ``worker_ids`` (read stale) that are still stale, judged in one
+    script: a worker that sent a heartbeat since they were read is kept."""
+    return int(
+        engine.store.script(
+            "workers_prune", [engine.keys.workers], [now, FORGET_AFTER, *worker_ids]
+        )
+    )
+
+
 class WorkersClient(FeatureClient):
     def _records(self) -> dict[str, dict[str, Any]]:
         engine = self._engine
@@ -93,7 +103,7 @@ class WorkersClient(FeatureClient):
             else:
                 records[worker_id] = record
         if stale:
-            engine.store.redis.hdel(engine.keys.workers, *stale)
+            prune(engine, stale, now)
         return records
 
     def get(self, worker_id: str) -> Worker:

@@ -16,7 +16,9 @@ local f = redis.call('HMGET', run, 's:' .. task, 'a:' .. task)
 if (f[1] ~= 'QUEUED' and f[1] ~= parked) or f[2] ~= attempt then
   return {'drop', {}, {}}
 end
-redis.call('ZADD', timers, 'NX', ARGV[8], ARGV[7])
+-- LT: arms the sweep, or brings a claimed one (scored a claim lease ahead) forward, so
+-- the pump handling it sees it changed and does not drop it as idle
+redis.call('ZADD', timers, 'LT', ARGV[8], ARGV[7])
 if redis.call('HEXISTS', state, 'h:' .. holder) == 1 then
   wake_task(run, timers, run_id, task, parked, ARGV[6])
   return {'admit', {}, {}}

@@ -16,6 +16,7 @@ from hatchet_celery._runtime.core.run_index import TRIMMER
 from hatchet_celery._runtime.core.trigger_target import TriggerTarget
 from hatchet_celery._runtime.core.waiter import RunWaiter
 from hatchet_celery._store import Store, get_store
+from hatchet_celery._timer_entries import RetryDispatch
 
 if TYPE_CHECKING:
     from hatchet_celery._runtime.registry import Registry
@@ -122,7 +123,7 @@ class Engine:
         due = self.now() + UNDECLARED_DELAY
         pipe = self.store.redis.pipeline(transaction=False)
         for r in ready:
-            pipe.zadd(self.keys.timers, {f"d|{r.attempt}|{r.run_id}|{r.task}": due})
+            pipe.zadd(self.keys.timers, {RetryDispatch(r.attempt, r.run_id, r.task).member: due})
         pipe.execute()
 
     def publish_ready(self, ready: Iterable[Ready]) -> None:

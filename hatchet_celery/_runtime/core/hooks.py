@@ -22,11 +22,13 @@ in one ``Extensions`` value that the engine is built with.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from hatchet_celery._runtime.core.engine import Engine
+    from hatchet_celery._runtime.timing.timers import TimerKind
     from hatchet_celery.runnables.task import Task
 
 
@@ -121,6 +123,9 @@ class Extensions:
     beat_ticks: tuple[BeatTick, ...] = ()
     undeclared_timeouts: tuple[UndeclaredTimeout, ...] = field(default=())
     wait_sweeps: tuple[WaitSweep, ...] = ()
+    # timer kind -> its entry type and handler (``timing/timer_kinds.TIMER_KINDS``); the
+    # worker's pump is built with it
+    timer_kinds: Mapping[str, TimerKind[Any]] = field(default_factory=dict)
     durable_wakeups: tuple[WaitResolved, ...] = ()
     condition_decisions: tuple[WaitResolved, ...] = ()
 

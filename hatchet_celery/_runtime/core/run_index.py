@@ -171,12 +171,12 @@ def query(engine: Engine, q: RunQuery, offset: int, limit: int) -> Page:
     return Page([str(i) for i in res[2:]], bool(int(res[0])), total if total >= 0 else None)
 
 
-def repair(engine: Engine, run_id: str, status: str, created: float) -> None:
-    """Re-file a run whose status index entry was stale (a script did not update it)."""
-    rank = STATUS_RANK.get(status)
-    if rank is not None:
-        score = rank * RANK_SPAN + math.floor(created * 1000)
-        engine.store.redis.zadd(engine.keys.status_index, {run_id: score})
+def repair(engine: Engine, run_id: str) -> None:
+    """Re-file a run whose status index entry was stale (a script did not update it),
+    under the status its hash holds when the script runs (``index_repair.lua``), not the
+    one the listing read a moment before."""
+    keys = engine.keys
+    engine.store.script("index_repair", [keys.run(run_id), keys.status_index], [run_id])
 
 
 def lookup_task_run(engine: Engine, task_run_id: str) -> tuple[str, str] | None:

@@ -38,8 +38,9 @@ from hatchet_celery._runtime.core.broker_compat import WORKER_QUEUE_INFIX, queue
 from hatchet_celery._runtime.core.engine import UNDECLARED_DELAY
 from hatchet_celery._runtime.core.hooks import Ready
 from hatchet_celery._runtime.core.process import PROCESS
+from hatchet_celery._runtime.core.timer_outcome import DONE, Outcome, Rearm
 from hatchet_celery._runtime.flow import common as flow
-from hatchet_celery._runtime.worker.services import timer_handler
+from hatchet_celery._timer_entries import AffinityRetry
 from hatchet_celery.exceptions import TaskTimeoutError
 from hatchet_celery.labels import DesiredWorkerLabel, WorkerLabelComparator
 from hatchet_celery.runnables.workflow import _labels
@@ -314,7 +315,7 @@ class AffinityGate:
                 item.task,
                 item.attempt,
                 flow.WAIT_WORKER,
-                f"aw|{item.attempt}|{item.run_id}|{item.task}",
+                AffinityRetry(item.attempt, item.run_id, item.task).member,
                 now + RETRY_SECONDS,
             ],
         )
@@ -323,10 +324,9 @@ class AffinityGate:
 GATE = AffinityGate()
 
 
-@timer_handler("aw")
-def retry_route(engine: Engine, member: str, now: float) -> None:
+def retry_route(engine: Engine, entry: AffinityRetry, now: float) -> Outcome:
     """Route a parked task run again; fail it once its schedule timeout has passed."""
-    _, attempt, run_id, task_name = member.split("|", 3)
+    attempt, run_id, task_name = entry.attempt, entry.run_id, entry.task
     redis = engine.store.redis
     wf_name, status, deadline, aff, sw, pr = (
         None if v is None else str(v)
@@ -337,14 +337,10 @@ def retry_route(engine: Engine, member: str, now: float) -> None:
     wf = engine.registry.workflows.get(wf_name or "")
     task = wf.task_map().get(task_name) if wf is not None else None
     if task is None:  # not declared here: offered again to a worker that declares it
-        redis.zadd(engine.keys.timers, {member: now + UNDECLARED_DELAY})
-        return
+        return Rearm(now + UNDECLARED_DELAY)
     if status != flow.WAIT_WORKER:
-        redis.zrem(engine.keys.timers, member)
-        return
+        return DONE
     if deadline and now >= float(deadline):
-        # Fail first, then drop the timer: a process that dies in between leaves the timer
-        # (claimed by the pump until later), which finds the task no longer waiting.
         flow.fail_held(
             engine,
             task,
@@ -354,17 +350,16 @@ def retry_route(engine: Engine, member: str, now: float) -> None:
                 f"within its schedule_timeout ({task.schedule_timeout_s:g}s): SCHEDULING_TIMED_OUT"
             ),
         )
-        redis.zrem(engine.keys.timers, member)
-        return
+        return DONE
     DIRECTORY.invalidate()
     decided = route(engine, task, aff, sw)
     if decided.wait:
-        redis.zadd(engine.keys.timers, {member: now + RETRY_SECONDS})
-        return
+        return Rearm(now + RETRY_SECONDS)
+    # drops the timer as it wakes the task run, whose watchdog takes over
     woken = engine.store.script(
         "aff_wake",
         [engine.keys.run(run_id), engine.keys.timers],
-        [member, run_id, task_name, attempt, flow.WAIT_WORKER, flow.watch_at(now)],
+        [entry.member, run_id, task_name, attempt, flow.WAIT_WORKER, flow.watch_at(now)],
     )
     if woken:
         item = Ready(
@@ -378,6 +373,7 @@ def retry_route(engine: Engine, member: str, now: float) -> None:
             decided.queue,
         )
         engine.dispatch([item], after=GATE)
+    return DONE
 
 
 # --- the worker side --------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from hatchet_celery._cel import CelEvaluationError
 from hatchet_celery._runtime.core.hooks import Ready
 from hatchet_celery._runtime.core.process import PROCESS
+from hatchet_celery._runtime.core.timer_outcome import Outcome, retry_later
 from hatchet_celery._runtime.core.transitions import (
     record_failure,
     record_success,
@@ -40,7 +41,7 @@ from hatchet_celery._runtime.core.transitions import (
 )
 from hatchet_celery._runtime.flow import common as flow
 from hatchet_celery._runtime.ops import cancellation
-from hatchet_celery._runtime.worker.services import timer_handler
+from hatchet_celery._timer_entries import BatchFlush
 from hatchet_celery.exceptions import NonRetryableException
 from hatchet_celery.runnables.batch import call, group_program, member_output
 from hatchet_celery.runnables.types import BatchTaskConfig
@@ -77,7 +78,7 @@ def _interval(spec: BatchTaskConfig) -> float | str:
 
 
 def _timer(workflow: str, task: str, group: str) -> str:
-    return f"bf|{workflow}|{task}|{group}"
+    return BatchFlush(workflow, task, group).member
 
 
 class BatchGate:
@@ -178,16 +179,15 @@ def flush(
             return made
 
 
-@timer_handler("bf")
-def flush_due(engine: Engine, member: str, now: float) -> None:
-    """A buffer's interval has passed: flush it (the script removes or re-arms the timer).
-    A process that does not declare the task leaves it to one that does (the timer's
-    claim lease makes it due again)."""
-    _, workflow, task_name, group = member.split("|", 3)
-    task = engine.registry.tasks.get(engine.celery_name(workflow, task_name))
-    if task is None or getattr(task, "batch", None) is None:
-        return
-    flush(engine, task, group, force=True)
+def flush_due(engine: Engine, entry: BatchFlush, now: float) -> Outcome:
+    """A buffer's interval has passed: flush it. ``batch_flush`` removes or re-arms the
+    timer in the step that empties or leaves the buffer; should it leave the timer alone
+    (a flush held back), the entry is due again a claim lease later, as it was before.
+    A process that does not declare the task leaves it to one that does, the same way."""
+    task = engine.registry.tasks.get(engine.celery_name(entry.workflow, entry.task))
+    if task is not None and getattr(task, "batch", None) is not None:
+        flush(engine, task, entry.group, force=True)
+    return retry_later(now)
 
 
 GATE = BatchGate()

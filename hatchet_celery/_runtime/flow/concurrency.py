@@ -38,8 +38,9 @@ from hatchet_celery._cel import CelProgram, cel_int, cel_key, compile_cel
 from hatchet_celery._protocol import FINAL_TASK, TERMINAL
 from hatchet_celery._runtime.core.engine import UNDECLARED_DELAY
 from hatchet_celery._runtime.core.hooks import Ready
+from hatchet_celery._runtime.core.timer_outcome import DONE, Outcome, Rearm
 from hatchet_celery._runtime.flow import common as flow
-from hatchet_celery._runtime.worker.services import timer_handler
+from hatchet_celery._timer_entries import ConcurrencySweep
 from hatchet_celery.exceptions import ConcurrencyKeyError, TaskTimeoutError
 
 if TYPE_CHECKING:
@@ -211,7 +212,7 @@ class ConcurrencyGate:
                     item.attempt,
                     flow.WAIT_CONCURRENCY,
                     flow.watch_at(now),
-                    f"cs|{spec.gate}",
+                    ConcurrencySweep(spec.gate).member,
                     now + SWEEP_SECONDS,
                     SCAN_LIMIT,
                     len(spec.exprs),
@@ -304,20 +305,19 @@ def _spec_of_gate(engine: Engine, gate: str) -> Spec | None:
     return task_spec(task) if task is not None else None
 
 
-@timer_handler("cs")
-def sweep(engine: Engine, member: str, now: float) -> None:
-    """Release holders whose run or task run ended unseen; wake admitted holders left parked."""
-    gate = member.split("|", 1)[1]
+def sweep(engine: Engine, entry: ConcurrencySweep, now: float) -> Outcome:
+    """Release holders whose run or task run ended unseen; wake admitted holders left parked.
+    Done when the gate is empty: an arrival meanwhile re-arms the claimed timer itself
+    (``conc_acquire``'s ``ZADD LT``), so the pump leaves it."""
+    gate = entry.gate
     spec = _spec_of_gate(engine, gate)
     redis = engine.store.redis
     if spec is None:  # not declared here: offered again to a worker that declares it
-        redis.zadd(engine.keys.timers, {member: now + UNDECLARED_DELAY})
-        return
+        return Rearm(now + UNDECLARED_DELAY)
     state = engine.keys.conc_state(gate)
     holders = [str(f)[2:] for f in redis.hkeys(state) if str(f)[:2] in ("h:", "w:")]
     if not holders:
-        redis.zrem(engine.keys.timers, member)
-        return
+        return DONE
     pipe = redis.pipeline(transaction=False)
     for holder in holders:
         run_id, _, task = holder.partition("/")
@@ -337,7 +337,7 @@ def sweep(engine: Engine, member: str, now: float) -> None:
             gate_obj.wake(engine, spec, holder)
         elif task_status == flow.WAIT_CONCURRENCY and deadline and now >= float(deadline):
             _time_out(engine, spec, holder)
-    redis.zadd(engine.keys.timers, {member: now + SWEEP_SECONDS})
+    return Rearm(now + SWEEP_SECONDS)
 
 
 def _time_out(engine: Engine, spec: Spec, holder: str) -> None:

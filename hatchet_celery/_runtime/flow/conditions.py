@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from hatchet_celery._cel import CelEvaluationError, CelProgram, cel_bool, compile_cel
 from hatchet_celery._runtime.core.hooks import Ready
+from hatchet_celery._runtime.core.timer_outcome import DONE, Outcome, Rearm
 from hatchet_celery._runtime.core.transitions import record_failure, record_success
 from hatchet_celery._runtime.waits.store import (
     RECOVERY_SECONDS,
@@ -34,7 +35,7 @@ from hatchet_celery._runtime.waits.store import (
     WaitCondition,
     register,
 )
-from hatchet_celery._runtime.worker.services import timer_handler
+from hatchet_celery._timer_entries import DecisionRecovery
 from hatchet_celery.conditions import (
     Action,
     Condition,
@@ -268,8 +269,12 @@ def carry_out_decision(
     claim: str,
     priority: int | None,
     parent_task_run_id: str | None,
+    *,
+    drop_timer: bool = True,
 ) -> None:
-    """Act on a decided wait of the gate, then drop its recovery timer."""
+    """Act on a decided wait of the gate; fenced (claim token, expected status), so twice
+    is once. The decider then drops its recovery timer (``drop_timer``); the timer pump,
+    handling that timer, leaves it to its own settle."""
     if action == "QUEUE":
         engine.dispatch(
             [
@@ -298,13 +303,13 @@ def carry_out_decision(
             retry_allowed=False,
             final_status="CANCELLED",
         )
-    engine.store.redis.zrem(engine.keys.timers, f"wdx|{run_id}|{task.name}")
+    if drop_timer:
+        engine.store.redis.zrem(engine.keys.timers, DecisionRecovery(run_id, task.name).member)
 
 
-@timer_handler("wdx")
-def recover_decision(engine: Engine, member: str, now: float) -> None:
+def recover_decision(engine: Engine, entry: DecisionRecovery, now: float) -> Outcome:
     """Carry out a gate decision whose process died, or that a process without the code took."""
-    _, run_id, task_name = member.split("|", 2)
+    run_id, task_name = entry.run_id, entry.task
     values = engine.store.redis.hmget(
         engine.keys.run(run_id),
         [
@@ -320,16 +325,10 @@ def recover_decision(engine: Engine, member: str, now: float) -> None:
     wf, decided, status, attempt, claim, priority, ptr = cast(list[str | None], values)
     expected = {"QUEUE": "QUEUED", "SKIP": "RUNNING", "CANCEL": "WAITING"}.get(decided or "")
     if wf is None or expected is None or status != expected:
-        engine.store.redis.zrem(engine.keys.timers, member)
-        return
+        return DONE  # carried out already (or the run is gone)
     task = engine.registry.tasks.get(engine.celery_name(wf, task_name))
     if task is None:  # a worker that has the code will take it
-        engine.store.redis.zadd(engine.keys.timers, {member: now + RECOVERY_SECONDS})
-        return
-    # Carried out while the timer is still there (claimed by this pump for a while): a
-    # process that dies half-way leaves it to be taken again. Every branch is fenced (the
-    # claim token, the expected status), so carrying a decision out twice changes nothing;
-    # carry_out_decision drops the timer once done.
+        return Rearm(now + RECOVERY_SECONDS)
     carry_out_decision(
         engine,
         task,
@@ -339,7 +338,9 @@ def recover_decision(engine: Engine, member: str, now: float) -> None:
         str(claim or "0"),
         int(priority) if priority else None,
         ptr or None,
+        drop_timer=False,
     )
+    return DONE
 
 
 __all__ = ["GATE", "ConditionsGate", "TaskCancelledByCondition", "carry_out_decision"]

@@ -19,8 +19,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from hatchet_celery._runtime.core.hooks import Ready
+from hatchet_celery._runtime.core.timer_outcome import DONE, Outcome
 from hatchet_celery._runtime.ops import cancellation
-from hatchet_celery._runtime.worker.services import timer_handler
+from hatchet_celery._timer_entries import PauseExpiry
 
 if TYPE_CHECKING:
     from hatchet_celery._runtime.core.engine import Engine
@@ -115,15 +116,24 @@ class PauseGate:
 GATE = PauseGate()
 
 
-@timer_handler("pz")
-def expire_parked(engine: Engine, member: str, now: float) -> None:
-    """Cancel the task runs a paused workflow held longer than its queue TTL."""
-    workflow = member.split("|", 1)[1]
-    expired = engine.store.script(
-        "pause_expire", _script_keys(engine, workflow), [workflow, now, member]
-    )
-    for entry in expired:
-        run_id, task, _attempt = str(entry).split("|", 2)
+def expire_parked(engine: Engine, entry: PauseExpiry, now: float) -> Outcome:
+    """Cancel the task runs a paused workflow held longer than its queue TTL.
+
+    Cancelled first, then dropped from the parked set by ``pause_expire``, which re-arms
+    or removes the timer in the same step (so a task run parked meanwhile keeps a timer):
+    a process dying in between leaves them parked and the timer claimed, and the next
+    pass cancels them again (a no-op) before dropping them."""
+    workflow = entry.workflow
+    current = settings(engine, workflow)
+    expired: list[str] = []
+    if current is not None:
+        parked = engine.keys.paused_tasks(workflow)
+        expired = [
+            str(m)
+            for m in engine.store.redis.zrangebyscore(parked, "-inf", now - float(current["ttl"]))
+        ]
+    for member in expired:
+        run_id, task, _attempt = member.split("|", 2)
         status = engine.store.redis.hget(engine.keys.run(run_id), f"s:{task}")
         if status != WAIT_PAUSED:
             continue
@@ -131,14 +141,18 @@ def expire_parked(engine: Engine, member: str, now: float) -> None:
             cancellation.cancel_task(engine, run_id, task)
         except Exception:
             log.exception("hatchet_celery: cancelling expired paused task %s of %s", task, run_id)
-        else:
-            log.info(
-                "hatchet_celery: task %s of run %s cancelled: paused workflow %r held it "
-                "past its queue TTL",
-                task,
-                run_id,
-                workflow,
-            )
+            raise  # the timer stays claimed: the next pass tries again
+        log.info(
+            "hatchet_celery: task %s of run %s cancelled: paused workflow %r held it "
+            "past its queue TTL",
+            task,
+            run_id,
+            workflow,
+        )
+    engine.store.script(
+        "pause_expire", _script_keys(engine, workflow), [workflow, entry.member, *expired]
+    )
+    return DONE  # pause_expire removed or re-armed the timer
 
 
 __all__ = ["WAIT_PAUSED", "drops", "pause", "paused_names", "settings", "unpause"]

@@ -33,8 +33,9 @@ from typing import TYPE_CHECKING, Any
 from hatchet_celery._cel import CelProgram, cel_int, cel_key, compile_cel
 from hatchet_celery._runtime.core.engine import UNDECLARED_DELAY
 from hatchet_celery._runtime.core.hooks import Ready
+from hatchet_celery._runtime.core.timer_outcome import DONE, Outcome, Rearm
 from hatchet_celery._runtime.flow import common as flow
-from hatchet_celery._runtime.worker.services import timer_handler
+from hatchet_celery._timer_entries import RateLimitRetry, RateLimitWake
 from hatchet_celery.exceptions import RateLimitExceededError, TaskTimeoutError
 from hatchet_celery.rate_limit import DURATION_SECONDS, RateLimit, RateLimitDuration
 
@@ -171,7 +172,6 @@ class RateLimitGate:
         tail: list[Any] = []
         for key, (units, limit, window) in merged.items():
             tail += [key, units, limit, window]
-        suffix = f"{item.attempt}|{item.run_id}|{item.task}"
         engine.store.script_in(
             pipe,
             "rl_take",
@@ -188,8 +188,8 @@ class RateLimitGate:
                 flow.WAIT_RATE_LIMIT,
                 now,
                 flow.watch_at(now),
-                f"rl|{suffix}",
-                f"rq|{suffix}",
+                RateLimitWake(item.attempt, item.run_id, item.task).member,
+                RateLimitRetry(item.attempt, item.run_id, item.task).member,
                 now + MISSING_KEY_RETRY,
                 len(merged),
                 *tail,
@@ -213,36 +213,33 @@ def _task_of(engine: Engine, run_id: str, task_name: str) -> tuple[str, Task[Any
     return workflow, (wf.task_map().get(task_name) if wf is not None else None)
 
 
-@timer_handler("rl")
-def wake(engine: Engine, member: str, now: float) -> None:
-    """The reserved instant of a parked task run came: dispatch it past this gate."""
-    _, attempt, run_id, task_name = member.split("|", 3)
+def wake(engine: Engine, entry: RateLimitWake, now: float) -> Outcome:
+    """The reserved instant of a parked task run came: dispatch it past this gate
+    (``rl_wake`` drops the timer as it wakes the task run, whose watchdog takes over)."""
+    run_id, task_name = entry.run_id, entry.task
     res = engine.store.script(
         "rl_wake",
         [engine.keys.run(run_id), engine.keys.timers],
-        [member, run_id, task_name, attempt, flow.WAIT_RATE_LIMIT, flow.watch_at(now)],
+        [entry.member, run_id, task_name, entry.attempt, flow.WAIT_RATE_LIMIT, flow.watch_at(now)],
     )
     if res:
         flow.dispatch_after(engine, GATE, str(res[0]), run_id, [task_name, res[2], res[3]], res[1])
+    return DONE
 
 
-@timer_handler("rq")
-def retry(engine: Engine, member: str, now: float) -> None:
-    """Try again to take the units of a task run that waits for a static key to be put."""
-    _, attempt, run_id, task_name = member.split("|", 3)
+def retry(engine: Engine, entry: RateLimitRetry, now: float) -> Outcome:
+    """Try again to take the units of a task run that waits for a static key to be put.
+    Still missing, ``rl_take`` re-arms this timer itself (so the pump leaves it)."""
+    run_id, task_name = entry.run_id, entry.task
     workflow, task = _task_of(engine, run_id, task_name)
     redis = engine.store.redis
     if task is None:  # not declared here: offered again to a worker that declares it
-        redis.zadd(engine.keys.timers, {member: now + UNDECLARED_DELAY})
-        return
-    # The timer stays (claimed by this pump for a while) until the work below is done, so a
-    # process that dies half-way leaves it to be taken again.
+        return Rearm(now + UNDECLARED_DELAY)
     status, deadline, pr = redis.hmget(
         engine.keys.run(run_id), [f"s:{task_name}", f"x:{task_name}", "pr"]
     )
     if status != flow.WAIT_RATE_LIMIT:
-        redis.zrem(engine.keys.timers, member)
-        return
+        return DONE
     if deadline and now >= float(deadline):
         flow.fail_held(
             engine,
@@ -253,14 +250,11 @@ def retry(engine: Engine, member: str, now: float) -> None:
                 f"({task.schedule_timeout_s:g}s): SCHEDULING_TIMED_OUT"
             ),
         )
-        redis.zrem(engine.keys.timers, member)
-        return
-    item = Ready(workflow, task_name, run_id, "", int(attempt), None, int(pr) if pr else None)
-    claimed = redis.zscore(engine.keys.timers, member)
+        return DONE
+    item = Ready(workflow, task_name, run_id, "", entry.attempt, None, int(pr) if pr else None)
     if GATE.admit(engine, task, [item]):
         engine.dispatch([item], after=GATE)
-    if redis.zscore(engine.keys.timers, member) == claimed:  # not re-armed by the gate
-        redis.zrem(engine.keys.timers, member)
+    return DONE
 
 
 def check_trigger(engine: Engine, workflow: Any, items: list[Any]) -> None:

@@ -1,7 +1,7 @@
 """Schedule timeouts that hold with no worker up: any process can expire an overdue task run.
 
 A queued task run carries its schedule deadline in the run hash (``x:<task>``) and a
-watchdog timer; a worker's timer pump fails it at the deadline (``services``). With no
+watchdog timer; a worker's timer pump fails it at the deadline (``task_timers``). With no
 worker up nobody pumps, so a run whose task is never picked up would stay QUEUED past its
 deadline and ``result()`` would block. Here the deadline is enforced by whoever else is
 there, with one transition (``task_expire.lua``) that checks the deadline itself, so two
@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from hatchet_celery._protocol import TERMINAL
 from hatchet_celery._runtime.core.hooks import Ready
 from hatchet_celery._runtime.ops.cancellation import RunShape
+from hatchet_celery._timer_entries import Watchdog, kind_of
 from hatchet_celery.exceptions import TaskRunError, TaskTimeoutError
 
 if TYPE_CHECKING:
@@ -159,24 +160,21 @@ def sweep_due(engine: Engine, now: float) -> int:
         _cursor[timers] = float(due[-1][1])
     else:
         _cursor.pop(timers, None)
-    watched: list[tuple[str, str, str]] = []
-    for member, _score in due:
-        kind, attempt, run_id, task = str(member).split("|", 3)
-        if kind == "w":
-            watched.append((attempt, run_id, task))
+    watched = [Watchdog.decode(str(m)) for m, _score in due if kind_of(str(m)) == Watchdog.kind]
     if not watched:
         return 0
     pipe = engine.store.redis.pipeline(transaction=False)
-    for _attempt, run_id, _task in watched:
-        pipe.hget(engine.keys.run(run_id), "wf")
+    for w in watched:
+        pipe.hget(engine.keys.run(w.run_id), "wf")
     count = 0
-    for (attempt, run_id, task), workflow in zip(watched, pipe.execute(), strict=True):
+    for w, workflow in zip(watched, pipe.execute(), strict=True):
         if workflow is not None:
-            count += expire(engine, run_id, str(workflow), task, int(attempt), now)
+            count += expire(engine, w.run_id, str(workflow), w.task, w.attempt, now)
     return count
 
 
 def expire_undeclared(engine: Engine, run_id: str, task: str, attempt: int, now: float) -> bool:
-    """The pump met the deadline of a task this process does not declare."""
+    """The pump met the deadline of a task this process does not declare
+    (``task_timers``)."""
     workflow = str(engine.store.redis.hget(engine.keys.run(run_id), "wf") or "")
     return expire(engine, run_id, workflow, task, attempt, now)

@@ -20,9 +20,10 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
+from hatchet_celery._runtime.core.timer_outcome import DONE, Outcome, Rearm, retry_later
 from hatchet_celery._runtime.flow import pause
 from hatchet_celery._runtime.timing import crons
-from hatchet_celery._runtime.worker.services import timer_handler
+from hatchet_celery._timer_entries import ScheduledFire
 from hatchet_celery.clients.admin import TriggerWorkflowOptions, WorkflowRunTriggerConfig
 from hatchet_celery.exceptions import WorkflowNotFoundError
 
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 API = "API"
-TIMER_KIND = "s"
 
 
 @dataclass(frozen=True)
@@ -143,17 +143,14 @@ def delete(engine: Engine, scheduled_id: str) -> bool:
     )
 
 
-@timer_handler(TIMER_KIND)
-def fire_scheduled(engine: Engine, member: str, now: float) -> None:
-    """A due ``s|<id>`` timer: create the scheduled run's run (once), then drop the timer."""
-    scheduled_id = member.split("|", 1)[1]
+def fire_scheduled(engine: Engine, entry: ScheduledFire, now: float) -> Outcome:
+    """A due ``s|<id>`` timer: create the scheduled run's run (once). Done when it exists
+    or the scheduled run is gone; re-armed at its time when it was moved later."""
     keys = engine.keys
-    sched_key = keys.scheduled(scheduled_id)
-    res = engine.store.script(
-        "sched_fire", [sched_key, keys.timers], [member, now, str(uuid.uuid4())]
-    )
+    sched_key = keys.scheduled(entry.scheduled_id)
+    res = engine.store.script("sched_fire", [sched_key], [now, str(uuid.uuid4())])
     if int(res[0]) == 0:
-        return
+        return Rearm(float(res[1])) if len(res) > 1 else DONE
     run_id, workflow_name, payload, metadata, priority = res[1:6]
     item = WorkflowRunTriggerConfig(
         workflow_name=workflow_name,
@@ -168,13 +165,12 @@ def fire_scheduled(engine: Engine, member: str, now: float) -> None:
         if not pause.drops(engine, namespaced, "scheduled"):
             engine.registry.client().trigger_by_name(workflow_name, [item], run_ids=[run_id])
     except WorkflowNotFoundError as exc:
-        # Left claimed: the pump offers it again after the claim lease, until a worker
-        # that serves the workflow has registered it.
-        log.warning("hatchet_celery: scheduled run %s waits: %s", scheduled_id, exc)
-        return
-    engine.store.script(
-        "sched_fired", [sched_key, keys.timers], [member, now, engine.config.retention_seconds]
-    )
+        # Offered again after a claim lease, until a worker that serves the workflow has
+        # registered it.
+        log.warning("hatchet_celery: scheduled run %s waits: %s", entry.scheduled_id, exc)
+        return retry_later(now)
+    engine.store.script("sched_fired", [sched_key], [now, engine.config.retention_seconds])
+    return DONE
 
 
 def register_declared_crons(engine: Engine) -> None:

@@ -43,9 +43,8 @@ from hatchet_celery._runtime.core import aio
 from hatchet_celery._runtime.core.calls import Suspended, run_async
 from hatchet_celery._runtime.core.watchdog import watchdog
 from hatchet_celery._runtime.waits.eviction import MANAGER, reason
-from hatchet_celery._runtime.waits.restore import mark_evicted, watch_children
+from hatchet_celery._runtime.waits.restore import mark_evicted
 from hatchet_celery._runtime.waits.store import Resolution, Wait, WaitCondition, register
-from hatchet_celery._runtime.worker.services import timer_batch_handler
 from hatchet_celery.conditions import (
     Condition,
     OrGroup,
@@ -329,9 +328,6 @@ def evict_all_waiting(engine: Engine) -> None:
     count = MANAGER.evict_all_waiting()
     if count:
         log.info("hatchet_celery: evicted %d waiting durable task run(s) at stop", count)
-
-
-timer_batch_handler("dvc")(watch_children)
 
 
 # --- the waits of DurableContext ------------------------------------------------------------

@@ -24,9 +24,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from hatchet_celery._cel import CelEvaluationError, cel_bool, compile_cel
+from hatchet_celery._runtime.core.timer_outcome import DONE, Outcome
 from hatchet_celery._runtime.core.trigger_target import TriggerTarget
 from hatchet_celery._runtime.waits.store import RECOVERY_SECONDS, matches, satisfy
-from hatchet_celery._runtime.worker.services import timer_handler
+from hatchet_celery._timer_entries import EventRecovery
 from hatchet_celery.clients.admin import TriggerWorkflowOptions, WorkflowRunTriggerConfig
 from hatchet_celery.clients.events import Event
 from hatchet_celery.context import current_context
@@ -179,7 +180,8 @@ def push(registry: Registry, events: list[EventIn]) -> list[Event]:
     for doc, flat in zip(docs, results[:-2], strict=True):
         _wake(engine, doc, flat)
     _trigger(registry, docs, subs, filters)
-    engine.store.redis.zrem(keys.timers, *[f"wev|{doc['id']}" for doc in docs])
+    # the pusher's own cleanup: its recovery timers are not needed any more
+    engine.store.redis.zrem(keys.timers, *[EventRecovery(str(doc["id"])).member for doc in docs])
     tenant = str(uuid.uuid5(uuid.NAMESPACE_URL, f"hatchet-celery:{registry.config.namespace}"))
     return [to_event(doc, tenant) for doc in docs]
 
@@ -347,10 +349,10 @@ def _trigger_workflow(
         current_context.reset(token)
 
 
-@timer_handler("wev")
-def recover_event(engine: Engine, member: str, now: float) -> None:
-    """Finish an event whose pushing process died before waking and triggering."""
-    event_id = member.split("|", 1)[1]
+def recover_event(engine: Engine, entry: EventRecovery, now: float) -> Outcome:
+    """Finish an event whose pushing process died before waking and triggering. Twice is
+    once: a met wait is met once (``cond_satisfy``), a run's id comes from the event."""
+    event_id = entry.event_id
     keys = engine.keys
     raw = engine.store.redis.hget(keys.event_data, event_id)
     if raw is not None:
@@ -362,7 +364,7 @@ def recover_event(engine: Engine, member: str, now: float) -> None:
         subs = {k: json.loads(v) for k, v in subs_raw.items()}
         filters = [json.loads(v) for v in cast(list[str], redis.hvals(keys.event_filters))]
         _trigger(engine.registry, [doc], subs, filters)
-    engine.store.redis.zrem(keys.timers, member)
+    return DONE
 
 
 def _flat(mapping: dict[str, str]) -> list[str]:

@@ -19,6 +19,8 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._runtime.core.hooks import Ready
+from hatchet_celery._runtime.core.timer_outcome import DONE, Outcome, Rearm
+from hatchet_celery._timer_entries import ChildWatch
 
 if TYPE_CHECKING:
     from hatchet_celery._runtime.core.engine import Engine
@@ -99,44 +101,44 @@ def _declared(engine: Engine, run_id: str, task: str) -> Any:
     return engine.registry.tasks.get(engine.celery_name(workflow, task))
 
 
-def watch_children(engine: Engine, members: list[str], now: float) -> None:
-    """Timer kind ``dvc`` (registered by ``durable_waits``): evicted task runs awaiting
-    child runs. Restore those with a finished child, look again a second later at the
-    others, drop the timers of those that moved on."""
+def watch_children(
+    engine: Engine, entries: list[ChildWatch], now: float
+) -> dict[ChildWatch, Outcome]:
+    """Timer kind ``dvc``: evicted task runs awaiting child runs. Restore those with a
+    finished child (``durable_restore`` drops the timer in that step), look again a second
+    later at the others; done with those that moved on. A restore run twice is once (the
+    second finds the task run no longer evicted)."""
     keys = engine.keys
-    redis = engine.store.redis
-    pipe = redis.pipeline(transaction=False)
-    targets = []
-    for member in members:
-        _, run_id, task = member.split("|", 2)
-        targets.append((member, run_id, task))
-        pipe.hmget(keys.run(run_id), f"s:{task}", f"c:{task}", f"ev:{task}", f"ew:{task}")
+    pipe = engine.store.redis.pipeline(transaction=False)
+    for entry in entries:
+        pipe.hmget(
+            keys.run(entry.run_id),
+            f"s:{entry.task}",
+            f"c:{entry.task}",
+            f"ev:{entry.task}",
+            f"ew:{entry.task}",
+        )
     states = pipe.execute()
-    watched: list[tuple[str, str, str, list[str]]] = []
-    gone = []
-    for (member, run_id, task), (status, claim, evicted, children) in zip(
-        targets, states, strict=True
-    ):
+    outcomes: dict[ChildWatch, Outcome] = {}
+    watched: list[tuple[ChildWatch, list[str]]] = []
+    for entry, (status, claim, evicted, children) in zip(entries, states, strict=True):
         if status != "SUSPENDED" or evicted is None or evicted != claim:
-            gone.append(member)
+            outcomes[entry] = DONE
         else:
-            watched.append((member, run_id, task, json.loads(children or "[]")))
-    pipe = redis.pipeline(transaction=False)
-    for _, _, _, children in watched:
+            watched.append((entry, json.loads(children or "[]")))
+    pipe = engine.store.redis.pipeline(transaction=False)
+    for _, children in watched:
         for child in children:
             pipe.hget(keys.run(child), "st")
     statuses = iter(pipe.execute())
-    again: dict[str, float] = {}
-    for member, run_id, task, children in watched:
+    for entry, children in watched:
         done = [next(statuses) for _ in children]
         if not children or any(s is None or s in FINISHED for s in done):
-            restore(engine, run_id, task)  # removes its timer
+            restore(engine, entry.run_id, entry.task)
+            outcomes[entry] = DONE
         else:
-            again[member] = now + CHILD_POLL_SECONDS
-    if again:
-        redis.zadd(keys.timers, again)
-    if gone:
-        redis.zrem(keys.timers, *gone)
+            outcomes[entry] = Rearm(now + CHILD_POLL_SECONDS)
+    return outcomes
 
 
 class BranchError(ValueError):

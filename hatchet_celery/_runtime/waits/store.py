@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any
 from hatchet_celery._cel import CelEvaluationError, cel_bool, compile_cel
 from hatchet_celery._durations import render
 from hatchet_celery._runtime.core.hooks import Ready
-from hatchet_celery._runtime.worker.services import timer_batch_handler
+from hatchet_celery._runtime.core.timer_outcome import DONE, Outcome
+from hatchet_celery._timer_entries import SleepDue
 from hatchet_celery.conditions import SleepCondition, UserEventCondition
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ class Wait:
     def member(self, cond: WaitCondition) -> str:
         """Its sleep timer member, or its entry in the waiter hash of its event key."""
         if cond.kind == "sleep":
-            return f"wsl|{self.run_id}|{self.task}|{self.wid}|{cond.id}|{render(cond.seconds)}"
+            return SleepDue(self.run_id, self.task, self.wid, cond.id, render(cond.seconds)).member
         return f"{self.run_id}|{self.task}|{self.wid}|{cond.id}"
 
     def spec_json(self) -> str:
@@ -390,16 +391,18 @@ def carry_out(engine: Engine, r: Resolution) -> None:
         decide(engine, r)
 
 
-@timer_batch_handler("wsl")
-def fire_sleeps(engine: Engine, members: list[str], now: float) -> None:
-    """Sleep conditions whose time has come: meet them, a claimed batch at once (a stale
-    wait just drops its timer, inside ``cond_satisfy`` too)."""
+def fire_sleeps(engine: Engine, entries: list[SleepDue], now: float) -> dict[SleepDue, Outcome]:
+    """Sleep conditions whose time has come: meet them, a claimed batch at once.
+    ``cond_satisfy`` drops each sleep timer in the step that meets it (and a stale wait's
+    timer too), so they are all done once it returned."""
     items = []
-    for member in members:
-        _, run_id, task, wid, cid, duration = member.split("|", 5)
-        data = json.dumps({"sleep_duration": duration})
-        items.append(Met(run_id, task, wid, cid, data, timer=member))
+    for entry in entries:
+        data = json.dumps({"sleep_duration": entry.sleep})
+        items.append(
+            Met(entry.run_id, entry.task, entry.wait_id, entry.cond_id, data, timer=entry.member)
+        )
     satisfy_many(engine, items)
+    return dict.fromkeys(entries, DONE)
 
 
 __all__ = [

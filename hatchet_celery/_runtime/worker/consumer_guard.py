@@ -26,6 +26,8 @@ from typing import Any
 
 from celery import bootsteps
 
+from hatchet_celery._timer_entries import RetryDispatch
+
 log = logging.getLogger(__name__)
 
 #: A Hatchet message this worker cannot serve is offered again this much later.
@@ -97,7 +99,7 @@ def hand_back(app: Any, message: Any, name: str, worker: str, logged: dict[str, 
         if registry is None or not isinstance(run_id, str) or not isinstance(attempt, int):
             return False
         engine = registry.engine()
-        member = f"d|{attempt}|{run_id}|{task}"
+        member = RetryDispatch(attempt, run_id, task).member
         engine.store.redis.zadd(engine.keys.timers, {member: engine.now() + HAND_BACK_DELAY})
     except Exception:
         log.exception("hatchet_celery: could not hand back a message of %s", name)

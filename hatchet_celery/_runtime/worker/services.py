@@ -1,15 +1,12 @@
-"""Background services of a worker: the timer pump, the lease reaper and retention.
+"""Background services of a worker: heartbeat, the lease reaper, retention, the drain.
+
+One thread runs them, and the timer pump (``timers.TimerPump``, given the timer table of
+the engine's extensions: ``timer_kinds.TIMER_KINDS``) on the same beat.
 
 A worker told to stop (SIGTERM: Celery's warm shutdown) drains: it stops consuming, reports
 ``PAUSED`` in ``hatchet.workers`` at once, and keeps its services (heartbeat, pump) and its
 leases (renewed by the executing process's watchdog) alive until the tasks in flight have
 finished, so none of them looks lost and is handed to another worker meanwhile.
-
-The timer pump is the one mechanism behind every delay (DESIGN §3): entries of the
-``timers`` sorted set are claimed atomically by whichever worker polls first, handled by
-the function registered for their kind, and removed or re-armed by that handler. A
-handler that dies leaves its entry claimed for ``CLAIM_LEASE`` seconds, then it is due
-again, so no timer is lost.
 """
 
 from __future__ import annotations
@@ -17,15 +14,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from celery import signals
 from celery.worker import state as celery_state
 
-from hatchet_celery._runtime.core.engine import REDISPATCH_SECONDS
-from hatchet_celery._runtime.core.hooks import Ready
 from hatchet_celery._runtime.core.process import PROCESS
+from hatchet_celery._runtime.timing.timers import BATCH, CLAIM_LEASE, TimerPump, TimerTable
 
 if TYPE_CHECKING:
     from hatchet_celery._runtime.core.engine import Engine
@@ -33,92 +28,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CLAIM_LEASE = 30.0
-BATCH = 200
 # How long a draining worker waits for its tasks beyond the longest execution timeout it
 # serves (by then the watchdog has timed them out).
 DRAIN_GRACE = 10.0
 REAP_EVERY = 1.0
 RETENTION_EVERY = 60.0
-
-TimerHandler = Callable[["Engine", str, float], None]
-# kind (the member's text before the first "|") -> handler. Features add their kinds.
-TIMER_HANDLERS: dict[str, TimerHandler] = {}
-
-
-def timer_handler(kind: str) -> Callable[[TimerHandler], TimerHandler]:
-    def register(fn: TimerHandler) -> TimerHandler:
-        TIMER_HANDLERS[kind] = fn
-        return fn
-
-    return register
-
-
-BatchTimerHandler = Callable[["Engine", list[str], float], None]
-# kind -> handler of every due member of that kind claimed in one poll, so a burst of
-# timers costs a few round trips per batch instead of several per timer. Takes precedence
-# over TIMER_HANDLERS; a member the batch handler could not handle stays claimed and is
-# due again after CLAIM_LEASE.
-TIMER_BATCH_HANDLERS: dict[str, BatchTimerHandler] = {}
-
-
-def timer_batch_handler(kind: str) -> Callable[[BatchTimerHandler], BatchTimerHandler]:
-    def register(fn: BatchTimerHandler) -> BatchTimerHandler:
-        TIMER_BATCH_HANDLERS[kind] = fn
-        return fn
-
-    return register
-
-
-@timer_handler("d")
-@timer_handler("w")
-def fire_task_timer(engine: Engine, member: str, now: float) -> None:
-    """Dispatch a retry whose backoff ended, or re-dispatch / time out a queued task."""
-    from hatchet_celery._runtime.core.transitions import record_failure
-    from hatchet_celery.exceptions import TaskTimeoutError
-
-    kind, attempt, run_id, task_name = member.split("|", 3)
-    keys = engine.keys
-    res = engine.store.script(
-        "timer_fire",
-        [keys.run(run_id), keys.timers],
-        [member, kind, attempt, run_id, task_name, now, now + REDISPATCH_SECONDS],
-    )
-    if res[0] == "dispatch":
-        priority = int(res[2]) if len(res) > 2 and res[2] else None
-        parent_id = res[3] if len(res) > 3 and res[3] else None
-        item = Ready(res[1], task_name, run_id, "", int(attempt), parent_id, priority)
-        if kind == "d":  # a retry goes through the gates again (slots, tokens)
-            engine.dispatch([item])
-        else:  # the watchdog re-sends a message that may have been lost; the gates let an
-            # admitted task run through again (they are idempotent per attempt) and route
-            # it to a live worker (its message may sit in the queue of one that died)
-            engine.dispatch([item])
-    elif res[0] == "timeout":
-        task = engine.registry.tasks.get(engine.celery_name(_wf_of(engine, run_id), task_name))
-        claim = str(engine.store.redis.hget(keys.run(run_id), f"c:{task_name}") or "0")
-        if task is None:  # another worker's task: its deadline holds all the same
-            if any(
-                expire(engine, run_id, task_name, int(attempt), now)
-                for expire in engine.extensions.undeclared_timeouts
-            ):
-                engine.store.redis.zrem(keys.timers, member)
-            return  # else (shape unknown) the claimed timer is due again after CLAIM_LEASE
-        record_failure(
-            engine,
-            task,
-            run_id,
-            claim,
-            int(attempt),
-            "",
-            TaskTimeoutError(
-                f"task {task_name!r} waited in the queue longer than its schedule_timeout "
-                f"({task.schedule_timeout_s:g}s): SCHEDULING_TIMED_OUT"
-            ),
-            expected="QUEUED",
-            retry_allowed=False,
-        )
-        engine.store.redis.zrem(keys.timers, member)
 
 
 def _wf_of(engine: Engine, run_id: str) -> str:
@@ -149,9 +63,14 @@ def reap_lost(engine: Engine, now: float) -> int:
 class WorkerServices:
     """Started by the worker bootstep (``celery worker``) or by ``Worker.start()``."""
 
-    def __init__(self, registry: Registry, worker: Any = None) -> None:
+    def __init__(
+        self, registry: Registry, worker: Any = None, timer_kinds: TimerTable | None = None
+    ) -> None:
         self.registry = registry
         self.worker = worker
+        self.timer_kinds = timer_kinds
+        # Built at start (it needs the engine); ``pump.faults`` is the crash-test seam.
+        self.pump: TimerPump | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -159,6 +78,7 @@ class WorkerServices:
         engine = self.registry.engine()
         PROCESS.draining = False
         engine.register_worker(PROCESS)
+        self.pump = TimerPump(engine, self.timer_kinds or engine.extensions.timer_kinds)
         for listener in engine.extensions.worker_started:
             try:
                 listener(engine)
@@ -216,13 +136,15 @@ class WorkerServices:
 
     def _loop(self) -> None:
         engine = self.registry.engine()
+        pump = self.pump
+        assert pump is not None
         interval = engine.config.timer_interval
         last_reap = last_retention = last_beat = 0.0
         failures = 0
         while not self._stop.is_set():
             now = time.time()
             try:
-                busy = self.pump_once(engine, now)
+                busy = pump.run_once(now)
                 if now - last_reap >= REAP_EVERY:
                     reap_lost(engine, now)
                     last_reap = now
@@ -250,32 +172,3 @@ class WorkerServices:
                 failures = 0
             if not busy:
                 self._stop.wait(interval)
-
-    @staticmethod
-    def pump_once(engine: Engine, now: float) -> bool:
-        """Handle the due timers; returns True when a full batch was due (poll again now)."""
-        members = engine.store.script("claim_due", [engine.keys.timers], [now, BATCH, CLAIM_LEASE])
-        batches: dict[str, list[str]] = {}
-        for member in members:
-            kind = member.split("|", 1)[0]
-            if kind in TIMER_BATCH_HANDLERS:
-                batches.setdefault(kind, []).append(member)
-        for kind, batch in batches.items():
-            try:
-                TIMER_BATCH_HANDLERS[kind](engine, batch, now)
-            except Exception:
-                log.exception(
-                    "hatchet_celery: %d %r timers failed (retried later)", len(batch), kind
-                )
-        for member in members:
-            if member.split("|", 1)[0] in TIMER_BATCH_HANDLERS:
-                continue
-            handler = TIMER_HANDLERS.get(member.split("|", 1)[0])
-            if handler is None:
-                log.error("hatchet_celery: no handler for timer %r", member)
-                continue
-            try:
-                handler(engine, member, now)
-            except Exception:
-                log.exception("hatchet_celery: timer %r failed; it will be retried", member)
-        return len(members) >= BATCH
