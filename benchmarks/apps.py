@@ -30,6 +30,11 @@ if os.environ.get("BENCH_ROUND_TRIPS"):  # benchmarks/costs.py counts this worke
 
     roundtrips.install()
 
+if os.environ.get("BENCH_STEPCLOCK"):  # benchmarks/budget.py times the parts of each task
+    from benchmarks import stepclock
+
+    stepclock.install()
+
 REDIS_URL = os.environ.get("HATCHET_CELERY_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 celery_app = Celery("bench", broker=REDIS_URL, backend=REDIS_URL, set_as_current=False)
@@ -117,6 +122,11 @@ def _announce_ready(**_kwargs: Any) -> None:
         from benchmarks import roundtrips
 
         roundtrips.publish_to(counts)
+    clock = os.environ.get("BENCH_STEPCLOCK")
+    if clock:
+        from benchmarks import stepclock
+
+        stepclock.publish_to(clock)
     path = os.environ.get("BENCH_READY_FILE")
     if path:
         Path(path).write_text("ready")

@@ -51,33 +51,17 @@ def populate(engine: Any, runs: int, seed: int = 7) -> dict[str, int]:
             wf = engine.registry.config.apply_namespace(task)  # as a worker names runs
             created = now - rng.uniform(60, 20 * 3600)
             meta = {"tenant": f"t{rng.randrange(TENANTS)}", "batch": str(i // BATCH)}
-            run_keys = [keys.run(run_id), keys.runs, keys.timers, keys.run(run_id)]
+            shared = [keys.runs, keys.timers, keys.status_index, keys.task_runs]
+            run_keys = [keys.run(run_id), keys.run(run_id), keys.run(run_id)]
             run_keys += listing_keys(keys, wf, meta)
+            args: list[Any] = [run_id, wf, "{}", json.dumps(meta), 1, created, 1, ""]
+            args += ["", "", "", "", "", "", 0, "", 0, keys.run_prefix, 1, 1]
+            args += [task, task_run_id, created + 30, created + 300]
             engine.store.script_in(
                 pipe,
                 "create_run",
-                run_keys,
-                [
-                    run_id,
-                    wf,
-                    "{}",
-                    json.dumps(meta),
-                    1,
-                    created,
-                    1,
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    0,
-                    task,
-                    task_run_id,
-                    created + 30,
-                    created + 300,
-                ],
+                [*shared, keys.index_registry, *run_keys],
+                [1, len(run_keys), len(args), *args],
             )
             engine.store.script_in(
                 pipe,
@@ -91,7 +75,6 @@ def populate(engine: Any, runs: int, seed: int = 7) -> dict[str, int]:
                 keys.timers,
                 keys.done_channel,
                 keys.status_index,
-                keys.task_runs,
             ]
             if rng.random() < 0.1:
                 error = json.dumps({"message": "boom", "type": "ValueError", "trace": ""})

@@ -1,7 +1,7 @@
 """What one no-op task costs each side: round trips, Redis work, CPU.
 
-For each contender in turn, N no-op tasks are enqueued at once (W1's shape) and these
-are read before and after:
+For each contender in turn, N no-op tasks are enqueued at once (W1's shape), then N / 10
+chains of 10 steps (W5's shape), and these are read before and after each:
 
 - round trips of the driver (this process) and of the worker (``roundtrips.py`` counts
   redis-py sends, one per command, pipeline or script call);
@@ -28,7 +28,7 @@ from types import ModuleType
 from typing import Any
 
 import redis
-from celery import group
+from celery import chain, group
 
 from benchmarks import roundtrips
 from benchmarks.harness import WorkerSpec, exit_on_sigterm, workers
@@ -61,6 +61,7 @@ class Snapshot:
             "lua_usec": float(self.lua_usec - before.lua_usec),
             "redis_cpu": self.redis_cpu - before.redis_cpu,
             "worker_cpu": self.worker_cpu - before.worker_cpu,
+            **{f"cmd:{k}": float(v) for k, v in commands.items() if v},
         }
 
 
@@ -73,17 +74,30 @@ def _settle(r: redis.Redis, counts: Path, seconds: float) -> dict[str, float]:
     return {k: v / idle["seconds"] for k, v in idle.items()}
 
 
-def measure(apps: ModuleType, side: str, n: int, r: redis.Redis, counts: Path) -> dict[str, float]:
+def _work(apps: ModuleType, side: str, shape: str, n: int) -> Any:
+    """The workload of one side: ``noop`` n no-op tasks at once, ``chain`` n chains of
+    ``apps.CHAIN`` at once, ``single`` n no-op tasks one after the other (W2's shape)."""
+    if shape == "chain":
+        if side == "celery":
+            chains = [chain(apps.plain_noop.s() for _ in range(apps.CHAIN)) for _ in range(n)]
+            return lambda: group(chains).apply_async().get(timeout=300)
+        items = [apps.chain_wf.create_bulk_run_item() for _ in range(n)]
+        return lambda: apps.chain_wf.run_many(items)
+    if shape == "single":
+        if side == "celery":
+            return lambda: [apps.plain_noop.delay().get(timeout=60) for _ in range(n)]
+        return lambda: [apps.hatchet_noop.run() for _ in range(n)]
     if side == "celery":
+        return lambda: group(apps.plain_noop.s() for _ in range(n)).apply_async().get(timeout=300)
+    items = [apps.hatchet_noop.create_bulk_run_item() for _ in range(n)]
+    return lambda: apps.hatchet_noop.run_many(items)
 
-        def work() -> None:
-            group(apps.plain_noop.s() for _ in range(n)).apply_async().get(timeout=300)
-    else:
-        items = [apps.hatchet_noop.create_bulk_run_item() for _ in range(n)]
 
-        def work() -> None:
-            apps.hatchet_noop.run_many(items)
-
+def measure(
+    apps: ModuleType, side: str, n: int, r: redis.Redis, counts: Path, shape: str = "noop"
+) -> dict[str, float]:
+    """Costs per task (per chain for ``shape="chain"``) of one side, background removed."""
+    work = _work(apps, side, shape, n)
     idle = _settle(r, counts, 1.0)
     before = Snapshot(r, counts)
     work()
@@ -93,7 +107,7 @@ def measure(apps: ModuleType, side: str, n: int, r: redis.Redis, counts: Path) -
     for key, value in delta.items():
         if key == "seconds":
             continue
-        background = idle[key] * delta["seconds"] if key != "driver_trips" else 0.0
+        background = idle.get(key, 0.0) * delta["seconds"] if key != "driver_trips" else 0.0
         per_task[key] = max(value - background, 0.0) / n
     per_task["wall_s"] = delta["seconds"]
     return per_task
@@ -114,6 +128,9 @@ def profile_figures(apps: ModuleType, redis_url: str, spec: WorkerSpec, n: int) 
             apps.hatchet_noop.run()
             for side in ("celery", "hatchet"):
                 results[side] = measure(apps, side, n, r, worker_counts)
+                chains = measure(apps, side, max(n // 10, 10), r, worker_counts, "chain")
+                results[side]["chain_commands"] = chains["commands"]
+                results[side]["chain_step_cpu"] = chains["redis_cpu"] / apps.CHAIN
     finally:
         r.close()
     c, h = results["celery"], results["hatchet"]
@@ -124,13 +141,20 @@ def profile_figures(apps: ModuleType, redis_url: str, spec: WorkerSpec, n: int) 
             extra={"celery": c, "hatchet": h}, **kw,
         )  # fmt: skip
 
+    def at_most(value: float) -> dict[str, Any]:
+        return {"target": value, "target_on": "value"}
+
+    ceiling = "the tasks/s one Redis core carries: 1e6 / this (benchmarks.budget)"
+
     return [
         fig("driver_trips", "per task: driver round trips", "trips"),
         fig("worker_trips", "per task: worker round trips", "trips"),
-        fig("commands", "per task: Redis commands (incl. Lua)", "cmds"),
+        fig("commands", "per task: Redis commands (incl. Lua)", "cmds", **at_most(26)),
+        fig("chain_commands", "per 10-step chain: Redis commands", "cmds", **at_most(200)),
         fig("scripts", "per task: Lua scripts", "scripts"),
         fig("lua_usec", "per task: Lua time in Redis", "us"),
-        fig("redis_cpu", "per task: Redis CPU", "us", 1e6),
+        fig("redis_cpu", "per task: Redis CPU", "us", 1e6, target=1.0, note=ceiling),
+        fig("chain_step_cpu", "per chain step: Redis CPU", "us", 1e6, target=1.0),
         fig("worker_cpu", "per task: worker CPU", "ms", 1e3),
     ]
 
@@ -151,8 +175,10 @@ def cprofile_worker(apps: ModuleType, redis_url: str, n: int, top: int = 25) -> 
         apps.hatchet_noop.run()
         group(apps.plain_noop.s() for _ in range(n)).apply_async().get(timeout=300)
         apps.hatchet_noop.run_many([apps.hatchet_noop.create_bulk_run_item() for _ in range(n)])
+        for _ in range(n // apps.CHAIN):  # chain steps: the dispatch of the next step
+            apps.chain_wf.run()
     stats = pstats.Stats(str(folder / "worker0.prof"))
-    print(f"\nsolo worker, {n} tasks per side, sorted by cumulative time:")
+    print(f"\nsolo worker, {n} tasks per side and {n} chain steps, by cumulative time:")
     stats.sort_stats("cumulative").print_stats(
         r"hatchet_celery/|celery/app/trace|celery/backends/(base|redis)|kombu/transport/redis",
         top,

@@ -2,11 +2,14 @@
 
 Each state transition that must be atomic is one script in ``lua/`` (documented in its
 header), loaded once per process and called by SHA. ``_lib.lua`` holds helpers shared by
-the scripts and is prepended to each of them.
+the scripts; each script gets the helpers it uses prepended (``prelude``), not the whole
+file: Redis runs a script's prelude on every call, defining each helper anew, which made
+the whole ``_lib.lua`` a fixed ~6.5 µs on every transition.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from importlib import resources
 from typing import Any
@@ -30,6 +33,30 @@ def _read_lua(name: str) -> str:
     return resources.files("hatchet_celery").joinpath("lua", f"{name}.lua").read_text()
 
 
+_DEFINITION = re.compile(r"^local (?:function )?([A-Za-z_]\w*)", re.MULTILINE)
+_WORD = re.compile(r"[A-Za-z_]\w*")
+_COMMENT = re.compile(r"--[^\n]*")
+
+
+def prelude(lib: str, body: str) -> str:
+    """The top-level definitions of ``lib`` that ``body`` uses, directly or through each
+    other, in their order in ``lib``. A definition runs from its ``local`` line to the
+    next one (the comments above the next definition come along, which is harmless)."""
+    starts = list(_DEFINITION.finditer(lib))
+    blocks = {
+        m.group(1): lib[m.start() : nxt.start() if nxt else len(lib)]
+        for m, nxt in zip(starts, [*starts[1:], None], strict=True)
+    }
+    needed: set[str] = set()
+    pending = [body]
+    while pending:
+        for word in set(_WORD.findall(_COMMENT.sub("", pending.pop()))):
+            if word in blocks and word not in needed:
+                needed.add(word)
+                pending.append(blocks[word])
+    return "".join(text for name, text in blocks.items() if name in needed)
+
+
 class Store:
     """One Redis client (with its connection pool) and the registered scripts."""
 
@@ -41,8 +68,8 @@ class Store:
         )
         lib = _read_lua("_lib")
         self._scripts: dict[str, Any] = {
-            name: self.redis.register_script(lib + "\n" + _read_lua(name))
-            for name in script_names()
+            name: self.redis.register_script(prelude(lib, body) + "\n" + body)
+            for name, body in ((n, _read_lua(n)) for n in script_names())
         }
 
     def script(self, name: str, keys: list[str], args: list[Any]) -> Any:

@@ -138,7 +138,12 @@ def test_async_execution_timeout_cancels_and_fails(redis_client: redis_lib.Redis
     ref = async_timeout.run(wait_for_result=False)
     with pytest.raises(FailedTaskRunExceptionGroup) as info:
         ref.result()  # long before the 60 s sleep would end: the coroutine was cancelled
-    assert ref.workflow_run_id in redis_client.lrange("test:async_timeout:cut", 0, -1)
+    # The watchdog cancels the coroutine and records the failure at once; the coroutine's
+    # handler runs on the loop thread and may write a moment after the result arrives.
+    deadline = time.monotonic() + 30
+    while ref.workflow_run_id not in redis_client.lrange("test:async_timeout:cut", 0, -1):
+        assert time.monotonic() < deadline, "the timed-out coroutine was never cancelled"
+        time.sleep(0.02)
     err = info.value.exceptions[0]
     assert err.exc_type == "TaskTimeoutError"
     assert "exceeded timeout" in err.exc

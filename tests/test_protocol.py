@@ -33,10 +33,11 @@ OTHER_WORDS = {
 
 
 def lua_words() -> dict[str, set[str]]:
-    """Uppercase string literals of every script, but the Redis commands it calls."""
+    """Uppercase string literals of every script, but the Redis commands it calls (directly
+    or through ``_lib.lua``'s ``call_in_chunks``)."""
     found: dict[str, set[str]] = {}
     for path in sorted(LUA.glob("*.lua")):
-        text = re.sub(r"redis\.p?call\(\s*'[A-Z]+'", "", path.read_text())
+        text = re.sub(r"(?:redis\.p?call|call_in_chunks)\(\s*'[A-Z]+'", "", path.read_text())
         for word in re.findall(r"'([A-Z][A-Z_]{2,})'", text):
             found.setdefault(word, set()).add(path.name)
     return found

@@ -1,4 +1,4 @@
--- Shared helpers, prepended to every script by hatchet_celery/_store.py.
+-- Shared helpers; _store.py prepends to each script the ones it uses (`prelude`).
 -- A run is one hash (see _keys.py). Task fields are "<f>:<task>":
 --   s status (QUEUED RUNNING COMPLETED FAILED CANCELLED SKIPPED BLOCKED), a attempt,
 --   c claim token, i task run id, q queued at, b began, f finished, w worker,
@@ -19,55 +19,126 @@ end
 -- script that passes nil leaves the index stale; listing repairs what it meets.
 local STATUS_RANK = {QUEUED = 1, RUNNING = 2, COMPLETED = 3, FAILED = 4, CANCELLED = 5}
 
-local function index_status(ix, run, run_id, status)
-  local rank = STATUS_RANK[status]
-  if not ix or not ix.status or not rank then return end
-  local ct = tonumber(redis.call('HGET', run, 'ct') or '0')
-  redis.call('ZADD', ix.status, rank * 1e13 + math.floor(ct * 1000), run_id)
+local function status_score(status, ct)
+  return STATUS_RANK[status] * 1e13 + math.floor(tonumber(ct) * 1000)
 end
 
--- Put a task in QUEUED state and arm its watchdog (schedule timeout / redispatch).
--- Returns the attempt it was queued with: 0, or for a task a replay reset, the attempt
--- the replay gave it (field r:<task>), so replayed tasks see retry_count + 1.
+-- `ct` (the run's creation time) when the caller read it already; read here otherwise.
+local function index_status(ix, run, run_id, status, ct)
+  if not ix or not ix.status or not STATUS_RANK[status] then return end
+  ct = ct or redis.call('HGET', run, 'ct') or '0'
+  redis.call('ZADD', ix.status, status_score(status, ct), run_id)
+end
+
+-- `cmd key ...list`, in as many calls as it takes to keep each under Lua's limit on the
+-- values one `unpack` may return (8000); `list` holds pairs, so the step is even.
+local function call_in_chunks(cmd, key, list)
+  for i = 1, #list, 4000 do
+    redis.call(cmd, key, unpack(list, i, math.min(i + 3999, #list)))
+  end
+end
+
+-- A transition's writes, collected while it decides and sent at the end as one command
+-- per key (apply_writes): h = run hash field/value pairs, t = timer score/member pairs,
+-- i = task run index id/value pairs. One HSET of twelve fields costs Redis about what
+-- one HSET of one field does; most of a script's time is per command.
+local function new_writes()
+  return {h = {}, t = {}, i = {}}
+end
+
+local function push(list, ...)
+  for _, v in ipairs({...}) do list[#list + 1] = v end
+end
+
+local function apply_writes(w, run, timers, ix)
+  call_in_chunks('HSET', run, w.h)
+  call_in_chunks('ZADD', timers, w.t)
+  if ix and ix.tasks then call_in_chunks('HSET', ix.tasks, w.i) end
+end
+
+-- The writes that put a task in QUEUED state and arm its watchdog (schedule timeout /
+-- redispatch) at `attempt`: 0, or for a task a replay reset, the attempt the replay gave
+-- it (field r:<task>), so replayed tasks see retry_count + 1.
+local function plan_queue(w, run_id, task, task_run_id, attempt, now, watch_at, deadline)
+  push(w.h, 's:' .. task, 'QUEUED', 'a:' .. task, attempt, 'c:' .. task, 0,
+    'i:' .. task, task_run_id, 'q:' .. task, now, 'x:' .. task, deadline)
+  push(w.t, watch_at, watchdog_member(attempt, run_id, task))
+  push(w.i, task_run_id, run_id .. '|' .. task)
+end
+
+-- Put a task in QUEUED state now (see plan_queue); returns the attempt it was queued with.
 local function queue_task(run, timers, run_id, task, task_run_id, now, watch_at, deadline, ix)
   local attempt = tonumber(redis.call('HGET', run, 'r:' .. task) or '0')
-  redis.call('HSET', run, 's:' .. task, 'QUEUED', 'a:' .. task, attempt, 'c:' .. task, 0,
-    'i:' .. task, task_run_id, 'q:' .. task, now, 'x:' .. task, deadline)
-  redis.call('ZADD', timers, watch_at, watchdog_member(attempt, run_id, task))
-  if ix and ix.tasks then
-    redis.call('HSET', ix.tasks, task_run_id, run_id .. '|' .. task)
-  end
+  local w = new_writes()
+  plan_queue(w, run_id, task, task_run_id, attempt, now, watch_at, deadline)
+  apply_writes(w, run, timers, ix)
   return attempt
+end
+
+-- Run fields settle_run decides on, in this order after the caller's own (HMGET them
+-- with ``finish_fields(of)`` and pass the values from ``first`` on).
+local function finish_fields(of, out)
+  push(out, 'n', 'd', 'nf', 'nc', 'ct', 's:' .. of, 'r:' .. of)
+  return out
+end
+
+-- Decide how the run goes on once `done_delta` more tasks are done and `failed_delta` /
+-- `cancelled_delta` more failed or were cancelled (f: the values read by finish_fields,
+-- from index `first`): queue the on-failure task (`of`, when declared and the others are
+-- done and something failed), mark it UNUSED, or finish the run. Everything goes to `w`;
+-- returns {status = final run status or nil, of_attempt = attempt when `of` is queued}.
+local function settle_run(w, f, first, run_id, now, done_delta, failed_delta, cancelled_delta,
+                          of, of_id, of_watch, of_deadline)
+  local n = tonumber(f[first])
+  local d = tonumber(f[first + 1] or '0') + done_delta
+  local nf = tonumber(f[first + 2] or '0') + failed_delta
+  local nc = tonumber(f[first + 3] or '0') + cancelled_delta
+  local out = {ct = f[first + 4]}
+  if failed_delta > 0 then push(w.h, 'nf', nf) end
+  if cancelled_delta > 0 then push(w.h, 'nc', nc) end
+  if of ~= '' and d == n - 1 and not f[first + 5] then
+    if nf > 0 then
+      out.of_attempt = tonumber(f[first + 6] or '0')
+      plan_queue(w, run_id, of, of_id, out.of_attempt, now, of_watch, of_deadline)
+      push(w.h, 'd', d)
+      return out
+    end
+    push(w.h, 's:' .. of, 'UNUSED')
+    d = d + 1
+  end
+  push(w.h, 'd', d)
+  if d >= n then
+    out.status = 'COMPLETED'
+    if nf > 0 then
+      out.status = 'FAILED'
+    elseif nc > 0 then
+      out.status = 'CANCELLED'
+    end
+    push(w.h, 'st', out.status, 'ft', now)
+  end
+  return out
+end
+
+-- After apply_writes: index the finished run, start its retention, tell the waiters.
+local function announce_finish(settled, ix, run, done, run_id, retention)
+  if not settled.status then return end
+  index_status(ix, run, run_id, settled.status, settled.ct)
+  if tonumber(retention) > 0 then
+    redis.call('EXPIRE', run, retention)
+  end
+  redis.call('PUBLISH', done, run_id)
 end
 
 -- Finish the run when every task is terminal; queue the on-failure task first if one
 -- is declared and something failed. Returns the on-failure task name when queued.
+-- (For scripts that changed the counters already; complete and fail use settle_run.)
 local function maybe_finish(run, timers, done, run_id, now, retention, of, of_id, of_watch, of_deadline, ix)
-  local n = tonumber(redis.call('HGET', run, 'n'))
-  local d = tonumber(redis.call('HGET', run, 'd'))
-  if of ~= '' and d == n - 1 and not redis.call('HGET', run, 's:' .. of) then
-    if tonumber(redis.call('HGET', run, 'nf') or '0') > 0 then
-      queue_task(run, timers, run_id, of, of_id, now, of_watch, of_deadline, ix)
-      return of
-    end
-    redis.call('HSET', run, 's:' .. of, 'UNUSED')
-    d = redis.call('HINCRBY', run, 'd', 1)
-  end
-  if d >= n then
-    local status = 'COMPLETED'
-    if tonumber(redis.call('HGET', run, 'nf') or '0') > 0 then
-      status = 'FAILED'
-    elseif tonumber(redis.call('HGET', run, 'nc') or '0') > 0 then
-      status = 'CANCELLED'
-    end
-    redis.call('HSET', run, 'st', status, 'ft', now)
-    index_status(ix, run, run_id, status)
-    if tonumber(retention) > 0 then
-      redis.call('EXPIRE', run, retention)
-    end
-    redis.call('PUBLISH', done, run_id)
-  end
-  return false
+  local f = redis.call('HMGET', run, unpack(finish_fields(of, {})))
+  local w = new_writes()
+  local settled = settle_run(w, f, 1, run_id, now, 0, 0, 0, of, of_id, of_watch, of_deadline)
+  apply_writes(w, run, timers, ix)
+  announce_finish(settled, ix, run, done, run_id, retention)
+  return settled.of_attempt and of or false
 end
 
 -- Task statuses after which nothing more happens to a task run (until a replay).

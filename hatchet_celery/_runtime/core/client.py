@@ -16,6 +16,7 @@ from hatchet_celery._runtime.core.engine import REDISPATCH_SECONDS
 from hatchet_celery._runtime.core.hooks import Ready
 from hatchet_celery._runtime.core.run_index import listing_keys
 from hatchet_celery._runtime.core.state import RunState, parse_run
+from hatchet_celery._runtime.core.task_run_ids import task_run_id_of
 from hatchet_celery._runtime.core.trigger_target import TriggerTarget
 from hatchet_celery.context import current_context
 from hatchet_celery.exceptions import (
@@ -51,6 +52,11 @@ def _spawn_mismatch(ctx: Any, workflow: str, existing: str, existing_wf: str) ->
             f"{existing_wf!r} (spawns must happen in the same order on every execution)"
         ),
     )
+
+
+# Runs created per ``create_run`` call: the timers, listing and task run indexes get one
+# command per call, and one call of this many runs keeps Redis busy for a few ms at most.
+CREATE_BATCH = 200
 
 
 def _watch(now: float, schedule_timeout: float) -> tuple[float, float]:
@@ -148,7 +154,9 @@ class Client:
         watched = waiter is not None and waiter.expect(ids)
         try:
             for position, item in enumerate(items):
-                call, entry = self._create_call(target, item, ids[position], now, defer, ctx)
+                call, entry = self._create_call(
+                    target, item, ids[position], now, defer, ctx, fresh=run_ids is None
+                )
                 calls.append(call)
                 created.append(entry)
             results = self._run_creates(calls)
@@ -198,8 +206,10 @@ class Client:
         now: float,
         defer: bool,
         ctx: Any,
+        fresh: bool,
     ) -> tuple[tuple[list[str], list[Any]], tuple[str, list[tuple[str, str]], int, str | None]]:
-        """KEYS and ARGV of one ``create_run`` call, and what dispatching its roots needs."""
+        """KEYS and ARGV of one run of a ``create_run`` call, and what dispatching its roots
+        needs. ``fresh``: the run id was generated here, so the script need not look it up."""
         keys = self.engine.keys
         opts = item.options
         metadata = dict(target.default_metadata)
@@ -243,28 +253,42 @@ class Client:
             idem.method if idem else "",
             idem.ttl_ms if idem else 0,
             keys.run_prefix,
+            1 if fresh else 0,
+            len(target.roots),
         ]
         for name, schedule_timeout in target.roots:
-            task_run_id = str(uuid.uuid4())
+            task_run_id = task_run_id_of(run_id, name)
             watch_at, deadline = _watch(now, schedule_timeout)
             args += [name, task_run_id, watch_at, deadline]
             roots.append((name, task_run_id))
+        for name in target.others:
+            args += [name, task_run_id_of(run_id, name)]
         parent_key = keys.run(parent_run) if dedupe else keys.run(run_id)
-        run_keys = [keys.run(run_id), keys.runs, keys.timers, parent_key, idem_key]
+        run_keys = [keys.run(run_id), parent_key, idem_key]
         run_keys += listing_keys(keys, target.name, metadata, parent_run, parent_task_run)
         return (run_keys, args), (run_id, roots, priority, parent_task_run or None)
 
     def _run_creates(self, calls: list[tuple[list[str], list[Any]]]) -> list[Any]:
-        """The ``create_run`` scripts in one round trip: one call alone is sent as it is
+        """The runs created ``CREATE_BATCH`` to a ``create_run`` call (the keys they share
+        are written once per call), in one round trip: one call alone is sent as it is
         (a pipeline holding a script costs an extra SCRIPT EXISTS round trip)."""
         store = self.engine.store
-        if len(calls) == 1:
-            return [store.script("create_run", *calls[0])]
+        keys = self.engine.keys
+        shared = [keys.runs, keys.timers, keys.status_index, keys.task_runs, keys.index_registry]
+        batches: list[tuple[list[str], list[Any]]] = []
+        for start in range(0, len(calls), CREATE_BATCH):
+            chunk = calls[start : start + CREATE_BATCH]
+            batch_keys, batch_args = list(shared), [len(chunk)]
+            for run_keys, args in chunk:
+                batch_keys += run_keys
+                batch_args += [len(run_keys), len(args), *args]
+            batches.append((batch_keys, batch_args))
+        if len(batches) == 1:
+            return list(store.script("create_run", *batches[0]))
         pipe = store.redis.pipeline(transaction=False)
-        for run_keys, args in calls:
-            store.script_in(pipe, "create_run", run_keys, args)
-        results: list[Any] = pipe.execute()
-        return results
+        for batch_keys, batch_args in batches:
+            store.script_in(pipe, "create_run", batch_keys, batch_args)
+        return [res for results in pipe.execute() for res in results]
 
     async def aio_trigger(
         self,

@@ -44,6 +44,10 @@ class Ready:
     parent_id: str | None = None
     priority: int | None = None
     queue: str | None = None
+    # Gates (by name) whose check the transition that queued it already made, atomically
+    # with queueing it: ``complete.lua`` reads the workflow's pause, so the pause gate
+    # needs no script of its own for children released while it is not paused.
+    checked: tuple[str, ...] = ()
 
 
 class Gate(Protocol):

@@ -9,7 +9,11 @@ Every index is a sorted set written by the Lua transition that changes what it r
 * ``keys.index(kind, value)`` (by creation time) per workflow (``wf``), scalar metadata
   pair (``md``) and parent run or parent task run (``parent``), written by ``create_run``;
   the run joins them for life, as these never change.
-* ``keys.task_runs`` maps task run ids to their run (``queue_task``).
+* ``keys.task_runs`` maps task run ids to their run; ``create_run.lua`` writes every task
+  of the run at once (task run ids are derived from the run id: ``task_run_ids.py``).
+
+``create_run.lua`` creates a batch of runs per call and writes each of these indexes
+once per batch (one ``ZADD`` / ``HSET`` of all the batch's members).
 
 A listing walks the smallest candidate window newest-first and checks the other filters
 by ``ZSCORE`` (``runs_list.lua``), so a page costs about ``limit`` lookups when the
@@ -70,8 +74,7 @@ def listing_keys(
     parent_run_id: str = "",
     parent_task_run_id: str = "",
 ) -> list[str]:
-    """KEYS 6.. of ``create_run.lua``: status index, task index, registry, then the
-    listing indexes the new run joins."""
+    """The listing indexes a new run joins (its last KEYS in ``create_run.lua``)."""
     joined = [keys.index("wf", workflow)]
     for name, value in metadata.items():
         key = metadata_key(keys, str(name), value)
@@ -79,7 +82,7 @@ def listing_keys(
             joined.append(key)
     for parent in dict.fromkeys(p for p in (parent_run_id, parent_task_run_id) if p):
         joined.append(keys.index("parent", parent))
-    return [keys.status_index, keys.task_runs, keys.index_registry, *joined]
+    return joined
 
 
 # --- queries --------------------------------------------------------------------------------

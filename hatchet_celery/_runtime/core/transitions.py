@@ -12,7 +12,6 @@ import dataclasses
 import json
 import logging
 import time
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, TypeAdapter
@@ -21,6 +20,7 @@ from pydantic_core import to_jsonable_python
 from hatchet_celery._protocol import TERMINAL
 from hatchet_celery._runtime.core.engine import REDISPATCH_SECONDS
 from hatchet_celery._runtime.core.hooks import Ready
+from hatchet_celery._runtime.core.task_run_ids import task_run_id_of
 from hatchet_celery.exceptions import (
     IllegalTaskOutputError,
     NonRetryableException,
@@ -67,13 +67,13 @@ def _watch(now: float, schedule_timeout: float) -> tuple[float, float]:
     return min(now + REDISPATCH_SECONDS, deadline), deadline
 
 
-def on_failure_args(engine: Engine, task: Task[Any, Any], now: float) -> list[Any]:
+def on_failure_args(run_id: str, task: Task[Any, Any], now: float) -> list[Any]:
     shape = task.workflow.compiled()
     if not shape.on_failure:
         return ["", "", 0, 0]
     of_task = task.workflow.on_failure
     watch_at, deadline = _watch(now, of_task.schedule_timeout_s if of_task else 300.0)
-    return [shape.on_failure, str(uuid.uuid4()), watch_at, deadline]
+    return [shape.on_failure, task_run_id_of(run_id, shape.on_failure), watch_at, deadline]
 
 
 def record_success(
@@ -98,13 +98,13 @@ def record_success(
         now,
         engine.config.retention_seconds,
         status,
-        *on_failure_args(engine, task, now),
+        *on_failure_args(run_id, task, now),
         len(children),
     ]
     by_name = task.workflow.task_map()
     for child, nparents in children:
         watch_at, deadline = _watch(now, by_name[child].schedule_timeout_s)
-        args += [child, nparents, str(uuid.uuid4()), watch_at, deadline]
+        args += [child, nparents, task_run_id_of(run_id, child), watch_at, deadline]
     res = engine.store.script(
         "complete",
         [
@@ -113,14 +113,15 @@ def record_success(
             keys.timers,
             keys.done_channel,
             keys.status_index,
-            keys.task_runs,
+            keys.paused,
         ],
         args,
     )
     if int(res[0]) != 1:
         log.info("hatchet_celery: outcome of %s in run %s was stale; dropped", task.name, run_id)
         return
-    release(engine, task, run_id, task_run_id, res[2:], priority)
+    checked = ("pause",) if int(res[2]) == 0 else ()
+    release(engine, task, run_id, task_run_id, res[3:], priority, checked)
     engine.task_finished(task, run_id, status)
     if res[1] in TERMINAL:
         engine.run_finished(task.workflow.name, run_id, res[1])
@@ -133,15 +134,20 @@ def release(
     parent_id: str,
     ready: list[Any],
     priority: int | None = None,
+    checked: tuple[str, ...] = (),
 ) -> None:
-    """Dispatch the task runs a transition queued (triples: name, task run id, attempt)."""
+    """Dispatch the task runs a transition queued (triples: name, task run id, attempt);
+    ``checked``: the gates whose check the transition made (``Ready.checked``)."""
     if not ready:
         return
     wf = task.workflow.name
     engine.dispatch(
-        Ready(wf, ready[i], run_id, ready[i + 1], int(ready[i + 2]), parent_id or None, priority)
+        Ready(
+            wf, ready[i], run_id, ready[i + 1], int(ready[i + 2]), parent_id or None, priority,
+            checked=checked,
+        )
         for i in range(0, len(ready), 3)
-    )
+    )  # fmt: skip
 
 
 def error_json(task: Task[Any, Any], exc: BaseException, task_run_id: str) -> str:
@@ -181,7 +187,7 @@ def record_failure(
         retry_at,
         expected,
         final_status,
-        *on_failure_args(engine, task, now),
+        *on_failure_args(run_id, task, now),
         task.schedule_timeout_s,
         *shape.descendants.get(task.name, ()),
     ]
@@ -193,7 +199,6 @@ def record_failure(
             keys.timers,
             keys.done_channel,
             keys.status_index,
-            keys.task_runs,
         ],
         args,
     )

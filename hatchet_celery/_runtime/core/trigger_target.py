@@ -24,6 +24,7 @@ class TriggerTarget:
     default_priority: int
     default_metadata: dict[str, Any]
     idempotency: IdempotencySpec | None = None
+    others: tuple[str, ...] = ()  # every task of a run but the roots (task run index)
 
     @classmethod
     def of(cls, workflow: BaseWorkflow[Any]) -> TriggerTarget:
@@ -40,12 +41,14 @@ class TriggerTarget:
             default_priority=int(workflow.config.default_priority),
             default_metadata=dict(workflow.config.default_additional_metadata),
             idempotency=IdempotencySpec.of(workflow.config.idempotency),
+            others=tuple(n for n in shape.parents if n not in shape.roots),
         )
         workflow._trigger_target = target  # type: ignore[attr-defined]
         return target
 
     @classmethod
     def from_json(cls, name: str, data: dict[str, Any]) -> TriggerTarget:
+        roots = {r for r, _ in data["roots"]}
         return cls(
             name=name,
             roots=tuple((r, float(s)) for r, s in data["roots"]),
@@ -54,6 +57,7 @@ class TriggerTarget:
             default_priority=int(data.get("default_priority", 1)),
             default_metadata=dict(data.get("default_additional_metadata", {})),
             idempotency=IdempotencySpec.from_json(data.get("idempotency")),
+            others=tuple(n for n in data.get("parents", {}) if n not in roots),
         )
 
     @staticmethod

@@ -102,12 +102,15 @@ class PauseGate:
 
     def admit(self, engine: Engine, task: Task[Any, Any], items: list[Ready]) -> list[Ready]:
         workflow = items[0].workflow
+        unchecked = [r for r in items if self.name not in r.checked]
+        if not unchecked:
+            return items
         args: list[Any] = [workflow, engine.now(), engine.keys.run_prefix]
-        for r in items:
+        for r in unchecked:
             args += [r.run_id, r.task, r.attempt]
         if int(engine.store.script("pause_park", _script_keys(engine, workflow), args)) == 0:
             return items
-        return []
+        return [r for r in items if self.name in r.checked]
 
 
 GATE = PauseGate()
