@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +25,7 @@ from hatchet_celery._protocol import TERMINAL
 from hatchet_celery._runtime.core.engine import REDISPATCH_SECONDS
 from hatchet_celery._runtime.core.hooks import Ready
 from hatchet_celery._runtime.core.run_index import lookup_task_run
+from hatchet_celery._runtime.core.task_run_ids import task_run_id_of
 from hatchet_celery.exceptions import RunNotFoundError, WorkflowNotFoundError
 
 if TYPE_CHECKING:
@@ -87,14 +87,14 @@ class RunShape:
     def timeout(self, task: str) -> float:
         return self.schedule_timeouts.get(task, DEFAULT_SCHEDULE_TIMEOUT)
 
-    def on_failure_args(self, now: float) -> list[Any]:
+    def on_failure_args(self, run_id: str, now: float) -> list[Any]:
         """The script arguments that queue the on-failure task (name, task run id, watchdog
         time, schedule deadline), or the empty four when the workflow has none."""
         if not self.on_failure:
             return ["", "", 0, 0]
         deadline = now + self.timeout(self.on_failure)
         watch = min(now + REDISPATCH_SECONDS, deadline) if self.local else now
-        return [self.on_failure, str(uuid.uuid4()), watch, deadline]
+        return [self.on_failure, task_run_id_of(run_id, self.on_failure), watch, deadline]
 
     def descendants(self, task: str) -> list[str]:
         children: dict[str, list[str]] = {}
@@ -165,7 +165,7 @@ def cancel_task(engine: Engine, run_id: str, task: str, depth: int = 0) -> bool:
         raise RunNotFoundError(f"run {run_id!r} not found (or it expired)")
     shape = RunShape.require(engine, workflow, f"cancel task {task!r} of run {run_id}")
     now = time.time()
-    of_args = shape.on_failure_args(now)
+    of_args = shape.on_failure_args(run_id, now)
     res = engine.store.script(
         "cancel_task",
         _script_keys(engine, run_id),

@@ -103,7 +103,7 @@ def expire(engine: Engine, run_id: str, workflow: str, task: str, attempt: int, 
     task_run_id = str(engine.store.redis.hget(keys.run(run_id), f"i:{task}") or "")
     error = TaskRunError.from_exception(timeout_error(task, shape.timeout(task)), task_run_id)
     error.task_name = task
-    of_args = shape.on_failure_args(now)
+    of_args = shape.on_failure_args(run_id, now)
     res = engine.store.script(
         "task_expire",
         [keys.run(run_id), keys.timers, keys.done_channel, keys.status_index, keys.task_runs],
