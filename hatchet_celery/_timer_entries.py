@@ -1,7 +1,7 @@
 """Timer entries: the members of ``P:timers``, one typed codec per kind.
 
 A member is ``<kind>|<field>|...`` (scored by its due time); the kind names the handler
-(``_runtime/timer_kinds.py``). This module is the one place Python builds or reads a
+(``_runtime/timing/timer_kinds.py``). This module is the one place Python builds or reads a
 member; the Lua scripts that arm or drop timers build the same strings (the script that
 does it is named beside each class, and ``tests/test_timer_entries.py`` checks that each
 one writes what ``encode`` gives). The last field takes the rest of the member, so a task

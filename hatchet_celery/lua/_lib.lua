@@ -13,7 +13,7 @@ local function dispatch_member(attempt, run_id, task)
   return 'd|' .. attempt .. '|' .. run_id .. '|' .. task
 end
 
--- Listing indexes (hatchet.runs; see _runtime/ops/run_index.py). Scripts that create task
+-- Listing indexes (hatchet.runs; see _runtime/core/run_index.py). Scripts that create task
 -- runs or change a run's status pass ``ix = {status = KEYS[..], tasks = KEYS[..]}``
 -- (keys.status_index, keys.task_runs) to queue_task / maybe_finish / index_status. A
 -- script that passes nil leaves the index stale; listing repairs what it meets.

@@ -1,5 +1,5 @@
 -- List run ids newest first: the intersection of groups, each a union of score windows
--- of sorted sets (see _runtime/ops/run_index.py). The smallest group is walked in time order
+-- of sorted sets (see _runtime/core/run_index.py). The smallest group is walked in time order
 -- (a merge of its windows); every other group is checked per candidate with ZSCORE.
 -- KEYS: the sorted set of every window, in the order of ARGV
 -- ARGV: offset limit ngroups, then per group: nwindows, then per window: lo hi offset scale
