@@ -60,7 +60,7 @@ def populate(engine: Any, runs: int, seed: int = 7) -> dict[str, int]:
             engine.store.script_in(
                 pipe,
                 "create_run",
-                [*shared, keys.index_registry, *run_keys],
+                [*shared, keys.index_registry, keys.paused, *run_keys],
                 [1, len(run_keys), len(args), *args],
             )
             engine.store.script_in(

@@ -2,7 +2,8 @@
 -- key; take each run's idempotency key (all or nothing: a run whose key is held is not
 -- created).
 -- KEYS[1] runs index  KEYS[2] timers  KEYS[3] status index  KEYS[4] task run index
---      KEYS[5] index registry, then per run: its run hash, the parent run hash (or its
+--      KEYS[5] index registry  KEYS[6] paused workflows (keys.paused), then per run: its
+--      run hash, the parent run hash (or its
 --      own), its idempotency key (keys.idempotency; its own hash when the workflow has
 --      none), then the listing indexes it joins (run_index.listing_keys)
 -- ARGV[1] number of runs, then per run: nkeys nargs, then its nargs arguments:
@@ -21,12 +22,15 @@
 -- status is read here, in the same step, so a run that just finished never collides.
 -- Each run is one HSET (and an EXISTS when its id came from the caller); the keys shared by the batch (timers, listing and
 -- task run indexes) get one command each for the whole batch, after every run.
--- Returns per run: {1} when created, {0, existing_run_id, its workflow} when the dedupe
+-- Returns per run: {1, paused} when created (paused: 1 when its workflow is paused now, so
+-- the pause gate must look at its roots; 0 lets the caller skip that gate, as a transition
+-- that queues tasks does), {0, existing_run_id, its workflow} when the dedupe
 -- key is taken (the caller checks a replay spawned the same workflow), {0, run_id} when
 -- the run exists, {2, holder_run_id} when the idempotency key is held.
 local index, timers = KEYS[1], KEYS[2]
 local ix = {status = KEYS[3], tasks = KEYS[4]}
-local registry = KEYS[5]
+local registry, paused = KEYS[5], KEYS[6]
+local paused_of = {}  -- workflow -> 0 | 1, read once per call
 local FIRST_ROOT = 21
 local FINAL_RUN = {COMPLETED = true, FAILED = true, CANCELLED = true}
 local w = new_writes()
@@ -95,10 +99,14 @@ local function create(K, A)
   for k = 4, #K do
     join(K[k], now, run_id)
   end
-  return {1}
+  local wf = A[2]
+  if paused_of[wf] == nil then
+    paused_of[wf] = redis.call('HEXISTS', paused, wf)
+  end
+  return {1, paused_of[wf]}
 end
 
-local out, k, a = {}, 6, 2
+local out, k, a = {}, 7, 2
 for r = 1, tonumber(ARGV[1]) do
   local nkeys, nargs = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
   local K, A = {}, {}

@@ -184,8 +184,22 @@ class Client:
                 continue
             final_ids.append(run_id)
             new_runs.append((run_id, item.options))
+            # create_run read the workflow's pause as it queued the roots: when it is not
+            # paused, the pause gate has nothing to check (one script call less per run)
+            checked = ("pause",) if len(res) > 1 and int(res[1]) == 0 else ()
             for name, task_run_id in roots:
-                ready.append(Ready(target.name, name, run_id, task_run_id, 0, parent_id, priority))
+                ready.append(
+                    Ready(
+                        target.name,
+                        name,
+                        run_id,
+                        task_run_id,
+                        0,
+                        parent_id,
+                        priority,
+                        checked=checked,
+                    )
+                )
         for listener in engine.extensions.runs_created:
             listener(engine, new_runs, ctx)
         if ready and not defer:
@@ -274,7 +288,14 @@ class Client:
         (a pipeline holding a script costs an extra SCRIPT EXISTS round trip)."""
         store = self.engine.store
         keys = self.engine.keys
-        shared = [keys.runs, keys.timers, keys.status_index, keys.task_runs, keys.index_registry]
+        shared = [
+            keys.runs,
+            keys.timers,
+            keys.status_index,
+            keys.task_runs,
+            keys.index_registry,
+            keys.paused,
+        ]
         batches: list[tuple[list[str], list[Any]]] = []
         for start in range(0, len(calls), CREATE_BATCH):
             chunk = calls[start : start + CREATE_BATCH]
