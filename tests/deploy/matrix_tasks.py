@@ -94,8 +94,16 @@ def one_at_a_time(input: Group, ctx: Context) -> dict[str, int]:
 # --- priority: a backlog published before any worker runs -----------------------------------
 @hatchet.task(name="MatrixPriority", input_validator=Group)
 def prioritised(input: Group, ctx: Context) -> dict[str, int]:
-    store().rpush(trace("priority_order"), f"{input.group}{input.n}")
-    time.sleep(0.05)
+    r = store()
+    r.rpush(trace("priority_order"), f"{input.group}{input.n}")
+    # Hold this slot until every slot of the worker has started one (bounded): the first
+    # wave to start is then exactly the first messages the broker delivered, however late
+    # a busy machine schedules one of the pool's threads or processes.
+    r.incr(trace("priority_started"))
+    slots = int(os.environ.get("MATRIX_SLOTS", "1"))
+    deadline = time.monotonic() + 20
+    while int(r.get(trace("priority_started")) or 0) < slots and time.monotonic() < deadline:
+        time.sleep(0.01)
     return {"n": input.n}
 
 
