@@ -82,20 +82,20 @@ class Hatchet:
     @classmethod
     def _on_registry(cls, registry: Registry) -> Hatchet:
         """A ``Hatchet`` on an existing registry (the CLI's commands, given a worker or a
-        Celery app): its declarations, app and feature clients."""
+        Celery app): its declarations, app and feature clients. Bound to that registry
+        directly, not looked up again from a configuration rebuilt from it."""
         config = registry.config
-        hatchet = cls(
-            config=ClientConfig(
-                namespace=config.namespace,
-                redis_url=config.redis_url,
-                broker_url=config.broker_url,
-                key_prefix=config.key_prefix,
-                data_dir=config.data_dir,
-                retention_seconds=config.retention_seconds,
-            ),
-            app=registry.user_app,
+        hatchet = cls.__new__(cls)
+        hatchet._config = ClientConfig(
+            namespace=config.namespace,
+            redis_url=config.redis_url,
+            broker_url=config.broker_url,
+            key_prefix=config.key_prefix,
+            data_dir=config.data_dir,
+            retention_seconds=config.retention_seconds,
         )
         hatchet._registry = registry
+        hatchet.debug = False
         return hatchet
 
     # --- identity and configuration ----------

@@ -201,3 +201,14 @@ def test_a_command_without_an_app_says_how_to_name_one(command: str, says: str) 
     result = CliRunner().invoke(cli, [command])
     assert result.exit_code == 2, result.output
     assert f"name the app{says}: MODULE:ATTR" in result.output
+
+
+def test_the_cli_hatchet_on_a_registry_shares_its_clients_and_makes_no_other() -> None:
+    from hatchet_celery._runtime import registry as registries
+
+    served = Hatchet(config=ClientConfig(namespace="ops_cli_on_registry"))
+    before = dict(registries._registries)
+    seen = Hatchet._on_registry(served._registry)
+    assert seen._registry is served._registry
+    assert seen.runs is served.runs and seen.namespace == served.namespace
+    assert registries._registries == before
