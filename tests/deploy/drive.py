@@ -11,6 +11,7 @@ import sys
 import time
 
 from proj.tasks import (
+    PRIORITY_PER_LEVEL,
     Group,
     flaky,
     hatchet,
@@ -28,7 +29,7 @@ from proj.tasks import (
 from hatchet_celery import Priority
 from hatchet_celery.clients.rest.models import V1TaskStatus
 
-BACKLOG = 4
+BACKLOG = PRIORITY_PER_LEVEL
 WAIT = 90.0  # generous: a busy 2-core machine, cold worker processes
 
 

@@ -92,17 +92,21 @@ def one_at_a_time(input: Group, ctx: Context) -> dict[str, int]:
 
 
 # --- priority: a backlog published before any worker runs -----------------------------------
+PRIORITY_PER_LEVEL = 4  # the backlog: this many of priority 3 (HIGH) and of priority 1
+
+
 @hatchet.task(name="MatrixPriority", input_validator=Group)
 def prioritised(input: Group, ctx: Context) -> dict[str, int]:
     r = store()
-    r.rpush(trace("priority_order"), f"{input.group}{input.n}")
-    # Hold this slot until every slot of the worker has started one (bounded): the first
-    # wave to start is then exactly the first messages the broker delivered, however late
-    # a busy machine schedules one of the pool's threads or processes.
-    r.incr(trace("priority_started"))
+    position = int(r.rpush(trace("priority_order"), f"{input.group}{input.n}"))
+    # The backlog starts in waves of one task per slot: this task holds its slot until every
+    # task of its wave has started (bounded). A free slot takes the next message only after
+    # its whole wave is recorded, so the recorded waves are exactly the broker's delivery
+    # order, however late a busy machine schedules one of the pool's threads or processes.
     slots = int(os.environ.get("MATRIX_SLOTS", "1"))
+    wave_end = min(2 * PRIORITY_PER_LEVEL, -(-position // slots) * slots)
     deadline = time.monotonic() + 20
-    while int(r.get(trace("priority_started")) or 0) < slots and time.monotonic() < deadline:
+    while r.llen(trace("priority_order")) < wave_end and time.monotonic() < deadline:
         time.sleep(0.01)
     return {"n": input.n}
 
