@@ -10,14 +10,17 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from hatchet_celery._cron import parse_cron
 from hatchet_celery._durations import Duration
 from hatchet_celery._runtime.registry import Registry, registry_for
-from hatchet_celery._twins import arguments
 from hatchet_celery.config import ClientConfig
 from hatchet_celery.context import Context, current_context
 from hatchet_celery.exceptions import DeclarationError
 from hatchet_celery.labels import DesiredWorkerLabel
 from hatchet_celery.rate_limit import RateLimit
 from hatchet_celery.runnables.batch import batch_function
-from hatchet_celery.runnables.eviction import DEFAULT_DURABLE_TASK_EVICTION_POLICY, EvictionPolicy
+from hatchet_celery.runnables.options import (
+    StandaloneDurableTaskOptions,
+    StandaloneTaskOptions,
+    takes,
+)
 from hatchet_celery.runnables.run_calls import StandaloneDecorator
 from hatchet_celery.runnables.task import Task
 from hatchet_celery.runnables.types import (
@@ -255,102 +258,62 @@ class Hatchet:
 
     def _standalone(
         self,
-        durable: bool,
-        *,
-        name: str | None,
-        description: str | None,
-        input_validator: type[TWorkflowInput] | None,
-        on_events: list[str] | None,
-        on_crons: list[str] | None,
-        cron_input: Any,
-        version: str | None,
-        sticky: StickyStrategy | None,
-        default_priority: int | Priority,
-        concurrency: Any,
-        schedule_timeout: Duration,
-        execution_timeout: Duration,
-        retries: int,
-        rate_limits: list[RateLimit] | None,
-        desired_worker_labels: Any,
-        backoff_factor: float | None,
-        backoff_max_seconds: int | None,
-        default_filters: list[DefaultFilter] | None,
-        default_additional_metadata: dict[str, Any] | None,
-        slot_cost: int | None = None,
-        idempotency: TTLBasedIdempotencyConfig | StatusBasedIdempotencyConfig | None = None,
-        eviction_policy: EvictionPolicy | None = None,
+        o: StandaloneTaskOptions[TWorkflowInput] | StandaloneDurableTaskOptions[TWorkflowInput],
     ) -> StandaloneDecorator[TWorkflowInput]:
+        """The decorator of ``task`` and ``durable_task`` (``o``: their options): a
+        one-task workflow."""
+        last: dict[str, Any] = (  # the option that tells the two apart
+            {"is_durable": True, "eviction_policy": o.eviction_policy}
+            if isinstance(o, StandaloneDurableTaskOptions)
+            else {"slot_cost": o.slot_cost}
+        )
+
         def decorator(
             fn: Callable[..., Any],
         ) -> Standalone[TWorkflowInput, Any]:
-            wf_name = name or fn.__name__
+            wf_name = o.name or fn.__name__
             config = self._workflow_config(
                 wf_name,
-                description,
-                on_events,
-                on_crons,
-                version,
-                sticky,
-                default_priority,
+                o.description,
+                o.on_events,
+                o.on_crons,
+                o.version,
+                o.sticky,
+                o.default_priority,
                 None,
                 None,
-                default_filters,
-                default_additional_metadata,
-                idempotency,
+                o.default_filters,
+                o.default_additional_metadata,
+                o.idempotency,
             )
             standalone: Standalone[TWorkflowInput, Any] = Standalone(
-                config, self._registry, input_validator
+                config, self._registry, o.input_validator
             )
-            standalone.cron_input = cron_input
+            standalone.cron_input = o.cron_input
             task: Task[Any, Any] = Task(
                 fn=fn,
                 workflow=standalone,
                 name=wf_name.lower(),
-                is_durable=durable,
-                retries=retries,
-                backoff_factor=backoff_factor,
-                backoff_max_seconds=backoff_max_seconds,
-                execution_timeout=execution_timeout,
-                schedule_timeout=schedule_timeout,
-                rate_limits=rate_limits,
-                concurrency=normalise_concurrency(concurrency, f"task {wf_name!r}"),
-                desired_worker_labels=_labels(desired_worker_labels),
-                slot_cost=slot_cost,
-                eviction_policy=eviction_policy,
+                retries=o.retries,
+                backoff_factor=o.backoff_factor,
+                backoff_max_seconds=o.backoff_max_seconds,
+                execution_timeout=o.execution_timeout,
+                schedule_timeout=o.schedule_timeout,
+                rate_limits=o.rate_limits,
+                concurrency=normalise_concurrency(o.concurrency, f"task {wf_name!r}"),
+                desired_worker_labels=_labels(o.desired_worker_labels),
+                **last,
             )
             standalone._attach(task)
             return standalone
 
         return decorator
 
+    @takes(StandaloneTaskOptions)
     def task(
-        self,
-        *,
-        name: str | None = None,
-        description: str | None = None,
-        input_validator: type[TWorkflowInput] | None = None,
-        on_events: list[str] | None = None,
-        on_crons: list[str] | None = None,
-        cron_input: Any = None,
-        version: str | None = None,
-        sticky: StickyStrategy | None = None,
-        default_priority: int | Priority = Priority.LOW,
-        concurrency: int | ConcurrencyExpression | list[ConcurrencyExpression] | None = None,
-        schedule_timeout: Duration = timedelta(minutes=5),
-        execution_timeout: Duration = timedelta(seconds=60),
-        retries: int = 0,
-        rate_limits: list[RateLimit] | None = None,
-        desired_worker_labels: dict[str, DesiredWorkerLabel]
-        | list[DesiredWorkerLabel]
-        | None = None,
-        backoff_factor: float | None = None,
-        backoff_max_seconds: int | None = None,
-        default_filters: list[DefaultFilter] | None = None,
-        default_additional_metadata: dict[str, Any] | None = None,
-        idempotency: TTLBasedIdempotencyConfig | StatusBasedIdempotencyConfig | None = None,
-        slot_cost: int | None = None,
+        self, options: StandaloneTaskOptions[TWorkflowInput]
     ) -> StandaloneDecorator[TWorkflowInput]:
-        return self._standalone(False, **arguments(locals()))
+        return self._standalone(options)
 
     def batch_task(
         self,
@@ -422,34 +385,11 @@ class Hatchet:
 
         return decorator
 
+    @takes(StandaloneDurableTaskOptions)
     def durable_task(
-        self,
-        *,
-        name: str | None = None,
-        description: str | None = None,
-        input_validator: type[TWorkflowInput] | None = None,
-        on_events: list[str] | None = None,
-        on_crons: list[str] | None = None,
-        cron_input: Any = None,
-        version: str | None = None,
-        sticky: StickyStrategy | None = None,
-        default_priority: int | Priority = Priority.LOW,
-        concurrency: int | ConcurrencyExpression | list[ConcurrencyExpression] | None = None,
-        schedule_timeout: Duration = timedelta(minutes=5),
-        execution_timeout: Duration = timedelta(seconds=60),
-        retries: int = 0,
-        rate_limits: list[RateLimit] | None = None,
-        desired_worker_labels: dict[str, DesiredWorkerLabel]
-        | list[DesiredWorkerLabel]
-        | None = None,
-        backoff_factor: float | None = None,
-        backoff_max_seconds: int | None = None,
-        default_filters: list[DefaultFilter] | None = None,
-        default_additional_metadata: dict[str, Any] | None = None,
-        idempotency: TTLBasedIdempotencyConfig | StatusBasedIdempotencyConfig | None = None,
-        eviction_policy: EvictionPolicy | None = DEFAULT_DURABLE_TASK_EVICTION_POLICY,
+        self, options: StandaloneDurableTaskOptions[TWorkflowInput]
     ) -> StandaloneDecorator[TWorkflowInput]:
-        return self._standalone(True, **arguments(locals()))
+        return self._standalone(options)
 
     def worker(
         self,

@@ -27,14 +27,20 @@ from hatchet_celery.clients.admin import (
     TriggerWorkflowOptions,
     WorkflowRunTriggerConfig,
 )
-from hatchet_celery.conditions import Condition, OrGroup
 from hatchet_celery.context.context import current_context
 from hatchet_celery.exceptions import DeclarationError
 from hatchet_celery.labels import DesiredWorkerLabel
 from hatchet_celery.rate_limit import RateLimit
 from hatchet_celery.runnables.batch import batch_function, group_program
-from hatchet_celery.runnables.eviction import DEFAULT_DURABLE_TASK_EVICTION_POLICY, EvictionPolicy
 from hatchet_celery.runnables.mock import Mockable, MockArgs
+from hatchet_celery.runnables.options import (
+    DEFAULT_EXECUTION_TIMEOUT,
+    DEFAULT_SCHEDULE_TIMEOUT,
+    DurableTaskOptions,
+    TaskOptions,
+    WorkerLabels,
+    takes,
+)
 from hatchet_celery.runnables.proto import declaration_of
 from hatchet_celery.runnables.run_calls import (
     Awaiting,
@@ -66,8 +72,6 @@ TWorkflowInput = TypeVar("TWorkflowInput", default=EmptyModel)
 R = TypeVar("R", default=Any)
 P = TypeVar("P")
 
-_DEFAULT_EXEC = timedelta(seconds=60)
-_DEFAULT_SCHED = timedelta(minutes=5)
 # Options of Workflow.task / durable_task read through _task_options (task defaults apply)
 _TIMING_OPTIONS = (
     "name", "schedule_timeout", "execution_timeout", "retries", "backoff_factor",
@@ -672,10 +676,10 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
         return {
             "name": (name or fn.__name__).lower(),
             "schedule_timeout": d.schedule_timeout
-            if schedule_timeout == _DEFAULT_SCHED and d.schedule_timeout is not None
+            if schedule_timeout == DEFAULT_SCHEDULE_TIMEOUT and d.schedule_timeout is not None
             else schedule_timeout,
             "execution_timeout": d.execution_timeout
-            if execution_timeout == _DEFAULT_EXEC and d.execution_timeout is not None
+            if execution_timeout == DEFAULT_EXECUTION_TIMEOUT and d.execution_timeout is not None
             else execution_timeout,
             "retries": d.retries if retries == 0 and d.retries is not None else retries,
             "backoff_factor": backoff_factor if backoff_factor is not None else d.backoff_factor,
@@ -685,11 +689,11 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
         }
 
     def _declare(
-        self, local_names: dict[str, Any], is_durable: bool = False
+        self, options: TaskOptions[Any] | DurableTaskOptions[Any], is_durable: bool = False
     ) -> TaskDecorator[TWorkflowInput]:
-        """The decorator ``task`` and ``durable_task`` return (``local_names``: their
-        ``locals()``, so every option they take reaches the ``Task``)."""
-        given = arguments(local_names)
+        """The decorator ``task`` and ``durable_task`` return: every option they take
+        reaches the ``Task``."""
+        given = dict(vars(options))
         timing = {k: given.pop(k) for k in _TIMING_OPTIONS}
 
         def decorator(fn: Callable[..., Any]) -> Task[TWorkflowInput, Any]:
@@ -708,47 +712,15 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
 
         return decorator
 
-    def task(
-        self,
-        name: str | None = None,
-        schedule_timeout: Duration = _DEFAULT_SCHED,
-        execution_timeout: Duration = _DEFAULT_EXEC,
-        parents: list[Task[TWorkflowInput, Any]] | None = None,
-        retries: int = 0,
-        rate_limits: list[RateLimit] | None = None,
-        desired_worker_labels: dict[str, DesiredWorkerLabel]
-        | list[DesiredWorkerLabel]
-        | None = None,
-        backoff_factor: float | None = None,
-        backoff_max_seconds: int | None = None,
-        concurrency: int | list[ConcurrencyExpression] | None = None,
-        wait_for: list[Condition | OrGroup] | None = None,
-        skip_if: list[Condition | OrGroup] | None = None,
-        cancel_if: list[Condition | OrGroup] | None = None,
-        slot_cost: int | None = None,
-    ) -> TaskDecorator[TWorkflowInput]:
-        return self._declare(locals())
+    @takes(TaskOptions[TWorkflowInput])
+    def task(self, options: TaskOptions[TWorkflowInput]) -> TaskDecorator[TWorkflowInput]:
+        return self._declare(options)
 
+    @takes(DurableTaskOptions[TWorkflowInput])
     def durable_task(
-        self,
-        name: str | None = None,
-        schedule_timeout: Duration = _DEFAULT_SCHED,
-        execution_timeout: Duration = _DEFAULT_EXEC,
-        parents: list[Task[TWorkflowInput, Any]] | None = None,
-        retries: int = 0,
-        rate_limits: list[RateLimit] | None = None,
-        desired_worker_labels: dict[str, DesiredWorkerLabel]
-        | list[DesiredWorkerLabel]
-        | None = None,
-        backoff_factor: float | None = None,
-        backoff_max_seconds: int | None = None,
-        concurrency: int | list[ConcurrencyExpression] | None = None,
-        wait_for: list[Condition | OrGroup] | None = None,
-        skip_if: list[Condition | OrGroup] | None = None,
-        cancel_if: list[Condition | OrGroup] | None = None,
-        eviction_policy: EvictionPolicy | None = DEFAULT_DURABLE_TASK_EVICTION_POLICY,
+        self, options: DurableTaskOptions[TWorkflowInput]
     ) -> TaskDecorator[TWorkflowInput]:
-        return self._declare(locals(), is_durable=True)
+        return self._declare(options, is_durable=True)
 
     def batch_task(
         self,
@@ -759,13 +731,11 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
         batch_group_key: str | None = None,
         batch_group_max_runs: int | None = None,
         broadcast_output: bool = False,
-        schedule_timeout: Duration = _DEFAULT_SCHED,
-        execution_timeout: Duration = _DEFAULT_EXEC,
+        schedule_timeout: Duration = DEFAULT_SCHEDULE_TIMEOUT,
+        execution_timeout: Duration = DEFAULT_EXECUTION_TIMEOUT,
         parents: list[Task[TWorkflowInput, Any]] | None = None,
         rate_limits: list[RateLimit] | None = None,
-        desired_worker_labels: dict[str, DesiredWorkerLabel]
-        | list[DesiredWorkerLabel]
-        | None = None,
+        desired_worker_labels: WorkerLabels | None = None,
         backoff_factor: float | None = None,
         backoff_max_seconds: int | None = None,
     ) -> Callable[[Callable[..., Any]], Task[TWorkflowInput, Any]]:
@@ -808,8 +778,8 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
     def _special_options(
         self,
         name: str | None = None,
-        schedule_timeout: Duration = _DEFAULT_SCHED,
-        execution_timeout: Duration = _DEFAULT_EXEC,
+        schedule_timeout: Duration = DEFAULT_SCHEDULE_TIMEOUT,
+        execution_timeout: Duration = DEFAULT_EXECUTION_TIMEOUT,
         retries: int = 0,
         rate_limits: list[RateLimit] | None = None,
         backoff_factor: float | None = None,
