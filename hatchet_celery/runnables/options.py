@@ -4,7 +4,10 @@ Hatchet's ``task`` and ``durable_task`` (on ``Hatchet`` and on ``Workflow``) tak
 the same long list of options but for the last one: ``slot_cost`` for a task,
 ``eviction_policy`` for a durable task. Each list is a frozen dataclass here: the options
 the pair shares in a base class, the last one in each subclass (a dataclass puts a
-subclass's fields after its base's, which is Hatchet's order).
+subclass's fields after its base's, which is Hatchet's order). The batch decorators share
+their ``batch_*`` options the same way, placed by the order of the bases: a dataclass
+takes the fields of its bases from the last base to the first, so
+``class A(Tail, Batching, Head)`` lists Head's, then Batching's, then Tail's.
 
 ``takes(Options)`` gives a method the dataclass's parameters (names, kinds, defaults and
 types: mypy reads them through a ``ParamSpec``, ``inspect.signature`` from the dataclass)
@@ -147,8 +150,67 @@ class DurableTaskOptions(_WorkflowTaskOptions[TWorkflowInput]):
     eviction_policy: EvictionPolicy | None = DEFAULT_DURABLE_TASK_EVICTION_POLICY
 
 
+@dataclass(frozen=True, kw_only=True)
+class _Batching:
+    """The ``batch_*`` options of both batch decorators (see ``BatchTaskConfig``)."""
+
+    batch_max_size: int
+    batch_max_interval: timedelta | None = None
+    batch_group_key: str | None = None
+    batch_group_max_runs: int | None = None
+    broadcast_output: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class _StandaloneBatchHead:
+    name: str | None = None
+    description: str | None = None
+    input_validator: Any = None
+    version: str | None = None
+    sticky: StickyStrategy | None = None
+    default_priority: int = 1
+    schedule_timeout: Duration = DEFAULT_SCHEDULE_TIMEOUT
+    execution_timeout: Duration = DEFAULT_EXECUTION_TIMEOUT
+    rate_limits: list[RateLimit] | None = None
+    desired_worker_labels: dict[str, DesiredWorkerLabel] | None = None
+    backoff_factor: float | None = None
+    backoff_max_seconds: int | None = None
+    default_filters: list[DefaultFilter] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StandaloneBatchOptions(_Batching, _StandaloneBatchHead):
+    """The parameters of ``Hatchet.batch_task``: the head's, then the ``batch_*`` ones."""
+
+    batch_max_size: int = 1
+
+
+@dataclass(frozen=True)
+class _Named:
+    name: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class _BatchTaskTail(Generic[TWorkflowInput]):
+    schedule_timeout: Duration = DEFAULT_SCHEDULE_TIMEOUT
+    execution_timeout: Duration = DEFAULT_EXECUTION_TIMEOUT
+    parents: list[Task[TWorkflowInput, Any]] | None = None
+    rate_limits: list[RateLimit] | None = None
+    desired_worker_labels: WorkerLabels | None = None
+    backoff_factor: float | None = None
+    backoff_max_seconds: int | None = None
+
+
+@dataclass(frozen=True)
+class BatchTaskOptions(_BatchTaskTail[TWorkflowInput], _Batching, _Named):
+    """The parameters of ``Workflow.batch_task``: ``name``, then (keyword-only) the
+    ``batch_*`` ones and the tail's."""
+
+
 __all__ = [
+    "BatchTaskOptions",
     "DurableTaskOptions",
+    "StandaloneBatchOptions",
     "StandaloneDurableTaskOptions",
     "StandaloneTaskOptions",
     "TaskOptions",

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from pydantic import BaseModel, TypeAdapter
 
 from hatchet_celery._durations import Duration, to_seconds
+from hatchet_celery._twins import arguments
 from hatchet_celery.conditions import Action, Condition, OrGroup, flatten
 from hatchet_celery.exceptions import DeclarationError, InvalidDependencyError
 from hatchet_celery.labels import DesiredWorkerLabel
@@ -209,6 +210,7 @@ class Task(Mockable[TWorkflowInput, R]):
         eviction_policy: EvictionPolicy | None = None,
         batch: BatchTaskConfig | None = None,
     ) -> None:
+        self._declared = arguments(locals())  # what copy_to declares again
         where = f"task {name!r} of workflow {workflow.name!r}"
         self.fn = fn
         self.workflow = workflow
@@ -262,6 +264,10 @@ class Task(Mockable[TWorkflowInput, R]):
 
     def __repr__(self) -> str:
         return f"<Task {self.workflow.name}.{self.name}>"
+
+    def copy_to(self, workflow: BaseWorkflow[TWorkflowInput]) -> Task[TWorkflowInput, R]:
+        """This task declared again, with every option, on ``workflow``."""
+        return Task(**{**self._declared, "workflow": workflow})
 
     @property
     def max_attempts(self) -> int:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Generic, Literal, NamedTuple, cast
 
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 from typing_extensions import TypeVar
 
 from hatchet_celery._cel import compile_cel
@@ -36,9 +36,9 @@ from hatchet_celery.runnables.mock import Mockable, MockArgs
 from hatchet_celery.runnables.options import (
     DEFAULT_EXECUTION_TIMEOUT,
     DEFAULT_SCHEDULE_TIMEOUT,
+    BatchTaskOptions,
     DurableTaskOptions,
     TaskOptions,
-    WorkerLabels,
     takes,
 )
 from hatchet_celery.runnables.proto import declaration_of
@@ -72,11 +72,12 @@ TWorkflowInput = TypeVar("TWorkflowInput", default=EmptyModel)
 R = TypeVar("R", default=Any)
 P = TypeVar("P")
 
-# Options of Workflow.task / durable_task read through _task_options (task defaults apply)
-_TIMING_OPTIONS = (
-    "name", "schedule_timeout", "execution_timeout", "retries", "backoff_factor",
-    "backoff_max_seconds",
-)  # fmt: skip
+# The options a workflow's task_defaults fill in, each with Hatchet's default: a task that
+# kept that default takes the workflow's value.
+_DEFAULTED = {
+    "schedule_timeout": DEFAULT_SCHEDULE_TIMEOUT, "execution_timeout": DEFAULT_EXECUTION_TIMEOUT,
+    "retries": 0, "backoff_factor": None, "backoff_max_seconds": None,
+}  # fmt: skip
 _ROUTED_OPTIONS = ("desired_worker_labels", "concurrency")  # normalised before Task gets them
 
 
@@ -600,30 +601,23 @@ class BaseWorkflow(Generic[TWorkflowInput]):
         return f"<{type(self).__name__} {self.name}>"
 
 
-def batch_config(
-    where: str,
-    batch_max_size: int,
-    batch_max_interval: timedelta | None,
-    batch_group_key: str | None,
-    batch_group_max_runs: int | None,
-    broadcast_output: bool,
-) -> BatchTaskConfig:
-    """Check a batch task's settings at declaration (the group key compiles)."""
-    if not isinstance(batch_max_size, int) or batch_max_size <= 0:
+def batch_config(where: str, options: object) -> BatchTaskConfig:
+    """A batch task's settings (the ``batch_*`` attributes of its decorator's options),
+    checked at declaration (the group key compiles)."""
+    try:
+        spec = BatchTaskConfig.model_validate(options, from_attributes=True)
+    except ValidationError as exc:
+        reasons = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())
+        raise DeclarationError(f"{where}: {reasons}") from None
+    if spec.batch_max_size <= 0:
         raise DeclarationError(f"{where}: batch_max_size must be a positive integer")
-    if batch_max_interval is not None and batch_max_interval.total_seconds() <= 0:
+    interval = spec.batch_max_interval
+    if interval is not None and interval.total_seconds() <= 0:
         raise DeclarationError(f"{where}: batch_max_interval must be positive when provided")
-    if batch_group_max_runs is not None and batch_group_max_runs <= 0:
+    if spec.batch_group_max_runs is not None and spec.batch_group_max_runs <= 0:
         raise DeclarationError(
             f"{where}: batch_group_max_runs must be a positive integer when provided"
         )
-    spec = BatchTaskConfig(
-        batch_max_size=batch_max_size,
-        batch_max_interval=batch_max_interval,
-        batch_group_key=batch_group_key,
-        batch_group_max_runs=batch_group_max_runs,
-        broadcast_output=broadcast_output,
-    )
     group_program(spec)
     return spec
 
@@ -661,32 +655,15 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
         run_no_wait: NoWaitCall[TWorkflowInput, WorkflowRunRef]
         aio_run_no_wait: NoWaitCall[TWorkflowInput, Awaiting[WorkflowRunRef]]
 
-    def _task_options(
-        self,
-        *,
-        name: str | None,
-        fn: Callable[..., Any],
-        schedule_timeout: Duration,
-        execution_timeout: Duration,
-        retries: int,
-        backoff_factor: float | None,
-        backoff_max_seconds: int | None,
-    ) -> dict[str, Any]:
-        d = self.config.task_defaults
-        return {
-            "name": (name or fn.__name__).lower(),
-            "schedule_timeout": d.schedule_timeout
-            if schedule_timeout == DEFAULT_SCHEDULE_TIMEOUT and d.schedule_timeout is not None
-            else schedule_timeout,
-            "execution_timeout": d.execution_timeout
-            if execution_timeout == DEFAULT_EXECUTION_TIMEOUT and d.execution_timeout is not None
-            else execution_timeout,
-            "retries": d.retries if retries == 0 and d.retries is not None else retries,
-            "backoff_factor": backoff_factor if backoff_factor is not None else d.backoff_factor,
-            "backoff_max_seconds": backoff_max_seconds
-            if backoff_max_seconds is not None
-            else d.backoff_max_seconds,
-        }
+    def _task_options(self, fn: Callable[..., Any], given: dict[str, Any]) -> dict[str, Any]:
+        """A task's name, and the options its decorator (``given``: its options) left at
+        Hatchet's default filled in from the workflow's ``task_defaults``."""
+        defaults = self.config.task_defaults
+        opts: dict[str, Any] = {"name": (given["name"] or fn.__name__).lower()}
+        for option, hatchets in _DEFAULTED.items():
+            value, workflows = given.get(option, hatchets), getattr(defaults, option)
+            opts[option] = workflows if value == hatchets and workflows is not None else value
+        return opts
 
     def _declare(
         self, options: TaskOptions[Any] | DurableTaskOptions[Any], is_durable: bool = False
@@ -694,17 +671,16 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
         """The decorator ``task`` and ``durable_task`` return: every option they take
         reaches the ``Task``."""
         given = dict(vars(options))
-        timing = {k: given.pop(k) for k in _TIMING_OPTIONS}
 
         def decorator(fn: Callable[..., Any]) -> Task[TWorkflowInput, Any]:
-            opts = self._task_options(fn=fn, **timing)
+            opts = self._task_options(fn, given)
             task: Task[TWorkflowInput, Any] = Task(
                 fn=fn,
                 workflow=self,
                 is_durable=is_durable,
                 desired_worker_labels=_labels(given["desired_worker_labels"]),
                 concurrency=normalise_concurrency(given["concurrency"], f"task {opts['name']!r}"),
-                **{k: v for k, v in given.items() if k not in _ROUTED_OPTIONS},
+                **{k: v for k, v in given.items() if k not in _ROUTED_OPTIONS and k not in opts},
                 **opts,
             )
             self._add(task)
@@ -722,53 +698,25 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
     ) -> TaskDecorator[TWorkflowInput]:
         return self._declare(options, is_durable=True)
 
+    @takes(BatchTaskOptions[TWorkflowInput])
     def batch_task(
-        self,
-        name: str | None = None,
-        *,
-        batch_max_size: int,
-        batch_max_interval: timedelta | None = None,
-        batch_group_key: str | None = None,
-        batch_group_max_runs: int | None = None,
-        broadcast_output: bool = False,
-        schedule_timeout: Duration = DEFAULT_SCHEDULE_TIMEOUT,
-        execution_timeout: Duration = DEFAULT_EXECUTION_TIMEOUT,
-        parents: list[Task[TWorkflowInput, Any]] | None = None,
-        rate_limits: list[RateLimit] | None = None,
-        desired_worker_labels: WorkerLabels | None = None,
-        backoff_factor: float | None = None,
-        backoff_max_seconds: int | None = None,
+        self, options: BatchTaskOptions[TWorkflowInput]
     ) -> Callable[[Callable[..., Any]], Task[TWorkflowInput, Any]]:
         """A batch task: its function takes ``{BatchMemberId: input}`` for every member of
         a batch and returns ``{BatchMemberId: output}`` (or one output for all, with
         ``broadcast_output``); see ``_runtime/flow/batch.py``."""
-        spec = batch_config(
-            f"batch task {name!r} of workflow {self.name!r}",
-            batch_max_size,
-            batch_max_interval,
-            batch_group_key,
-            batch_group_max_runs,
-            broadcast_output,
-        )
+        o = options
+        spec = batch_config(f"batch task {o.name!r} of workflow {self.name!r}", o)
 
         def decorator(fn: Callable[..., Any]) -> Task[TWorkflowInput, Any]:
-            opts = self._task_options(
-                name=name,
-                fn=fn,
-                schedule_timeout=schedule_timeout,
-                execution_timeout=execution_timeout,
-                retries=0,
-                backoff_factor=backoff_factor,
-                backoff_max_seconds=backoff_max_seconds,
-            )
             task: Task[TWorkflowInput, Any] = Task(
                 fn=batch_function(fn, spec),
                 workflow=self,
-                parents=parents,
-                rate_limits=rate_limits,
-                desired_worker_labels=_labels(desired_worker_labels),
+                parents=o.parents,
+                rate_limits=o.rate_limits,
+                desired_worker_labels=_labels(o.desired_worker_labels),
                 batch=spec,
-                **opts,
+                **self._task_options(fn, vars(o)),
             )
             self._add(task)
             return task
@@ -820,22 +768,7 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
         return self._special_task("on_success", options)
 
     def add_task(self, task: Standalone[TWorkflowInput, Any]) -> None:
-        inner = task._task
-        copy: Task[TWorkflowInput, Any] = Task(
-            fn=inner.fn,
-            workflow=self,
-            name=inner.name,
-            is_durable=inner.is_durable,
-            retries=inner.retries,
-            backoff_factor=inner.backoff_factor,
-            backoff_max_seconds=inner.backoff_max_seconds,
-            execution_timeout=inner.execution_timeout,
-            schedule_timeout=inner.schedule_timeout,
-            rate_limits=inner.rate_limits,
-            concurrency=inner.concurrency,
-            desired_worker_labels=inner.desired_worker_labels,
-        )
-        self._add(copy)
+        self._add(task._task.copy_to(self))
 
 
 class Standalone(BaseWorkflow[TWorkflowInput], Mockable[TWorkflowInput, R]):
