@@ -25,7 +25,7 @@ import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, cast
 
 from typing_extensions import TypeVar
 
@@ -67,10 +67,12 @@ def takes(
     """Give the decorated method the parameters of ``options`` (a dataclass, or its
     subscripted generic); its body receives the ``options`` object built from the call."""
 
-    def prepare(self: S, /, *args: P.args, **kwargs: P.kwargs) -> X:
-        return options(*args, **kwargs)
+    plain = cast(Callable[P, X], typing.get_origin(options) or options)  # not the alias
 
-    fields = inspect.signature(typing.get_origin(options) or options).parameters.values()
+    def prepare(self: S, /, *args: P.args, **kwargs: P.kwargs) -> X:
+        return plain(*args, **kwargs)
+
+    fields = inspect.signature(plain).parameters.values()
     itself = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
     prepare.__signature__ = inspect.Signature([itself, *fields])  # type: ignore[attr-defined]
     return parameters(prepare)

@@ -45,8 +45,10 @@ from hatchet_celery.runnables.proto import declaration_of
 from hatchet_celery.runnables.run_calls import (
     Awaiting,
     NoWaitCall,
+    RunArgs,
     RunCall,
     TaskDecorator,
+    TriggerArgs,
 )
 from hatchet_celery.runnables.shape import Shape
 from hatchet_celery.runnables.task import Task
@@ -263,37 +265,30 @@ class BaseWorkflow(Generic[TWorkflowInput]):
 
     # --- triggering ----------
     def _trigger_config(
-        self,
-        input: Any,
-        options: TriggerWorkflowOptions | None,
-        child_key: str | None,
-        additional_metadata: dict[str, Any] | None,
-        priority: int | None,
-        key: str | None = None,
-        sticky: bool = False,
-        desired_worker_id: str | None = None,
-        desired_worker_labels: list[DesiredWorkerLabel] | None = None,
+        self, args: TriggerArgs[Any] | RunArgs[Any], key: str | None = None
     ) -> WorkflowRunTriggerConfig:
+        """One trigger of this workflow, its input and options checked."""
         import json
 
+        options = args.options
         opts = options.model_copy() if options is not None else TriggerWorkflowOptions()
         if options is not None:
             _warn_options()
-        if child_key is not None:
-            opts.child_key = child_key
-        if additional_metadata is not None:
-            opts.additional_metadata = {**opts.additional_metadata, **additional_metadata}
-        if priority is not None:
-            opts.priority = int(priority)
+        if args.child_key is not None:
+            opts.child_key = args.child_key
+        if args.additional_metadata is not None:
+            opts.additional_metadata = {**opts.additional_metadata, **args.additional_metadata}
+        if args.priority is not None:
+            opts.priority = int(args.priority)
         _check_priority(opts.priority, f"trigger of workflow {self.name!r}")
-        opts.sticky = sticky or opts.sticky
-        if desired_worker_id is not None:
-            opts.desired_worker_id = desired_worker_id
-        if desired_worker_labels:
-            opts.desired_worker_label = list(desired_worker_labels)
+        opts.sticky = args.sticky or opts.sticky
+        if args.desired_worker_id is not None:
+            opts.desired_worker_id = args.desired_worker_id
+        if args.desired_worker_labels:
+            opts.desired_worker_label = list(args.desired_worker_labels)
         return WorkflowRunTriggerConfig(
             workflow_name=self.name,
-            input=json.dumps(self._dump_input(input)),
+            input=json.dumps(self._dump_input(args.input)),
             options=opts,
             key=key,
         )
@@ -304,29 +299,6 @@ class BaseWorkflow(Generic[TWorkflowInput]):
     def _ref(self, run_id: str) -> Any:
         return WorkflowRunRef(run_id, self._registry)
 
-    def _run_args(
-        self,
-        input: TWorkflowInput = cast(Any, EmptyModel()),
-        options: TriggerWorkflowOptions | None = None,
-        child_key: str | None = None,
-        additional_metadata: dict[str, Any] | None = None,
-        priority: int | None = None,
-        sticky: bool = False,
-        desired_worker_id: str | None = None,
-        desired_worker_labels: list[DesiredWorkerLabel] | None = None,
-    ) -> WorkflowRunTriggerConfig:
-        """The parameters of ``run_no_wait`` and ``aio_run_no_wait``, checked."""
-        return self._trigger_config(
-            input,
-            options,
-            child_key,
-            additional_metadata,
-            priority,
-            sticky=sticky,
-            desired_worker_id=desired_worker_id,
-            desired_worker_labels=desired_worker_labels,
-        )
-
     def _submit(self, item: WorkflowRunTriggerConfig) -> Any:
         return self._ref(self._client().trigger(self, [item])[0])
 
@@ -335,51 +307,23 @@ class BaseWorkflow(Generic[TWorkflowInput]):
             run_ids = await self._client().aio_trigger(self, [item])
         return self._ref(run_ids[0])
 
-    @parameters(_run_args)
-    def _run_no_wait(self, item: WorkflowRunTriggerConfig) -> Any:
-        return self._submit(item)
+    @takes(TriggerArgs[TWorkflowInput])
+    def _run_no_wait(self, args: TriggerArgs[TWorkflowInput]) -> Any:
+        return self._submit(self._trigger_config(args))
 
-    @parameters(_run_args)
-    async def _aio_run_no_wait(self, item: WorkflowRunTriggerConfig) -> Any:
-        return await self._aio_submit(item)
+    @takes(TriggerArgs[TWorkflowInput])
+    async def _aio_run_no_wait(self, args: TriggerArgs[TWorkflowInput]) -> Any:
+        return await self._aio_submit(self._trigger_config(args))
 
-    def _run_and_wait_args(
-        self,
-        input: TWorkflowInput = cast(Any, EmptyModel()),
-        options: TriggerWorkflowOptions | None = None,
-        wait_for_result: bool = True,
-        child_key: str | None = None,
-        additional_metadata: dict[str, Any] | None = None,
-        priority: int | None = None,
-        sticky: bool = False,
-        desired_worker_id: str | None = None,
-        desired_worker_labels: list[DesiredWorkerLabel] | None = None,
-    ) -> tuple[WorkflowRunTriggerConfig, bool]:
-        """The parameters of ``run`` and ``aio_run`` (Hatchet puts ``wait_for_result``
-        third, so they cannot extend ``_run_args``)."""
-        item = self._run_args(
-            input,
-            options,
-            child_key,
-            additional_metadata,
-            priority,
-            sticky,
-            desired_worker_id,
-            desired_worker_labels,
-        )
-        return item, wait_for_result
+    @takes(RunArgs[TWorkflowInput])
+    def _run(self, args: RunArgs[TWorkflowInput]) -> Any:
+        ref = self._submit(self._trigger_config(args))
+        return ref.result() if args.wait_for_result else ref
 
-    @parameters(_run_and_wait_args)
-    def _run(self, call: tuple[WorkflowRunTriggerConfig, bool]) -> Any:
-        item, wait_for_result = call
-        ref = self._submit(item)
-        return ref.result() if wait_for_result else ref
-
-    @parameters(_run_and_wait_args)
-    async def _aio_run(self, call: tuple[WorkflowRunTriggerConfig, bool]) -> Any:
-        item, wait_for_result = call
-        ref = await self._aio_submit(item)
-        if not wait_for_result:
+    @takes(RunArgs[TWorkflowInput])
+    async def _aio_run(self, args: RunArgs[TWorkflowInput]) -> Any:
+        ref = await self._aio_submit(self._trigger_config(args))
+        if not args.wait_for_result:
             return ref
         async with _awaiting([ref]):
             return await ref.aio_result()
@@ -402,17 +346,9 @@ class BaseWorkflow(Generic[TWorkflowInput]):
         sticky: bool = False,
         desired_worker_labels: list[DesiredWorkerLabel] | None = None,
     ) -> WorkflowRunTriggerConfig:
-        return self._trigger_config(
-            input,
-            options,
-            child_key,
-            additional_metadata,
-            priority,
-            key=key,
-            sticky=sticky,
-            desired_worker_id=desired_worker_id,
-            desired_worker_labels=desired_worker_labels,
-        )
+        given = arguments(locals())
+        key = given.pop("key")
+        return self._trigger_config(TriggerArgs(**given), key)
 
     def _targets(self, workflows: list[WorkflowRunTriggerConfig]) -> list[_Group]:
         """The items by the workflow they name (Hatchet runs an item built by another
