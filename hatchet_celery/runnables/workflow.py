@@ -502,18 +502,9 @@ class BaseWorkflow(Generic[TWorkflowInput]):
         triggering_event_external_id: str | None = None,
     ) -> list[Any]:
         """The runs of this workflow (``V1TaskSummary`` rows, newest first)."""
+        filters = arguments(locals())
         rows: list[Any] = self._features().runs.list_with_pagination(
-            workflow_ids=[self.id],
-            since=since,
-            only_tasks=only_tasks,
-            offset=offset,
-            limit=limit,
-            statuses=statuses,
-            until=until,
-            additional_metadata=additional_metadata,
-            worker_id=worker_id,
-            parent_task_external_id=parent_task_external_id,
-            triggering_event_external_id=triggering_event_external_id,
+            workflow_ids=[self.id], **filters
         )
         return rows
 
@@ -734,14 +725,6 @@ class Standalone(BaseWorkflow[TWorkflowInput], Mockable[TWorkflowInput, R]):
 
     def _ref(self, run_id: str) -> Any:
         return TaskRunRef(self, WorkflowRunRef(run_id, self._registry))
-
-    def run_many(
-        self,
-        workflows: list[WorkflowRunTriggerConfig],
-        return_exceptions: bool = False,
-        wait_for_result: bool = True,
-    ) -> list[Any]:
-        return super().run_many(workflows, return_exceptions, wait_for_result)
 
     def _mock(self, args: MockArgs) -> R:
         return self._task._mock(args)
