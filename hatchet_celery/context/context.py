@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from hatchet_celery._attributes import Given
 from hatchet_celery._durations import Duration, to_seconds
 from hatchet_celery.context.worker_context import WorkerContext
 from hatchet_celery.exceptions import TaskRunError
@@ -97,14 +98,16 @@ class Context:
         self.slot_released = False
         self._slot_units = 0  # worker slot units held (_runtime/core/slots.py)
 
-    # --- identity ----------
-    @property
-    def workflow_run_id(self) -> str:
-        return self._workflow_run_id
-
-    @property
-    def task_run_id(self) -> str:
-        return self._task_run_id
+    # --- identity: what the task run was started with ----------
+    workflow_run_id: Given[str] = Given()
+    task_run_id: Given[str] = Given()
+    worker_id: Given[str] = Given()
+    retry_count: Given[int] = Given()
+    priority: Given[int | None] = Given()
+    parent_workflow_run_id: Given[str | None] = Given()
+    child_index: Given[int | None] = Given()
+    child_key: Given[str | None] = Given()
+    lifespan: Given[Any] = Given()
 
     @property
     def step_run_id(self) -> str:
@@ -131,16 +134,8 @@ class Context:
         return self._task.celery_name
 
     @property
-    def worker_id(self) -> str:
-        return self._worker_id
-
-    @property
     def worker_labels(self) -> dict[str, str | int]:
         return dict(self._worker_labels)
-
-    @property
-    def retry_count(self) -> int:
-        return self._retry_count
 
     @property
     def attempt_number(self) -> int:
@@ -154,31 +149,22 @@ class Context:
     def additional_metadata(self) -> dict[str, Any]:
         return self._metadata
 
-    @property
-    def priority(self) -> int | None:
-        return self._priority
+    # --- what the trigger recorded in the run's metadata ----------
+    def _recorded_text(self, key: str) -> str | None:
+        value = self._metadata.get(key)
+        return str(value) if value is not None else None
 
-    @property
-    def parent_workflow_run_id(self) -> str | None:
-        return self._parent_workflow_run_id
-
-    @property
-    def child_index(self) -> int | None:
-        return self._child_index
-
-    @property
-    def child_key(self) -> str | None:
-        return self._child_key
+    def _recorded_dict(self, key: str) -> dict[str, Any]:
+        value = self._metadata.get(key)
+        return dict(value) if isinstance(value, dict) else {}
 
     @property
     def triggering_event_id(self) -> str | None:
-        value = self._metadata.get("hatchet__event_id")
-        return str(value) if value is not None else None
+        return self._recorded_text("hatchet__event_id")
 
     @property
     def triggering_event_key(self) -> str | None:
-        value = self._metadata.get("hatchet__event_key")
-        return str(value) if value is not None else None
+        return self._recorded_text("hatchet__event_key")
 
     @property
     def was_triggered_by_event(self) -> bool:
@@ -186,17 +172,11 @@ class Context:
 
     @property
     def filter_payload(self) -> dict[str, Any]:
-        value = self._metadata.get("hatchet__filter_payload")
-        return dict(value) if isinstance(value, dict) else {}
+        return self._recorded_dict("hatchet__filter_payload")
 
     @property
     def trigger_data(self) -> dict[str, Any]:
-        value = self._metadata.get("hatchet__trigger_data")
-        return dict(value) if isinstance(value, dict) else {}
-
-    @property
-    def lifespan(self) -> Any:
-        return self._lifespan
+        return self._recorded_dict("hatchet__trigger_data")
 
     @property
     def input(self) -> dict[str, Any]:

@@ -59,7 +59,6 @@ from hatchet_celery.runnables.types import (
     ConcurrencyLimitStrategy,
     DefaultFilter,
     EmptyModel,
-    IdempotencyMethod,
     Priority,
     StickyStrategy,
     WorkflowConfig,
@@ -131,8 +130,7 @@ def check_idempotency(config: BaseIdemotencyConfig | None, where: str) -> None:
         variables=("input", "additional_metadata"),
     )
     if config.ttl_ms <= 0:
-        field = "ttl" if config.method is IdempotencyMethod.TTL else "fallback_ttl"
-        raise DeclarationError(f"{where}: idempotency {field} must be positive")
+        raise DeclarationError(f"{where}: idempotency {config.ttl_field} must be positive")
 
 
 def _warn_options() -> None:
