@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
+
 if TYPE_CHECKING:
     from hatchet_celery._runtime.core.engine import Engine
     from hatchet_celery._runtime.registry import Registry
@@ -31,4 +33,9 @@ def utc(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
 
 
-__all__ = ["FeatureClient", "utc"]
+def resource_meta(resource_id: str, created_at: float, updated_at: float) -> APIResourceMeta:
+    """The ``metadata`` of a REST row from its id and stored epoch timestamps."""
+    return APIResourceMeta(id=resource_id, created_at=utc(created_at), updated_at=utc(updated_at))
+
+
+__all__ = ["FeatureClient", "resource_meta", "utc"]

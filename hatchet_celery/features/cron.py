@@ -17,10 +17,8 @@ from typing import Any
 from hatchet_celery._cron import parse_cron
 from hatchet_celery._runtime.timing import crons
 from hatchet_celery._runtime.timing.crons import Cron
-from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
 from hatchet_celery.clients.rest.models.cron_workflows import CronWorkflows
 from hatchet_celery.clients.rest.models.cron_workflows_list import CronWorkflowsList
-from hatchet_celery.clients.rest.models.cron_workflows_method import CronWorkflowsMethod
 from hatchet_celery.clients.rest.models.cron_workflows_order_by_field import (
     CronWorkflowsOrderByField,
 )
@@ -31,8 +29,8 @@ from hatchet_celery.clients.rest.models.workflow_run_order_by_direction import (
 )
 from hatchet_celery.exceptions import TriggerNotFoundError
 from hatchet_celery.features._aio import aio_twin
-from hatchet_celery.features._base import FeatureClient, utc
-from hatchet_celery.features._triggers import check_workflow, metadata_matches, page
+from hatchet_celery.features._base import FeatureClient
+from hatchet_celery.features._triggers import check_workflow, metadata_matches, page, rest_fields
 from hatchet_celery.runnables.types import Priority
 
 
@@ -62,22 +60,7 @@ class CronClient(FeatureClient):
     _wra = _wa
 
     def to_rest(self, cron: Cron) -> CronWorkflows:
-        return CronWorkflows(
-            metadata=APIResourceMeta(
-                id=cron.id, created_at=utc(cron.created_at), updated_at=utc(cron.updated_at)
-            ),
-            tenant_id=crons.tenant_id(self._registry.config.namespace),
-            workflow_version_id=crons.workflow_id(cron.workflow_name),
-            workflow_id=crons.workflow_id(cron.workflow_name),
-            workflow_name=cron.workflow_name,
-            cron=cron.cron,
-            name=cron.name,
-            input=cron.input,
-            additional_metadata=cron.additional_metadata,
-            enabled=cron.enabled,
-            method=CronWorkflowsMethod(cron.method),
-            priority=cron.priority,
-        )
+        return CronWorkflows.model_validate(rest_fields(self._registry, cron))
 
     # --- the API ----------------------------------------------------------------------------
     def create(

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from hatchet_celery._runtime.timing import crons, schedules
 from hatchet_celery._runtime.timing.schedules import Scheduled
-from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
+from hatchet_celery._twins import parameters
 from hatchet_celery.clients.rest.models.pagination_response import PaginationResponse
 from hatchet_celery.clients.rest.models.scheduled_run_status import ScheduledRunStatus
 from hatchet_celery.clients.rest.models.scheduled_workflows import ScheduledWorkflows
@@ -34,9 +34,6 @@ from hatchet_celery.clients.rest.models.scheduled_workflows_bulk_update_response
     ScheduledWorkflowsBulkUpdateResponse,
 )
 from hatchet_celery.clients.rest.models.scheduled_workflows_list import ScheduledWorkflowsList
-from hatchet_celery.clients.rest.models.scheduled_workflows_method import (
-    ScheduledWorkflowsMethod,
-)
 from hatchet_celery.clients.rest.models.scheduled_workflows_order_by_field import (
     ScheduledWorkflowsOrderByField,
 )
@@ -47,7 +44,7 @@ from hatchet_celery.clients.rest.models.workflow_run_status import WorkflowRunSt
 from hatchet_celery.exceptions import TriggerNotFoundError
 from hatchet_celery.features._aio import aio_twin
 from hatchet_celery.features._base import FeatureClient, utc
-from hatchet_celery.features._triggers import check_workflow, metadata_matches, page
+from hatchet_celery.features._triggers import check_workflow, metadata_matches, page, rest_fields
 
 log = logging.getLogger(__name__)
 
@@ -133,23 +130,15 @@ class ScheduledClient(FeatureClient):
         # The run id is recorded just before the run is created: show it once the run exists
         # (or existed: ``fired_at``), so a caller can always wait on the id it is given.
         run_id = row.run_id if run is not None or row.fired_at is not None else None
-        return ScheduledWorkflows(
-            metadata=APIResourceMeta(
-                id=row.id, created_at=utc(row.created_at), updated_at=utc(row.updated_at)
-            ),
-            tenant_id=crons.tenant_id(self._registry.config.namespace),
-            workflow_version_id=crons.workflow_id(row.workflow_name),
-            workflow_id=crons.workflow_id(row.workflow_name),
-            workflow_name=row.workflow_name,
-            trigger_at=utc(row.trigger_at),
-            input=row.input,
-            additional_metadata=row.additional_metadata,
-            workflow_run_created_at=utc(run[1]) if run else None,
-            workflow_run_name=row.workflow_name if run_id else None,
-            workflow_run_status=_RUN_STATUS.get(run[0]) if run else None,
-            workflow_run_id=run_id,
-            method=ScheduledWorkflowsMethod(row.method),
-            priority=row.priority,
+        return ScheduledWorkflows.model_validate(
+            {
+                **rest_fields(self._registry, row),
+                "trigger_at": utc(row.trigger_at),
+                "workflow_run_created_at": utc(run[1]) if run else None,
+                "workflow_run_name": row.workflow_name if run_id else None,
+                "workflow_run_status": _RUN_STATUS.get(run[0]) if run else None,
+                "workflow_run_id": run_id,
+            }
         )
 
     def _one(self, scheduled_id: str) -> ScheduledWorkflows:
@@ -331,15 +320,9 @@ class ScheduledClient(FeatureClient):
     aio_bulk_update = aio_twin(bulk_update)
 
     # --- what ``wf.schedule()`` calls -------------------------------------------------------
-    def schedule_version(
-        self,
-        workflow_name: str,
-        trigger_at: datetime,
-        input: dict[str, Any],
-        additional_metadata: dict[str, Any],
-        priority: int | None = None,
-    ) -> WorkflowVersion:
-        row = self.create(workflow_name, trigger_at, input, additional_metadata, priority=priority)
+    @parameters(create)
+    def schedule_version(self, row: ScheduledWorkflows) -> WorkflowVersion:
+        """``create``, answered as Hatchet's gRPC call answers ``wf.schedule()``."""
         return WorkflowVersion(
             id=row.metadata.id,
             created_at=row.metadata.created_at,

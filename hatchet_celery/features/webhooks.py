@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._runtime.timing.crons import tenant_id
-from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
+from hatchet_celery._twins import arguments
 from hatchet_celery.clients.rest.models.pagination_response import PaginationResponse
 from hatchet_celery.clients.rest.models.v1_create_webhook_request_api_key import (
     V1CreateWebhookRequestAPIKey,
@@ -32,12 +32,12 @@ from hatchet_celery.clients.rest.models.v1_create_webhook_request_hmac import (
 )
 from hatchet_celery.clients.rest.models.v1_webhook import V1Webhook
 from hatchet_celery.clients.rest.models.v1_webhook_api_key_auth import V1WebhookAPIKeyAuth
-from hatchet_celery.clients.rest.models.v1_webhook_auth_type import V1WebhookAuthType
 from hatchet_celery.clients.rest.models.v1_webhook_basic_auth import V1WebhookBasicAuth
 from hatchet_celery.clients.rest.models.v1_webhook_hmac_auth import V1WebhookHMACAuth
 from hatchet_celery.clients.rest.models.v1_webhook_list import V1WebhookList
 from hatchet_celery.clients.rest.models.v1_webhook_source_name import V1WebhookSourceName
 from hatchet_celery.features._aio import aio_twin
+from hatchet_celery.features._base import resource_meta
 from hatchet_celery.webhooks.definition import (
     SIGNED_SOURCES,
     StoredWebhook,
@@ -89,24 +89,16 @@ class WebhooksClient:
             redis.hset(key, stored.request.name, stored.to_json())
 
     def _v1(self, stored: StoredWebhook) -> V1Webhook:
-        request = stored.request
+        """The REST row: the create request's fields but its secrets, with an id and times."""
         ns = self._registry.config.namespace
-        return V1Webhook(
-            metadata=APIResourceMeta(
-                id=str(
-                    uuid.uuid5(uuid.NAMESPACE_URL, f"hatchet-celery:webhook:{ns}:{request.name}")
-                ),
-                created_at=datetime.fromtimestamp(stored.created_at, UTC),
-                updated_at=datetime.fromtimestamp(stored.updated_at, UTC),
-            ),
-            tenant_id=self._tenant_id,
-            name=request.name,
-            source_name=request.source_name,
-            event_key_expression=request.event_key_expression,
-            scope_expression=request.scope_expression,
-            static_payload=request.static_payload,
-            auth_type=V1WebhookAuthType(request.auth_type),
-            return_event_as_response_payload=request.return_event_as_response_payload,
+        name = stored.request.name
+        webhook_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"hatchet-celery:webhook:{ns}:{name}"))
+        return V1Webhook.model_validate(
+            {
+                **stored.request.model_dump(exclude={"auth"}),
+                "metadata": resource_meta(webhook_id, stored.created_at, stored.updated_at),
+                "tenant_id": self._tenant_id,
+            }
         )
 
     def create(
@@ -124,6 +116,7 @@ class WebhooksClient:
         When ``server_url`` is a loopback address where nothing listens yet, this process
         starts serving the receiver there (see ``hatchet_celery.webhooks.local``).
         """
+        given = arguments(locals())
         if not name or "/" in name:
             raise ValueError(f"a webhook name must be non-empty and contain no '/': {name!r}")
         source = V1WebhookSourceName(source_name)
@@ -132,15 +125,7 @@ class WebhooksClient:
                 f"webhook {name!r}: {source.value} requests are checked with a signing "
                 "secret; pass auth=V1WebhookHMACAuth(...)"
             )
-        request = _REQUEST_KIND[type(auth)](
-            source_name=source,
-            name=name,
-            event_key_expression=event_key_expression,
-            scope_expression=scope_expression,
-            static_payload=static_payload,
-            return_event_as_response_payload=return_event_as_response_payload,
-            auth=auth,
-        )
+        request = _REQUEST_KIND[type(auth)](**{**given, "source_name": source})
         check_expressions(request)
         now = datetime.now(UTC).timestamp()
         stored = StoredWebhook(request, now, now)
@@ -188,13 +173,8 @@ class WebhooksClient:
         return_event_as_response_payload: bool | None = None,
     ) -> V1Webhook:
         """Change the given fields (``None`` keeps the current value; auth cannot change)."""
-        stored = self.load(webhook_name)
-        changes = {
-            "event_key_expression": event_key_expression,
-            "scope_expression": scope_expression,
-            "static_payload": static_payload,
-            "return_event_as_response_payload": return_event_as_response_payload,
-        }
+        changes = arguments(locals())
+        stored = self.load(changes.pop("webhook_name"))
         request = stored.request.model_copy(
             update={k: v for k, v in changes.items() if v is not None}
         )
