@@ -8,24 +8,13 @@ that a client made before the engine exists still works once it does.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
+from hatchet_celery._runtime.core.client import RegistryBound
 from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
 
-if TYPE_CHECKING:
-    from hatchet_celery._runtime.core.engine import Engine
-    from hatchet_celery._runtime.registry import Registry
 
-
-class FeatureClient:
+class FeatureClient(RegistryBound):
     """The registry a feature client serves, and its engine."""
-
-    def __init__(self, registry: Registry) -> None:
-        self._registry = registry
-
-    @property
-    def _engine(self) -> Engine:
-        return self._registry.engine()
 
 
 def utc(epoch: float) -> datetime:

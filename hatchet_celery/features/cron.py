@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,7 +23,6 @@ from hatchet_celery.clients.rest.models.cron_workflows_list import CronWorkflows
 from hatchet_celery.clients.rest.models.cron_workflows_order_by_field import (
     CronWorkflowsOrderByField,
 )
-from hatchet_celery.clients.rest.models.pagination_response import PaginationResponse
 from hatchet_celery.clients.rest.models.trigger_run_result import TriggerRunResult
 from hatchet_celery.clients.rest.models.workflow_run_order_by_direction import (
     WorkflowRunOrderByDirection,
@@ -30,8 +30,21 @@ from hatchet_celery.clients.rest.models.workflow_run_order_by_direction import (
 from hatchet_celery.exceptions import TriggerNotFoundError
 from hatchet_celery.features._aio import aio_twin
 from hatchet_celery.features._base import FeatureClient
-from hatchet_celery.features._triggers import check_workflow, metadata_matches, page, rest_fields
+from hatchet_celery.features._query import OffsetLimit, takes
+from hatchet_celery.features._triggers import check_workflow, metadata_matches, rest_fields
 from hatchet_celery.runnables.types import Priority
+
+
+@dataclass(frozen=True)
+class CronQuery(OffsetLimit):
+    """The filters of ``hatchet.cron.list``, in Hatchet's order."""
+
+    workflow_id: str | None = None
+    additional_metadata: dict[str, Any] | None = None
+    order_by_field: CronWorkflowsOrderByField | None = None
+    order_by_direction: WorkflowRunOrderByDirection | None = None
+    workflow_name: str | None = None
+    cron_name: str | None = None
 
 
 class _CronApi:
@@ -122,39 +135,27 @@ class CronClient(FeatureClient):
 
     aio_get = aio_twin(get)
 
-    def list(
-        self,
-        offset: int | None = None,
-        limit: int | None = None,
-        workflow_id: str | None = None,
-        additional_metadata: dict[str, Any] | None = None,
-        order_by_field: CronWorkflowsOrderByField | None = None,
-        order_by_direction: WorkflowRunOrderByDirection | None = None,
-        workflow_name: str | None = None,
-        cron_name: str | None = None,
-    ) -> CronWorkflowsList:
+    @takes(CronQuery)
+    def list(self, query: CronQuery) -> CronWorkflowsList:
         """Crons matching every filter given (a workflow's id is its namespaced name)."""
         config = self._registry.config
-        wanted_id = config.apply_namespace(workflow_id) if workflow_id else None
-        wanted_name = config.apply_namespace(workflow_name) if workflow_name else None
+        wanted_id = config.apply_namespace(query.workflow_id) if query.workflow_id else None
+        wanted_name = config.apply_namespace(query.workflow_name) if query.workflow_name else None
         rows = [
             c
             for c in crons.load_all(self._engine)
             if (wanted_id is None or crons.workflow_id(c.workflow_name) == wanted_id)
             and (wanted_name is None or c.workflow_name == wanted_name)
-            and (cron_name is None or c.name == cron_name)
-            and metadata_matches(c.additional_metadata, additional_metadata)
+            and (query.cron_name is None or c.name == query.cron_name)
+            and metadata_matches(c.additional_metadata, query.additional_metadata)
         ]
-        by_name = order_by_field == CronWorkflowsOrderByField.NAME
+        by_name = query.order_by_field == CronWorkflowsOrderByField.NAME
         rows.sort(
             key=lambda c: (c.name or "", c.created_at) if by_name else (c.created_at, c.id),
-            reverse=order_by_direction == WorkflowRunOrderByDirection.DESC,
+            reverse=query.order_by_direction == WorkflowRunOrderByDirection.DESC,
         )
-        selected, pagination = page(rows, offset, limit)
-        return CronWorkflowsList(
-            rows=[self.to_rest(c) for c in selected],
-            pagination=PaginationResponse(**pagination),
-        )
+        selected, pagination = query.page(rows)
+        return CronWorkflowsList(rows=[self.to_rest(c) for c in selected], pagination=pagination)
 
     aio_list = aio_twin(list)
 
