@@ -6,7 +6,6 @@ once in Hatchet's order; ``@takes(Query)`` types the method with the dataclass's
 constructor parameters (mypy, IDEs and ``inspect.signature`` see Hatchet's list, names,
 kinds and defaults) and hands the body the built value::
 
-    @dataclass(frozen=True)
     class CronQuery(OffsetLimit):
         workflow_name: str | None = None
 
@@ -15,7 +14,7 @@ kinds and defaults) and hands the body the built value::
 
     aio_list = aio_twin(list)
 
-``Paged.page`` cuts the page and counts Hatchet's pagination numbers for every listing.
+``Query.page`` cuts the page and counts Hatchet's pagination numbers for every listing.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ import inspect
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, dataclass_transform
 
 from hatchet_celery._twins import parameters
 from hatchet_celery.clients.rest.models.pagination_response import PaginationResponse
@@ -54,11 +53,19 @@ def takes(
     return parameters(prepare)
 
 
-class Paged:
-    """What a listing query with ``offset`` and ``limit`` fields (in its own order) can do."""
+@dataclass_transform(frozen_default=True)
+class Query:
+    """Base of the queries: each subclass is a frozen dataclass (keyword-only with
+    ``class Q(Query, kw_only=True)``). A listing's query declares ``offset`` and ``limit``
+    where its listing takes them (or inherits them first: ``OffsetLimit``, ``LimitOffset``)
+    and is cut by ``page``."""
 
     offset: int | None
     limit: int | None
+
+    def __init_subclass__(cls, *, kw_only: bool = False, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        dataclass(frozen=True, kw_only=kw_only)(cls)
 
     def page(
         self, rows: Sequence[T], default_limit: int | None = DEFAULT_LIMIT
@@ -79,12 +86,18 @@ class Paged:
         return list(rows[start : start + size]), pagination
 
 
-@dataclass(frozen=True)
-class OffsetLimit(Paged):
+class OffsetLimit(Query):
     """The first two parameters of most of Hatchet's listings."""
 
     offset: int | None = None
     limit: int | None = None
 
 
-__all__ = ["DEFAULT_LIMIT", "OffsetLimit", "Paged", "takes"]
+class LimitOffset(Query):
+    """The first two parameters of the listings that take ``limit`` first."""
+
+    limit: int | None = None
+    offset: int | None = None
+
+
+__all__ = ["DEFAULT_LIMIT", "LimitOffset", "OffsetLimit", "Query", "takes"]

@@ -9,6 +9,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hatchet_celery._runtime.timing import crons
+from hatchet_celery.exceptions import TriggerNotFoundError
 from hatchet_celery.features._base import resource_meta
 
 if TYPE_CHECKING:
@@ -54,6 +55,18 @@ def rest_fields(registry: Registry, row: Cron | Scheduled) -> dict[str, Any]:
         "workflow_version_id": workflow_id,
         "workflow_id": workflow_id,
     }
+
+
+def found(row: T | None, what: str) -> T:
+    """A trigger the store loaded, or ``TriggerNotFoundError`` naming ``what``."""
+    if row is None:
+        raise TriggerNotFoundError(f"{what} not found")
+    return row
+
+
+def removed(deleted: bool, what: str) -> None:
+    """``TriggerNotFoundError`` naming ``what`` unless the store deleted it."""
+    found(True if deleted else None, what)
 
 
 def metadata_matches(metadata: dict[str, Any], wanted: dict[str, Any] | None) -> bool:

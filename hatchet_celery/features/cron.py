@@ -11,7 +11,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,15 +26,13 @@ from hatchet_celery.clients.rest.models.trigger_run_result import TriggerRunResu
 from hatchet_celery.clients.rest.models.workflow_run_order_by_direction import (
     WorkflowRunOrderByDirection,
 )
-from hatchet_celery.exceptions import TriggerNotFoundError
+from hatchet_celery.features import _triggers
 from hatchet_celery.features._aio import aio_twin
 from hatchet_celery.features._base import FeatureClient
 from hatchet_celery.features._query import OffsetLimit, takes
-from hatchet_celery.features._triggers import check_workflow, metadata_matches, rest_fields
 from hatchet_celery.runnables.types import Priority
 
 
-@dataclass(frozen=True)
 class CronQuery(OffsetLimit):
     """The filters of ``hatchet.cron.list``, in Hatchet's order."""
 
@@ -73,7 +70,7 @@ class CronClient(FeatureClient):
     _wra = _wa
 
     def to_rest(self, cron: Cron) -> CronWorkflows:
-        return CronWorkflows.model_validate(rest_fields(self._registry, cron))
+        return CronWorkflows.model_validate(_triggers.rest_fields(self._registry, cron))
 
     # --- the API ----------------------------------------------------------------------------
     def create(
@@ -94,7 +91,7 @@ class CronClient(FeatureClient):
             raise ValueError("a cron needs a name (cron_name)")
         name = self._registry.config.apply_namespace(workflow_name)
         parse_cron(expression, what=f"cron {cron_name!r} of workflow {name!r}")
-        check_workflow(self._registry, name, f"cron {cron_name!r} created")
+        _triggers.check_workflow(self._registry, name, f"cron {cron_name!r} created")
         if priority is not None and not 1 <= int(priority) <= 3:
             raise ValueError(f"cron {cron_name!r}: priority must be 1, 2 or 3, got {priority!r}")
         now = time.time()
@@ -122,16 +119,15 @@ class CronClient(FeatureClient):
 
     def delete(self, cron_id: str) -> None:
         """Delete a cron; beats stop firing it at once."""
-        if not crons.delete(self._engine, str(cron_id)):
-            raise TriggerNotFoundError(f"cron {cron_id!r} not found")
+        _triggers.removed(crons.delete(self._engine, str(cron_id)), f"cron {cron_id!r}")
 
     aio_delete = aio_twin(delete)
 
+    def _load(self, cron_id: str) -> Cron:
+        return _triggers.found(crons.load(self._engine, str(cron_id)), f"cron {cron_id!r}")
+
     def get(self, cron_id: str) -> CronWorkflows:
-        cron = crons.load(self._engine, str(cron_id))
-        if cron is None:
-            raise TriggerNotFoundError(f"cron {cron_id!r} not found")
-        return self.to_rest(cron)
+        return self.to_rest(self._load(cron_id))
 
     aio_get = aio_twin(get)
 
@@ -147,7 +143,7 @@ class CronClient(FeatureClient):
             if (wanted_id is None or crons.workflow_id(c.workflow_name) == wanted_id)
             and (wanted_name is None or c.workflow_name == wanted_name)
             and (query.cron_name is None or c.name == query.cron_name)
-            and metadata_matches(c.additional_metadata, query.additional_metadata)
+            and _triggers.metadata_matches(c.additional_metadata, query.additional_metadata)
         ]
         by_name = query.order_by_field == CronWorkflowsOrderByField.NAME
         rows.sort(
@@ -161,10 +157,7 @@ class CronClient(FeatureClient):
 
     def trigger_now(self, cron_id: str) -> TriggerRunResult:
         """Run a cron's workflow at once with its input and metadata (not a tick)."""
-        cron = crons.load(self._engine, str(cron_id))
-        if cron is None:
-            raise TriggerNotFoundError(f"cron {cron_id!r} not found")
-        run_id = crons.trigger(self._registry, cron, datetime.now(UTC))
+        run_id = crons.trigger(self._registry, self._load(cron_id), datetime.now(UTC))
         return TriggerRunResult(external_id=run_id)
 
 

@@ -12,7 +12,6 @@ check signatures): protect the Redis as you protect the runs' inputs.
 
 from __future__ import annotations
 
-import builtins
 import threading
 import uuid
 from datetime import UTC, datetime
@@ -20,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._runtime.timing.crons import tenant_id
 from hatchet_celery._twins import arguments
-from hatchet_celery.clients.rest.models.pagination_response import PaginationResponse
 from hatchet_celery.clients.rest.models.v1_create_webhook_request_api_key import (
     V1CreateWebhookRequestAPIKey,
 )
@@ -38,6 +36,7 @@ from hatchet_celery.clients.rest.models.v1_webhook_list import V1WebhookList
 from hatchet_celery.clients.rest.models.v1_webhook_source_name import V1WebhookSourceName
 from hatchet_celery.features._aio import aio_twin
 from hatchet_celery.features._base import resource_meta
+from hatchet_celery.features._query import LimitOffset, takes
 from hatchet_celery.webhooks.definition import (
     SIGNED_SOURCES,
     StoredWebhook,
@@ -54,6 +53,13 @@ _REQUEST_KIND = {
     V1WebhookAPIKeyAuth: V1CreateWebhookRequestAPIKey,
     V1WebhookHMACAuth: V1CreateWebhookRequestHMAC,
 }
+
+
+class WebhookQuery(LimitOffset):
+    """The filters of ``hatchet.webhooks.list``, in Hatchet's order."""
+
+    webhook_names: list[str] | None = None
+    source_names: list[V1WebhookSourceName] | None = None
 
 
 class WebhooksClient:
@@ -134,31 +140,19 @@ class WebhooksClient:
             self._receiver = ensure_receiver(self._registry, self._receiver)
         return self._v1(stored)
 
-    def list(
-        self,
-        limit: int | None = None,
-        offset: int | None = None,
-        webhook_names: builtins.list[str] | None = None,
-        source_names: builtins.list[V1WebhookSourceName] | None = None,
-    ) -> V1WebhookList:
+    @takes(WebhookQuery)
+    def list(self, query: WebhookQuery) -> V1WebhookList:
         """Webhooks newest first, optionally only those named or from the given senders."""
         redis, key = self._redis_and_key()
         found = [StoredWebhook.from_json(raw) for raw in redis.hvals(key)]
-        if webhook_names is not None:
-            found = [w for w in found if w.request.name in webhook_names]
-        if source_names is not None:
-            sources = {V1WebhookSourceName(s) for s in source_names}
+        if query.webhook_names is not None:
+            found = [w for w in found if w.request.name in query.webhook_names]
+        if query.source_names is not None:
+            sources = {V1WebhookSourceName(s) for s in query.source_names}
             found = [w for w in found if w.request.source_name in sources]
         found.sort(key=lambda w: w.created_at, reverse=True)
-        start = offset or 0
-        page = found[start : start + limit] if limit is not None else found[start:]
-        size = limit or max(len(found), 1)
-        return V1WebhookList(
-            pagination=PaginationResponse(
-                current_page=start // size + 1, num_pages=max(1, -(-len(found) // size))
-            ),
-            rows=[self._v1(w) for w in page],
-        )
+        rows, pagination = query.page(found, default_limit=None)
+        return V1WebhookList(pagination=pagination, rows=[self._v1(w) for w in rows])
 
     def get(self, webhook_name: str) -> V1Webhook:
         """One webhook by name (``WebhookNotFoundError``, a ``ValueError``, when unknown)."""
