@@ -10,11 +10,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from hatchet_celery._runtime.core.client import RegistryBound
+from hatchet_celery._runtime.timing.crons import tenant_id
 from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
 
 
 class FeatureClient(RegistryBound):
     """The registry a feature client serves, and its engine."""
+
+    @property
+    def _tenant_id(self) -> str:
+        """The one tenant of this namespace, as the REST rows carry it."""
+        return tenant_id(self._registry.config.namespace)
 
 
 def utc(epoch: float) -> datetime:

@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from hatchet_celery._runtime.core.run_index import metadata_key
-from hatchet_celery._runtime.timing.crons import tenant_id
 from hatchet_celery._runtime.waits.events import EventIn, push, to_event
 from hatchet_celery.clients.events import (
     BulkPushEventOptions,
@@ -67,10 +66,6 @@ class EventClient(FeatureClient):
 
     def _key(self, key: str, namespace: str | None = None) -> str:
         return self._registry.config.apply_namespace(key, namespace)
-
-    @property
-    def _tenant_id(self) -> str:
-        return tenant_id(self._registry.config.namespace)
 
     def push(
         self,
@@ -136,12 +131,12 @@ class EventClient(FeatureClient):
         redis = engine.store.redis
         low = query.since.timestamp() if query.since else "-inf"
         high = query.until.timestamp() if query.until else "+inf"
-        ids: builtins.list[str] = query.event_ids or cast(
-            builtins.list[str], redis.zrevrangebyscore(engine.keys.events, high, low)
+        ids: list[str] = query.event_ids or cast(
+            list[str], redis.zrevrangebyscore(engine.keys.events, high, low)
         )
         wanted_keys = {self._key(k) for k in query.keys} if query.keys else None
         scopes, additional_metadata = query.scopes, query.additional_metadata
-        rows: builtins.list[V1Event] = []
+        rows: list[V1Event] = []
         docs = redis.hmget(engine.keys.event_data, ids) if ids else []
         for raw in docs:
             if raw is None:

@@ -17,13 +17,12 @@ from typing import Any
 from hatchet_celery._cel import compile_cel
 from hatchet_celery._runtime.timing.crons import workflow_id as derived_id
 from hatchet_celery._runtime.waits.events import FILTER_CEL_VARIABLES, filter_record
-from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
 from hatchet_celery.clients.rest.models.v1_filter import V1Filter
 from hatchet_celery.clients.rest.models.v1_filter_list import V1FilterList
 from hatchet_celery.clients.rest.models.v1_update_filter_request import V1UpdateFilterRequest
 from hatchet_celery.exceptions import WorkflowNotFoundError
 from hatchet_celery.features._aio import aio_twin
-from hatchet_celery.features._base import FeatureClient
+from hatchet_celery.features._base import FeatureClient, resource_meta
 from hatchet_celery.features._query import LimitOffset, takes
 
 
@@ -78,18 +77,10 @@ class FiltersClient(FeatureClient):
         )
 
     def _v1(self, record: dict[str, Any]) -> V1Filter:
-        tenant = str(
-            uuid.uuid5(uuid.NAMESPACE_URL, f"hatchet-celery:{self._registry.config.namespace}")
-        )
+        created = record["created_at"]
         return V1Filter(
-            metadata=APIResourceMeta(
-                id=record["id"],
-                created_at=datetime.fromtimestamp(record["created_at"], UTC),
-                updated_at=datetime.fromtimestamp(
-                    record.get("updated_at", record["created_at"]), UTC
-                ),
-            ),
-            tenant_id=tenant,
+            metadata=resource_meta(record["id"], created, record.get("updated_at", created)),
+            tenant_id=self._tenant_id,
             workflow_id=record["workflow_id"],
             scope=record["scope"],
             expression=record["expression"],

@@ -17,7 +17,6 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from hatchet_celery._runtime.timing.crons import tenant_id
 from hatchet_celery._twins import arguments
 from hatchet_celery.clients.rest.models.v1_create_webhook_request_api_key import (
     V1CreateWebhookRequestAPIKey,
@@ -35,7 +34,7 @@ from hatchet_celery.clients.rest.models.v1_webhook_hmac_auth import V1WebhookHMA
 from hatchet_celery.clients.rest.models.v1_webhook_list import V1WebhookList
 from hatchet_celery.clients.rest.models.v1_webhook_source_name import V1WebhookSourceName
 from hatchet_celery.features._aio import aio_twin
-from hatchet_celery.features._base import resource_meta
+from hatchet_celery.features._base import FeatureClient, resource_meta
 from hatchet_celery.features._query import LimitOffset, takes
 from hatchet_celery.webhooks.definition import (
     SIGNED_SOURCES,
@@ -62,20 +61,16 @@ class WebhookQuery(LimitOffset):
     source_names: list[V1WebhookSourceName] | None = None
 
 
-class WebhooksClient:
+class WebhooksClient(FeatureClient):
     """Hatchet's ``WebhooksClient`` over the Redis webhook store."""
 
     def __init__(self, registry: Registry) -> None:
-        self._registry = registry
+        super().__init__(registry)
         self._receiver: LocalReceiver | None = None  # see ``webhooks/local.py``
         self._receiver_lock = threading.Lock()
 
-    @property
-    def _tenant_id(self) -> str:
-        return tenant_id(self._registry.config.namespace)
-
     def _redis_and_key(self) -> tuple[Any, str]:
-        engine = self._registry.engine()
+        engine = self._engine
         return engine.store.redis, engine.keys.webhooks
 
     def load(self, webhook_name: str) -> StoredWebhook:
