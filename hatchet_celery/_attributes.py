@@ -1,10 +1,11 @@
 """Read-only attributes declared in one line each.
 
-A class that shows many values as read-only attributes (``Context``: what its task run
-was started with; ``Hatchet``: its feature clients) would otherwise write one three-line
-property per value, all alike. ``ReadOnly`` is that property written once: a typed
-descriptor (``ctx.priority`` is an ``int | None`` to mypy and IDEs), read-only like a
-property, whose subclass says where the value is read from::
+A class that shows many values it was built with as read-only attributes (``Context``:
+what its task run was started with) would otherwise write one three-line property per
+value, all alike. ``Given`` is that property written once: a typed descriptor
+(``ctx.priority`` is an ``int | None`` to mypy and IDEs), read-only like a property (to
+mypy too), that returns the value kept under the attribute's name with a leading
+underscore::
 
     class Context:
         priority: Given[int | None] = Given()  # returns self._priority
@@ -12,13 +13,13 @@ property, whose subclass says where the value is read from::
 
 from __future__ import annotations
 
-from typing import Any, Generic, Never, NoReturn, Self, TypeVar, cast, overload
+from typing import Generic, Never, NoReturn, Self, TypeVar, cast, overload
 
 T = TypeVar("T")
 
 
-class ReadOnly(Generic[T]):
-    """A read-only attribute named by the class attribute that holds it."""
+class Given(Generic[T]):
+    """A value the object was built with, kept as ``_<name>``, read-only as ``<name>``."""
 
     name = ""
 
@@ -32,21 +33,10 @@ class ReadOnly(Generic[T]):
     def __get__(self, obj: object, owner: type | None = None) -> T: ...
 
     def __get__(self, obj: object | None, owner: type | None = None) -> T | Self:
-        return self if obj is None else self.read(obj)
+        return self if obj is None else cast(T, getattr(obj, f"_{self.name}"))
 
-    def __set__(self, obj: object, value: Never) -> NoReturn:  # read-only to mypy too
+    def __set__(self, obj: object, value: Never) -> NoReturn:
         raise AttributeError(f"{type(obj).__name__}.{self.name} is read-only")
 
-    def read(self, obj: Any) -> T:
-        """The attribute's value on ``obj``."""
-        raise NotImplementedError
 
-
-class Given(ReadOnly[T]):
-    """A value the object was built with, kept as ``_<name>``."""
-
-    def read(self, obj: Any) -> T:
-        return cast(T, getattr(obj, f"_{self.name}"))
-
-
-__all__ = ["Given", "ReadOnly"]
+__all__ = ["Given"]

@@ -5,12 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import fields
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from hatchet_celery._attributes import ReadOnly
 from hatchet_celery._cron import parse_cron
 from hatchet_celery._runtime.registry import Registry, registry_for
-from hatchet_celery._twins import arguments
+from hatchet_celery._twins import arguments, takes
 from hatchet_celery.config import ClientConfig
 from hatchet_celery.context import Context, current_context
 from hatchet_celery.exceptions import DeclarationError
@@ -19,7 +18,6 @@ from hatchet_celery.runnables.options import (
     StandaloneBatchOptions,
     StandaloneDurableTaskOptions,
     StandaloneTaskOptions,
-    takes,
 )
 from hatchet_celery.runnables.run_calls import StandaloneDecorator
 from hatchet_celery.runnables.task import Task
@@ -61,15 +59,6 @@ if TYPE_CHECKING:
     from hatchet_celery.features.workflows import WorkflowsClient
 
 R = TypeVar("R")
-T = TypeVar("T")
-
-
-class _Feature(ReadOnly[T]):
-    """A feature client of the Hatchet's registry, by its name there."""
-
-    def read(self, obj: Hatchet) -> T:
-        return cast(T, getattr(obj._registry.features(), self.name))
-
 
 # The options of Hatchet.task / durable_task / batch_task that their task takes as they are.
 _TASK_OPTIONS = frozenset(
@@ -139,19 +128,57 @@ class Hatchet:
         return None
 
     # --- feature clients (one set per registry, shared) ----------
-    runs: _Feature[RunsClient] = _Feature()
-    logs: _Feature[LogsClient] = _Feature()
-    workers: _Feature[WorkersClient] = _Feature()
-    workflows: _Feature[WorkflowsClient] = _Feature()
-    event: _Feature[EventClient] = _Feature()
-    filters: _Feature[FiltersClient] = _Feature()
-    cron: _Feature[CronClient] = _Feature()
-    scheduled: _Feature[ScheduledClient] = _Feature()
-    rate_limits: _Feature[RateLimitsClient] = _Feature()
-    metrics: _Feature[MetricsClient] = _Feature()
-    cel: _Feature[CELClient] = _Feature()
-    stubs: _Feature[StubsClient] = _Feature()
-    webhooks: _Feature[WebhooksClient] = _Feature()
+    @property
+    def runs(self) -> RunsClient:
+        return self._registry.features().runs
+
+    @property
+    def logs(self) -> LogsClient:
+        return self._registry.features().logs
+
+    @property
+    def workers(self) -> WorkersClient:
+        return self._registry.features().workers
+
+    @property
+    def workflows(self) -> WorkflowsClient:
+        return self._registry.features().workflows
+
+    @property
+    def event(self) -> EventClient:
+        return self._registry.features().event
+
+    @property
+    def filters(self) -> FiltersClient:
+        return self._registry.features().filters
+
+    @property
+    def cron(self) -> CronClient:
+        return self._registry.features().cron
+
+    @property
+    def scheduled(self) -> ScheduledClient:
+        return self._registry.features().scheduled
+
+    @property
+    def rate_limits(self) -> RateLimitsClient:
+        return self._registry.features().rate_limits
+
+    @property
+    def metrics(self) -> MetricsClient:
+        return self._registry.features().metrics
+
+    @property
+    def cel(self) -> CELClient:
+        return self._registry.features().cel
+
+    @property
+    def stubs(self) -> StubsClient:
+        return self._registry.features().stubs
+
+    @property
+    def webhooks(self) -> WebhooksClient:
+        return self._registry.features().webhooks
 
     # --- declarations ----------
     def _workflow_config(self, options: dict[str, Any]) -> WorkflowConfig:

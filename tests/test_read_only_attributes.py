@@ -1,6 +1,5 @@
-"""The context's identity and the ``Hatchet`` feature clients are read-only attributes
-(``hatchet_celery/_attributes.py``): read as before, never assigned. Through ``mock_run``:
-no Redis, no worker."""
+"""The context's identity is read-only attributes (``hatchet_celery/_attributes.py``):
+read as before, never assigned. Through ``mock_run``: no Redis, no worker."""
 
 from __future__ import annotations
 
@@ -35,10 +34,3 @@ def test_the_context_reads_what_its_run_was_started_with() -> None:
         "retry_count": 2, "attempt_number": 3, "lifespan": "life", "child_key": None,
         "event": "order.paid", "filter_payload": {"a": 1}, "same_run_id": True,
     }  # fmt: skip
-
-
-def test_feature_clients_are_the_registrys_and_read_only() -> None:
-    assert h.runs is h._registry.features().runs
-    assert h.rate_limits is h._registry.features().rate_limits
-    with pytest.raises(AttributeError, match="Hatchet.runs is read-only"):
-        h.runs = h.runs  # type: ignore[assignment]

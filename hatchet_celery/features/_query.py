@@ -19,38 +19,18 @@ kinds and defaults) and hands the body the built value::
 
 from __future__ import annotations
 
-import inspect
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Concatenate, ParamSpec, TypeVar, dataclass_transform
+from typing import Any, TypeVar, dataclass_transform
 
-from hatchet_celery._twins import parameters
+from hatchet_celery._twins import takes
 from hatchet_celery.clients.rest.models.pagination_response import PaginationResponse
 
-P = ParamSpec("P")
-Q = TypeVar("Q")
-R = TypeVar("R")
-S = TypeVar("S")
 T = TypeVar("T")
 
 # Hatchet's REST lists answer 50 rows unless asked for another page size.
 DEFAULT_LIMIT = 50
-
-
-def takes(
-    query: Callable[P, Q],
-) -> Callable[[Callable[[S, Q], R]], Callable[Concatenate[S, P], R]]:
-    """Give the decorated method the parameters of ``query`` (a dataclass); its body
-    receives the instance the call's arguments build."""
-
-    def prepare(self: S, /, *args: P.args, **kwargs: P.kwargs) -> Q:
-        return query(*args, **kwargs)
-
-    fields = inspect.signature(query).parameters.values()
-    this = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    prepare.__signature__ = inspect.Signature([this, *fields])  # type: ignore[attr-defined]
-    return parameters(prepare)
 
 
 @dataclass_transform(frozen_default=True)

@@ -9,7 +9,7 @@ their ``batch_*`` options the same way, placed by the order of the bases: a data
 takes the fields of its bases from the last base to the first, so
 ``class A(Tail, Batching, Head)`` lists Head's, then Batching's, then Tail's.
 
-``takes(Options)`` gives a method the dataclass's parameters (names, kinds, defaults and
+``_twins.takes(Options)`` gives a method the dataclass's parameters (names, kinds, defaults and
 types: mypy reads them through a ``ParamSpec``, ``inspect.signature`` from the dataclass)
 and hands the method's body the options object built from the call::
 
@@ -20,17 +20,13 @@ and hands the method's body the options object built from the call::
 
 from __future__ import annotations
 
-import inspect
-import typing
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, cast
+from typing import TYPE_CHECKING, Any, Generic
 
 from typing_extensions import TypeVar
 
 from hatchet_celery._durations import Duration
-from hatchet_celery._twins import parameters
 from hatchet_celery.conditions import Condition, OrGroup
 from hatchet_celery.labels import DesiredWorkerLabel
 from hatchet_celery.rate_limit import RateLimit
@@ -49,33 +45,12 @@ if TYPE_CHECKING:
     from hatchet_celery.runnables.task import Task
 
 TWorkflowInput = TypeVar("TWorkflowInput", default=EmptyModel)
-P = ParamSpec("P")
-S = TypeVar("S")
-X = TypeVar("X")
-R = TypeVar("R")
 
 DEFAULT_SCHEDULE_TIMEOUT = timedelta(minutes=5)
 DEFAULT_EXECUTION_TIMEOUT = timedelta(seconds=60)
 
 # The worker labels a task asks for: by key, or as a list naming their keys.
 WorkerLabels = dict[str, DesiredWorkerLabel] | list[DesiredWorkerLabel]
-
-
-def takes(
-    options: Callable[P, X],
-) -> Callable[[Callable[[S, X], R]], Callable[Concatenate[S, P], R]]:
-    """Give the decorated method the parameters of ``options`` (a dataclass, or its
-    subscripted generic); its body receives the ``options`` object built from the call."""
-
-    plain = cast(Callable[P, X], typing.get_origin(options) or options)  # not the alias
-
-    def prepare(self: S, /, *args: P.args, **kwargs: P.kwargs) -> X:
-        return plain(*args, **kwargs)
-
-    fields = inspect.signature(plain).parameters.values()
-    itself = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    prepare.__signature__ = inspect.Signature([itself, *fields])  # type: ignore[attr-defined]
-    return parameters(prepare)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -217,5 +192,4 @@ __all__ = [
     "StandaloneTaskOptions",
     "TaskOptions",
     "WorkerLabels",
-    "takes",
 ]

@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, cast, overloa
 
 from typing_extensions import TypeVar
 
+from hatchet_celery._twins import takes
 from hatchet_celery.clients.admin import TriggerWorkflowOptions
 from hatchet_celery.labels import DesiredWorkerLabel
-from hatchet_celery.runnables.options import takes
 from hatchet_celery.runnables.types import EmptyModel
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ from typing_extensions import TypeVar
 
 from hatchet_celery._cel import compile_cel
 from hatchet_celery._durations import Duration
-from hatchet_celery._twins import aio_twin, arguments, parameters
+from hatchet_celery._twins import aio_twin, arguments, parameters, takes
 from hatchet_celery.clients.admin import (
     ScheduleTriggerWorkflowOptions,
     TriggerWorkflowOptions,
@@ -39,7 +39,6 @@ from hatchet_celery.runnables.options import (
     BatchTaskOptions,
     DurableTaskOptions,
     TaskOptions,
-    takes,
 )
 from hatchet_celery.runnables.proto import declaration_of
 from hatchet_celery.runnables.run_calls import (
