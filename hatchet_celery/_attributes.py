@@ -19,12 +19,14 @@ T = TypeVar("T")
 
 
 class Given(Generic[T]):
-    """A value the object was built with, kept as ``_<name>``, read-only as ``<name>``."""
+    """A value the object was built with, kept as ``_<name>`` (or ``_<of>``: another
+    name for it), read-only as ``<name>``."""
 
-    name = ""
+    def __init__(self, of: str | None = None) -> None:
+        self.name = self.kept = of or ""
 
     def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
+        self.name, self.kept = name, self.kept or name
 
     @overload
     def __get__(self, obj: None, owner: type | None = None) -> Self: ...
@@ -33,7 +35,7 @@ class Given(Generic[T]):
     def __get__(self, obj: object, owner: type | None = None) -> T: ...
 
     def __get__(self, obj: object | None, owner: type | None = None) -> T | Self:
-        return self if obj is None else cast(T, getattr(obj, f"_{self.name}"))
+        return self if obj is None else cast(T, getattr(obj, f"_{self.kept}"))
 
     def __set__(self, obj: object, value: Never) -> NoReturn:
         raise AttributeError(f"{type(obj).__name__}.{self.name} is read-only")

@@ -81,7 +81,7 @@ class Context:
         self._task_run_id = task_run_id
         self._input = input
         self._raw_input = raw_input
-        self._metadata = additional_metadata
+        self._additional_metadata = additional_metadata
         self._retry_count = retry_count
         self._priority = priority
         self._parent_outputs = parent_outputs
@@ -108,10 +108,8 @@ class Context:
     child_index: Given[int | None] = Given()
     child_key: Given[str | None] = Given()
     lifespan: Given[Any] = Given()
-
-    @property
-    def step_run_id(self) -> str:
-        return self._task_run_id
+    additional_metadata: Given[dict[str, Any]] = Given()
+    step_run_id: Given[str] = Given(of="task_run_id")  # Hatchet's older name
 
     @property
     def task_name(self) -> str:
@@ -145,17 +143,13 @@ class Context:
     def max_attempts(self) -> int:
         return self._task.max_attempts
 
-    @property
-    def additional_metadata(self) -> dict[str, Any]:
-        return self._metadata
-
     # --- what the trigger recorded in the run's metadata ----------
     def _recorded_text(self, key: str) -> str | None:
-        value = self._metadata.get(key)
+        value = self._additional_metadata.get(key)
         return str(value) if value is not None else None
 
     def _recorded_dict(self, key: str) -> dict[str, Any]:
-        value = self._metadata.get(key)
+        value = self._additional_metadata.get(key)
         return dict(value) if isinstance(value, dict) else {}
 
     @property
