@@ -7,7 +7,6 @@ from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from hatchet_celery._attributes import Given
 from hatchet_celery._cron import parse_cron
 from hatchet_celery._runtime.registry import Registry, registry_for
 from hatchet_celery._twins import arguments, takes
@@ -100,7 +99,9 @@ class Hatchet:
         return hatchet
 
     # --- identity and configuration ----------
-    config: Given[ClientConfig] = Given()
+    @property
+    def config(self) -> ClientConfig:
+        return self._config
 
     @property
     def namespace(self) -> str:
