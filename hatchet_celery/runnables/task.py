@@ -319,7 +319,7 @@ class Task(Mockable[TWorkflowInput, R]):
         }
 
     # --- engine-free unit testing (mock_run / aio_mock_run: Mockable) ----------------------
-    def _mock(self, args: MockArgs) -> R:
+    def _mock(self, args: MockArgs[Any]) -> R:
         if self.is_async_function:
             raise TypeError(
                 f"task {self.name!r} is async: use aio_mock_run() instead of mock_run()"
@@ -327,7 +327,7 @@ class Task(Mockable[TWorkflowInput, R]):
         result: R = mock_run(self, args)
         return result
 
-    async def _aio_mock(self, args: MockArgs) -> R:
+    async def _aio_mock(self, args: MockArgs[Any]) -> R:
         if not self.is_async_function:
             raise TypeError(f"task {self.name!r} is sync: use mock_run() instead of aio_mock_run()")
         result: R = await aio_mock_run(self, args)

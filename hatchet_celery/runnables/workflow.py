@@ -723,10 +723,10 @@ class Standalone(BaseWorkflow[TWorkflowInput], Mockable[TWorkflowInput, R]):
     def _ref(self, run_id: str) -> Any:
         return TaskRunRef(self, WorkflowRunRef(run_id, self._registry))
 
-    def _mock(self, args: MockArgs) -> R:
+    def _mock(self, args: MockArgs[Any]) -> R:
         return self._task._mock(args)
 
-    async def _aio_mock(self, args: MockArgs) -> R:
+    async def _aio_mock(self, args: MockArgs[Any]) -> R:
         return await self._task._aio_mock(args)
 
 
