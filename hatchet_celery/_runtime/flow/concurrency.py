@@ -96,11 +96,7 @@ class Spec:
         for i, e in enumerate(self.exprs):
             what = f"concurrency expression {i + 1} of {self.what}"
             key = cel_key(e.key, variables, what=what)
-            limit = (
-                e.max_runs
-                if isinstance(e.max_runs, int)
-                else cel_int(e.max_runs, variables, what=f"max_runs of {what}")
-            )
+            limit = cel_int(e.max_runs, variables, what=f"max_runs of {what}")
             if limit <= 0:
                 raise ConcurrencyKeyError(f"{what}: max_runs evaluated to {limit}; it must be > 0")
             out += [key, limit, e.strategy]
