@@ -303,7 +303,7 @@ def sweep(engine: Engine, entry: ConcurrencySweep, now: float) -> Outcome:
     """Release holders whose run or task run ended unseen; wake admitted holders left parked.
     Done when the gate is empty: an arrival meanwhile re-arms the claimed timer itself
     (``conc_acquire``'s ``ZADD LT``), so the pump leaves it."""
-    gate = entry.gate
+    gate = entry.key
     spec = _spec_of_gate(engine, gate)
     redis = engine.store.redis
     if spec is None:  # not declared here: offered again to a worker that declares it

@@ -145,7 +145,7 @@ def fire_scheduled(engine: Engine, entry: ScheduledFire, now: float) -> Outcome:
     """A due ``s|<id>`` timer: create the scheduled run's run (once). Done when it exists
     or the scheduled run is gone; re-armed at its time when it was moved later."""
     keys = engine.keys
-    sched_key = keys.scheduled(entry.scheduled_id)
+    sched_key = keys.scheduled(entry.key)
     res = engine.store.script("sched_fire", [sched_key], [now, str(uuid.uuid4())])
     if int(res[0]) == 0:
         return Rearm(float(res[1])) if len(res) > 1 else DONE
@@ -165,7 +165,7 @@ def fire_scheduled(engine: Engine, entry: ScheduledFire, now: float) -> Outcome:
     except WorkflowNotFoundError as exc:
         # Offered again after a claim lease, until a worker that serves the workflow has
         # registered it.
-        log.warning("hatchet_celery: scheduled run %s waits: %s", entry.scheduled_id, exc)
+        log.warning("hatchet_celery: scheduled run %s waits: %s", entry.key, exc)
         return retry_later(now)
     engine.store.script("sched_fired", [sched_key], [now, engine.config.retention_seconds])
     return DONE
