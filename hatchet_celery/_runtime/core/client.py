@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from hatchet_celery._runtime.core.engine import REDISPATCH_SECONDS
 from hatchet_celery._runtime.core.hooks import Ready
@@ -32,6 +32,7 @@ from hatchet_celery.exceptions import (
 from hatchet_celery.opentelemetry import _hooks as tracing_hooks
 
 if TYPE_CHECKING:
+    from hatchet_celery._runtime.core.engine import Engine
     from hatchet_celery._runtime.registry import Registry
     from hatchet_celery.clients.admin import WorkflowRunTriggerConfig
     from hatchet_celery.runnables.workflow import BaseWorkflow
@@ -54,6 +55,10 @@ def _spawn_mismatch(ctx: Any, workflow: str, existing: str, existing_wf: str) ->
     )
 
 
+# What dispatching a created run's roots needs: its id, (task, task run id) of each root,
+# its priority and its parent task run's id.
+_Created = tuple[str, list[tuple[str, str]], int, str | None]
+
 # Runs created per ``create_run`` call: the timers, listing and task run indexes get one
 # command per call, and one call of this many runs keeps Redis busy for a few ms at most.
 CREATE_BATCH = 200
@@ -64,13 +69,21 @@ def _watch(now: float, schedule_timeout: float) -> tuple[float, float]:
     return min(now + REDISPATCH_SECONDS, deadline), deadline
 
 
-class Client:
+class RegistryBound:
+    """Serves one registry and reaches Redis through its engine, resolved per call, so an
+    object made before the engine exists works once it does (the run client, and every
+    feature client: ``hatchet_celery/features/_base.py``)."""
+
     def __init__(self, registry: Registry) -> None:
-        self.registry = registry
+        self._registry = registry
 
     @property
-    def engine(self) -> Any:
-        return self.registry.engine()
+    def _engine(self) -> Engine:
+        return self._registry.engine()
+
+
+class Client(RegistryBound):
+    """Trigger runs, wait for them and read them: what workflows, refs and features call."""
 
     # --- trigger ---------------------------------------------------------------------------
     def trigger(
@@ -88,8 +101,8 @@ class Client:
         (one item, ``bulk`` false) or ``BulkTriggerIdempotencyCollisionError`` after the
         other items were created.
         """
-        for check in self.engine.extensions.trigger_checks:
-            check(self.engine, workflow, items)
+        for check in self._engine.extensions.trigger_checks:
+            check(self._engine, workflow, items)
         return self._create(
             TriggerTarget.of(workflow), items, defer=False, run_ids=run_ids, bulk=bulk
         )
@@ -107,11 +120,11 @@ class Client:
         registered in Redis is used, and the roots are dispatched by a worker's timer pump
         (a process without the code cannot apply the task gates itself).
         """
-        name = self.registry.config.apply_namespace(workflow_name)
-        local = self.registry.workflows.get(name)
+        name = self._registry.config.apply_namespace(workflow_name)
+        local = self._registry.workflows.get(name)
         if local is not None:
             return self.trigger(local, items, run_ids, bulk)
-        raw = self.engine.store.redis.hget(self.engine.keys.workflows, name)
+        raw = self._engine.store.redis.hget(self._engine.keys.workflows, name)
         if raw is None:
             raise WorkflowNotFoundError(
                 f"workflow {name!r} is not declared in this process and no worker has "
@@ -128,42 +141,66 @@ class Client:
         run_ids: list[str] | None = None,
         bulk: bool = False,
     ) -> list[str]:
+        """Create the runs, then queue their roots (``defer``: a worker's pump does)."""
         # Tracing hook (hatchet_celery.opentelemetry): a no-op unless instrumented.
         with tracing_hooks.TRACING.trigger(target.name, items, bulk) as traced:
-            ids = self._create_runs(target, traced.items, defer, run_ids, bulk)
-            traced.created(ids)
-            return ids
+            items = traced.items
+            ctx = current_context.get()
+            ids = run_ids or [str(uuid.uuid4()) for _ in items]
+            created, results, watched = self._submit(
+                target, items, ids, defer, ctx, fresh=run_ids is None
+            )
+            final_ids = self._settle(target, items, created, results, watched, defer, ctx, bulk)
+            traced.created(final_ids)
+            return final_ids
 
-    def _create_runs(
+    def _submit(
         self,
         target: TriggerTarget,
         items: list[WorkflowRunTriggerConfig],
+        ids: list[str],
         defer: bool,
-        run_ids: list[str] | None = None,
-        bulk: bool = False,
-    ) -> list[str]:
-        engine = self.engine
-        ctx = current_context.get()
+        ctx: Any,
+        fresh: bool,
+    ) -> tuple[list[_Created], list[Any], bool]:
+        """Run the ``create_run`` scripts; what each run's roots need, the scripts' answers,
+        and whether this process watches the ids (then waiting for them needs no status
+        read: ``RunWaiter.expect``)."""
+        engine = self._engine
         now = engine.now()
-        created: list[tuple[str, list[tuple[str, str]], int, str | None]] = []
+        created: list[_Created] = []
         calls: list[tuple[list[str], list[Any]]] = []
-        ids = run_ids or [str(uuid.uuid4()) for _ in items]
-        # A process that waits for runs watches these before they exist: waiting for them
-        # then needs no status read (RunWaiter.expect).
         waiter = engine._waiter
         watched = waiter is not None and waiter.expect(ids)
         try:
             for position, item in enumerate(items):
                 call, entry = self._create_call(
-                    target, item, ids[position], now, defer, ctx, fresh=run_ids is None
+                    target, item, ids[position], now, defer, ctx, fresh=fresh
                 )
                 calls.append(call)
                 created.append(entry)
-            results = self._run_creates(calls)
+            return created, self._run_creates(calls), watched
         except BaseException:
             if watched:
                 waiter.forget(ids)
             raise
+
+    def _settle(
+        self,
+        target: TriggerTarget,
+        items: list[WorkflowRunTriggerConfig],
+        created: list[_Created],
+        results: list[Any],
+        watched: bool,
+        defer: bool,
+        ctx: Any,
+        bulk: bool,
+    ) -> list[str]:
+        """The run ids to answer (an existing run's for a deduplicated child), after
+        queueing the new runs' roots; raises for held idempotency keys and replays that
+        spawned another workflow."""
+        engine = self._engine
+        waiter = engine._waiter
         ready: list[Ready] = []
         final_ids = []
         new_runs: list[tuple[str, Any]] = []
@@ -221,10 +258,10 @@ class Client:
         defer: bool,
         ctx: Any,
         fresh: bool,
-    ) -> tuple[tuple[list[str], list[Any]], tuple[str, list[tuple[str, str]], int, str | None]]:
+    ) -> tuple[tuple[list[str], list[Any]], _Created]:
         """KEYS and ARGV of one run of a ``create_run`` call, and what dispatching its roots
         needs. ``fresh``: the run id was generated here, so the script need not look it up."""
-        keys = self.engine.keys
+        keys = self._engine.keys
         opts = item.options
         metadata = dict(target.default_metadata)
         parent_run = parent_task = parent_task_run = dedupe = ""
@@ -286,8 +323,8 @@ class Client:
         """The runs created ``CREATE_BATCH`` to a ``create_run`` call (the keys they share
         are written once per call), in one round trip: one call alone is sent as it is
         (a pipeline holding a script costs an extra SCRIPT EXISTS round trip)."""
-        store = self.engine.store
-        keys = self.engine.keys
+        store = self._engine.store
+        keys = self._engine.keys
         shared = [
             keys.runs,
             keys.timers,
@@ -321,11 +358,12 @@ class Client:
 
     # --- state --------------------------------------------------------------------------------
     def fetch(self, run_id: str) -> RunState | None:
-        engine = self.engine
-        return parse_run(run_id, engine.store.redis.hgetall(engine.keys.run(run_id)))
+        engine = self._engine
+        fields = engine.store.redis.hgetall(engine.keys.run(run_id))
+        return parse_run(run_id, cast(dict[str, str], fields))
 
     def fetch_many(self, run_ids: list[str]) -> list[RunState | None]:
-        engine = self.engine
+        engine = self._engine
         pipe = engine.store.redis.pipeline(transaction=False)
         for run_id in run_ids:
             pipe.hgetall(engine.keys.run(run_id))
@@ -340,7 +378,7 @@ class Client:
         }
 
     def append_log(self, task_run_id: str, line: dict[str, Any]) -> None:
-        engine = self.engine
+        engine = self._engine
         key = engine.keys.logs(task_run_id)
         pipe = engine.store.redis.pipeline(transaction=False)
         pipe.rpush(key, json.dumps(line))
@@ -366,7 +404,7 @@ class Client:
         }
 
     def result(self, run_id: str, include_empty: bool = True) -> dict[str, Any]:
-        self.engine.waiter.wait(run_id).result()
+        self._engine.waiter.wait(run_id).result()
         out = self.outcome(run_id, self.fetch(run_id), include_empty, strict=True)
         if isinstance(out, BaseException):
             raise out
@@ -374,7 +412,7 @@ class Client:
         return result
 
     async def aio_result(self, run_id: str, include_empty: bool = False) -> dict[str, Any]:
-        await asyncio.wrap_future(self.engine.waiter.wait(run_id))
+        await asyncio.wrap_future(self._engine.waiter.wait(run_id))
         state = await asyncio.to_thread(self.fetch, run_id)
         out = self.outcome(run_id, state, include_empty, strict=False)
         if isinstance(out, BaseException):
@@ -399,12 +437,12 @@ class Client:
         return out
 
     def results(self, refs: list[Any], return_exceptions: bool) -> list[Any]:
-        waiter = self.engine.waiter
+        waiter = self._engine.waiter
         for fut in waiter.wait_many([r.workflow_run_id for r in refs]):
             fut.result()
         return self._collect(refs, return_exceptions, include_empty=True)
 
     async def aio_results(self, refs: list[Any], return_exceptions: bool) -> list[Any]:
-        futures = self.engine.waiter.wait_many([r.workflow_run_id for r in refs])
+        futures = self._engine.waiter.wait_many([r.workflow_run_id for r in refs])
         await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))
         return await asyncio.to_thread(self._collect, refs, return_exceptions, False)
