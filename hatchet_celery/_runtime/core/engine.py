@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 # publish) is published again this often until a worker claims it; duplicates are
 # harmless because claiming is idempotent.
 REDISPATCH_SECONDS = 30.0
+# The schedule_timeout of a task this process has not declared: Hatchet's default, 5 min.
+DEFAULT_SCHEDULE_TIMEOUT = 300.0
 # A task run this process cannot dispatch (not declared here) is offered again this soon.
 UNDECLARED_DELAY = 0.2
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic_core import to_jsonable_python
 
 from hatchet_celery._protocol import TERMINAL
-from hatchet_celery._runtime.core.engine import REDISPATCH_SECONDS
+from hatchet_celery._runtime.core.engine import DEFAULT_SCHEDULE_TIMEOUT, REDISPATCH_SECONDS
 from hatchet_celery._runtime.core.hooks import Ready
 from hatchet_celery._runtime.core.task_run_ids import task_run_id_of
 from hatchet_celery.exceptions import (
@@ -72,7 +72,8 @@ def on_failure_args(run_id: str, task: Task[Any, Any], now: float) -> list[Any]:
     if not shape.on_failure:
         return ["", "", 0, 0]
     of_task = task.workflow.on_failure
-    watch_at, deadline = _watch(now, of_task.schedule_timeout_s if of_task else 300.0)
+    schedule = of_task.schedule_timeout_s if of_task else DEFAULT_SCHEDULE_TIMEOUT
+    watch_at, deadline = _watch(now, schedule)
     return [shape.on_failure, task_run_id_of(run_id, shape.on_failure), watch_at, deadline]
 
 

@@ -9,6 +9,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,14 @@ class InFlight:
     @property
     def lease_member(self) -> str:
         return f"{self.claim}|{self.run_id}|{self.task.name}"
+
+    def stop(self) -> None:
+        """Give up the attempt: its outcome is no longer recorded, and it is asked to stop
+        (``ctx.is_cancelled``; an async one is cancelled)."""
+        self.timed_out = True
+        self.ctx._mark_cancelled()
+        if self.future is not None:
+            self.future.cancel()
 
 
 class Watchdog:
@@ -80,11 +89,7 @@ class Watchdog:
         for item in expired:
             self._time_out(item)
         due = [i for i in items if now - i.renewed_at >= i.engine.config.lease_seconds / 3]
-        by_engine: dict[int, list[InFlight]] = {}
-        for item in due:
-            by_engine.setdefault(id(item.engine), []).append(item)
-        for group in by_engine.values():
-            engine = group[0].engine
+        for engine, group in _by_engine(due):
             pipe = engine.store.redis.pipeline(transaction=False)
             for item in group:
                 pipe.zadd(
@@ -97,28 +102,17 @@ class Watchdog:
 
     def _check_claims(self, items: list[InFlight]) -> None:
         """Stop attempts that lost their claim (run cancelled, lease taken over)."""
-        by_engine: dict[int, list[InFlight]] = {}
-        for item in items:
-            if not item.timed_out:
-                by_engine.setdefault(id(item.engine), []).append(item)
-        for group in by_engine.values():
-            engine = group[0].engine
+        for engine, group in _by_engine([i for i in items if not i.timed_out]):
             pipe = engine.store.redis.pipeline(transaction=False)
             for item in group:
                 name = item.task.name
                 pipe.hmget(engine.keys.run(item.run_id), f"s:{name}", f"c:{name}")
             for item, (status, claim) in zip(group, pipe.execute(), strict=True):
                 if status != "RUNNING" or claim != item.claim:
-                    item.timed_out = True
-                    item.ctx._mark_cancelled()
-                    if item.future is not None:
-                        item.future.cancel()
+                    item.stop()
 
     def _time_out(self, item: InFlight) -> None:
-        item.timed_out = True
-        item.ctx._mark_cancelled()
-        if item.future is not None:
-            item.future.cancel()
+        item.stop()
         seconds = item.task.execution_timeout_s
         record_failure(
             item.engine,
@@ -129,6 +123,15 @@ class Watchdog:
             item.ctx.task_run_id,
             TaskTimeoutError(f"Task exceeded timeout of {seconds:g}s (TIMED_OUT)"),
         )
+
+
+def _by_engine(items: list[InFlight]) -> Iterator[tuple[Engine, list[InFlight]]]:
+    """The items grouped by engine (one pipeline each)."""
+    groups: dict[int, list[InFlight]] = {}
+    for item in items:
+        groups.setdefault(id(item.engine), []).append(item)
+    for group in groups.values():
+        yield group[0].engine, group
 
 
 _lock = threading.Lock()

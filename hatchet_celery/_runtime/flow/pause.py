@@ -123,7 +123,7 @@ def expire_parked(engine: Engine, entry: PauseExpiry, now: float) -> Outcome:
     or removes the timer in the same step (so a task run parked meanwhile keeps a timer):
     a process dying in between leaves them parked and the timer claimed, and the next
     pass cancels them again (a no-op) before dropping them."""
-    workflow = entry.workflow
+    workflow = entry.key
     current = settings(engine, workflow)
     expired: list[str] = []
     if current is not None:

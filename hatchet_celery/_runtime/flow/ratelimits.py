@@ -65,16 +65,8 @@ class Limit:
         key = (
             self.key if isinstance(self.key, str) else cel_key(self.key, variables, what=self.what)
         )
-        units = (
-            self.units
-            if isinstance(self.units, int)
-            else cel_int(self.units, variables, what=f"units of {self.what}")
-        )
-        limit = (
-            self.limit
-            if isinstance(self.limit, int)
-            else cel_int(self.limit, variables, what=f"limit of {self.what}")
-        )
+        units = cel_int(self.units, variables, what=f"units of {self.what}")
+        limit = cel_int(self.limit, variables, what=f"limit of {self.what}")
         if units <= 0:
             raise RateLimitExceededError(f"{self.what}: units must be positive, got {units}")
         if limit == 0 or limit < -1:

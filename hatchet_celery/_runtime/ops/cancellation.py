@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._protocol import TERMINAL
-from hatchet_celery._runtime.core.engine import REDISPATCH_SECONDS
+from hatchet_celery._runtime.core.engine import DEFAULT_SCHEDULE_TIMEOUT, REDISPATCH_SECONDS
 from hatchet_celery._runtime.core.hooks import Ready
 from hatchet_celery._runtime.core.run_index import lookup_task_run
 from hatchet_celery._runtime.core.task_run_ids import task_run_id_of
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from hatchet_celery._runtime.core.engine import Engine
 
 log = logging.getLogger(__name__)
-DEFAULT_SCHEDULE_TIMEOUT = 300.0
 # A cascade deeper than this is a cycle in the data, not a real tree of child runs.
 MAX_CASCADE_DEPTH = 50
 

@@ -18,6 +18,7 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
+from hatchet_celery._runtime.core.engine import DEFAULT_SCHEDULE_TIMEOUT, REDISPATCH_SECONDS
 from hatchet_celery._runtime.core.hooks import Ready
 from hatchet_celery._runtime.core.timer_outcome import DONE, Outcome, Rearm
 from hatchet_celery._timer_entries import ChildWatch
@@ -28,8 +29,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CHILD_POLL_SECONDS = 1.0
-REDISPATCH_SECONDS = 30.0
-DEFAULT_SCHEDULE_TIMEOUT = 300.0
 FINISHED = ("COMPLETED", "FAILED", "CANCELLED")
 
 
