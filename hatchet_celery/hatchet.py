@@ -225,7 +225,11 @@ class Hatchet:
         return wf
 
     def _one_task_workflow(
-        self, o: Any, fn: Callable[..., Any], task_fn: Callable[..., Any], **task_options: Any
+        self,
+        o: StandaloneTaskOptions[Any] | StandaloneDurableTaskOptions[Any] | StandaloneBatchOptions,
+        fn: Callable[..., Any],
+        task_fn: Callable[..., Any],
+        **task_options: Any,
     ) -> Standalone[Any, Any]:
         """The workflow of a standalone task declared on ``fn`` (``o``: its decorator's
         options; the task runs ``task_fn``). The options of the workflow and those of its
@@ -247,19 +251,11 @@ class Hatchet:
         standalone._attach(task)
         return standalone
 
-    def _standalone(
-        self,
-        o: StandaloneTaskOptions[TWorkflowInput] | StandaloneDurableTaskOptions[TWorkflowInput],
-    ) -> StandaloneDecorator[TWorkflowInput]:
-        """The decorator of ``task`` and ``durable_task`` (``o``: their options)."""
-        durable = isinstance(o, StandaloneDurableTaskOptions)
-        return lambda fn: self._one_task_workflow(o, fn, fn, is_durable=durable)
-
     @takes(StandaloneTaskOptions)
     def task(
         self, options: StandaloneTaskOptions[TWorkflowInput]
     ) -> StandaloneDecorator[TWorkflowInput]:
-        return self._standalone(options)
+        return lambda fn: self._one_task_workflow(options, fn, fn)
 
     @takes(StandaloneBatchOptions)
     def batch_task(
@@ -281,7 +277,7 @@ class Hatchet:
     def durable_task(
         self, options: StandaloneDurableTaskOptions[TWorkflowInput]
     ) -> StandaloneDecorator[TWorkflowInput]:
-        return self._standalone(options)
+        return lambda fn: self._one_task_workflow(options, fn, fn, is_durable=True)
 
     def worker(
         self,

@@ -9,9 +9,9 @@ their ``batch_*`` options the same way, placed by the order of the bases: a data
 takes the fields of its bases from the last base to the first, so
 ``class A(Tail, Batching, Head)`` lists Head's, then Batching's, then Tail's.
 
-``_twins.takes(Options)`` gives a method the dataclass's parameters (names, kinds, defaults and
-types: mypy reads them through a ``ParamSpec``, ``inspect.signature`` from the dataclass)
-and hands the method's body the options object built from the call::
+``_twins.takes(Options)`` gives a method the dataclass's parameters (names, kinds,
+defaults and types: mypy reads them through a ``ParamSpec``, ``inspect.signature`` from
+the dataclass) and hands the method's body the options object built from the call::
 
     @takes(TaskOptions[TWorkflowInput])
     def task(self, options: TaskOptions[TWorkflowInput]) -> TaskDecorator[TWorkflowInput]:

@@ -3,8 +3,8 @@ task decorators.
 
 Their parameters are dataclasses (``RunArgs``, ``TriggerArgs``) built from three parts,
 ``_Head`` (``input``, ``options``), ``wait_for_result`` and ``_Tail`` (the trigger
-options), so each part is written once; ``runnables.options.takes`` turns a dataclass into
-a method's parameters. A dataclass takes the fields of its bases from the last base to the
+options), so each part is written once; ``_twins.takes`` turns a dataclass into a
+method's parameters. A dataclass takes the fields of its bases from the last base to the
 first: ``RunArgs(_Tail, _MayWait, _Head)`` puts ``wait_for_result`` third, as Hatchet does.
 
 ``BaseWorkflow`` implements the methods once; ``Workflow`` and ``Standalone`` declare here
