@@ -19,7 +19,7 @@ from pydantic_core import to_jsonable_python
 
 from hatchet_celery._protocol import TERMINAL
 from hatchet_celery._runtime.core.engine import DEFAULT_SCHEDULE_TIMEOUT, REDISPATCH_SECONDS
-from hatchet_celery._runtime.core.hooks import Ready
+from hatchet_celery._runtime.core.hooks import Ready, RunRoute
 from hatchet_celery._runtime.core.task_run_ids import task_run_id_of
 from hatchet_celery.exceptions import (
     IllegalTaskOutputError,
@@ -86,7 +86,10 @@ def record_success(
     payload: str,
     status: str = "COMPLETED",
     priority: int | None = None,
+    route: RunRoute | None = None,
 ) -> None:
+    """``route``: the run's routing options, when the caller read them (at the claim),
+    handed on with the children this completion releases."""
     keys = engine.keys
     now = time.time()
     shape = task.workflow.compiled()
@@ -122,7 +125,7 @@ def record_success(
         log.info("hatchet_celery: outcome of %s in run %s was stale; dropped", task.name, run_id)
         return
     checked = ("pause",) if int(res[2]) == 0 else ()
-    release(engine, task, run_id, task_run_id, res[3:], priority, checked)
+    release(engine, task, run_id, task_run_id, res[3:], priority, checked, route)
     engine.task_finished(task, run_id, status)
     if res[1] in TERMINAL:
         engine.run_finished(task.workflow.name, run_id, res[1])
@@ -136,16 +139,18 @@ def release(
     ready: list[Any],
     priority: int | None = None,
     checked: tuple[str, ...] = (),
+    route: RunRoute | None = None,
 ) -> None:
     """Dispatch the task runs a transition queued (triples: name, task run id, attempt);
-    ``checked``: the gates whose check the transition made (``Ready.checked``)."""
+    ``checked``: the gates whose check the transition made (``Ready.checked``); ``route``:
+    the run's routing options if known (``Ready.route``)."""
     if not ready:
         return
     wf = task.workflow.name
     engine.dispatch(
         Ready(
             wf, ready[i], run_id, ready[i + 1], int(ready[i + 2]), parent_id or None, priority,
-            checked=checked,
+            checked=checked, route=route,
         )
         for i in range(0, len(ready), 3)
     )  # fmt: skip
