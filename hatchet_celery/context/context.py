@@ -74,6 +74,7 @@ class Context:
         worker_labels: dict[str, str | int] | None = None,
         lifespan: Any = None,
         execution_timeout: float = 60.0,
+        started_at: float | None = None,
     ) -> None:
         self._given = arguments(locals())  # read by the Given attributes below
         self._task = task
@@ -86,7 +87,8 @@ class Context:
         self._worker_labels = dict(worker_labels or {})
         self._cancelled = threading.Event()
         self._spawned = False
-        self.deadline = time.time() + execution_timeout
+        # the runtime's clock when the attempt started (the engine's ``now()``)
+        self.deadline = (time.time() if started_at is None else started_at) + execution_timeout
         self.slot_released = False
         self._slot_units = 0  # worker slot units held (_runtime/core/slots.py)
 

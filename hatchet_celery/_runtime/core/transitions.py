@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import time
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, TypeAdapter
@@ -91,7 +90,7 @@ def record_success(
     """``route``: the run's routing options, when the caller read them (at the claim),
     handed on with the children this completion releases."""
     keys = engine.keys
-    now = time.time()
+    now = engine.now()
     shape = task.workflow.compiled()
     children = shape.children.get(task.name, ())
     args: list[Any] = [
@@ -176,7 +175,7 @@ def record_failure(
     final_status: str = "FAILED",
 ) -> None:
     keys = engine.keys
-    now = time.time()
+    now = engine.now()
     retry = (
         retry_allowed and not isinstance(exc, NonRetryableException) and int(attempt) < task.retries
     )

@@ -38,7 +38,10 @@ class InFlight:
     attempt: int
     future: Any = None
     timed_out: bool = False
-    renewed_at: float = field(default_factory=time.time)
+    renewed_at: float = field(init=False)  # the engine's clock when its lease was renewed
+
+    def __post_init__(self) -> None:
+        self.renewed_at = self.engine.now()  # the claim wrote the lease just now
 
     @property
     def lease_member(self) -> str:
@@ -57,7 +60,7 @@ class Watchdog:
     def __init__(self) -> None:
         self._inflight: set[InFlight] = set()
         self._lock = threading.Lock()
-        self._last_check = 0.0
+        self._last_check = 0.0  # time.monotonic() of the last claim check
         self._thread = threading.Thread(
             target=self._loop, name="hatchet-celery-watchdog", daemon=True
         )
@@ -75,23 +78,29 @@ class Watchdog:
         while True:
             time.sleep(TICK)
             try:
-                self._tick(time.time())
+                self._tick()
             except Exception:  # keep enforcing whatever one tick met
                 log.exception("hatchet_celery: watchdog tick failed")
 
-    def _tick(self, now: float) -> None:
+    def _tick(self) -> None:
+        """Check claims (every ``CHECK_EVERY`` s), time out attempts past their deadline and
+        renew leases, each against its engine's clock."""
         with self._lock:
             items = list(self._inflight)
-        if items and now - self._last_check >= CHECK_EVERY:
-            self._last_check = now
+        if items and time.monotonic() - self._last_check >= CHECK_EVERY:
+            self._last_check = time.monotonic()
             self._check_claims(items)
-        expired = [i for i in items if not i.timed_out and now >= i.ctx.deadline]
-        for item in expired:
-            self._time_out(item)
-        due = [i for i in items if now - i.renewed_at >= i.engine.config.lease_seconds / 3]
-        for engine, group in _by_engine(due):
+        for engine, group in _by_engine(items):
+            self._enforce(engine, group, engine.now())
+
+    def _enforce(self, engine: Engine, items: list[InFlight], now: float) -> None:
+        for item in items:
+            if not item.timed_out and now >= item.ctx.deadline:
+                self._time_out(item)
+        due = [i for i in items if now - i.renewed_at >= engine.config.lease_seconds / 3]
+        if due:
             pipe = engine.store.redis.pipeline(transaction=False)
-            for item in group:
+            for item in due:
                 pipe.zadd(
                     engine.keys.leases,
                     {item.lease_member: now + engine.config.lease_seconds},

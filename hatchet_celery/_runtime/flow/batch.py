@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
@@ -245,7 +244,7 @@ async def _keep_leases(engine: Engine, task: Task[Any, Any], members: list[Membe
     lease = engine.config.lease_seconds
     while True:
         await asyncio.sleep(lease / 3)
-        until = time.time() + lease
+        until = engine.now() + lease
         entries = {f"{m.claim}|{m.run_id}|{task.name}": until for m in members}
         try:
             await asyncio.to_thread(engine.store.redis.zadd, engine.keys.leases, entries, xx=True)
@@ -310,7 +309,7 @@ def _claim(
     cancelled meanwhile is left out)."""
     if not members:
         return []
-    now = time.time()
+    now = engine.now()
     args: list[Any] = [
         engine.keys.run_prefix,
         task.name,

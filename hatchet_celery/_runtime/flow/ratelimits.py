@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -298,7 +297,7 @@ def put(engine: Engine, key: str, limit: int, duration: RateLimitDuration) -> No
     engine.store.script(
         "rl_put",
         [engine.keys.rate_limit(key), engine.keys.rate_limits],
-        [key, time.time(), limit, window, ""],
+        [key, engine.now(), limit, window, ""],
     )
 
 
@@ -308,6 +307,6 @@ def pause(engine: Engine, key: str, until: float) -> float:
     res = engine.store.script(
         "rl_put",
         [engine.keys.rate_limit(key), engine.keys.rate_limits],
-        [key, time.time(), "", "", until],
+        [key, engine.now(), "", "", until],
     )
     return float(res)

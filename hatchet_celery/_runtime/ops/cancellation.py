@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -145,7 +144,7 @@ def cancel(engine: Engine, external_id: str) -> bool:
 
 def cancel_run(engine: Engine, run_id: str, depth: int = 0) -> bool:
     """Cancel every unfinished task run of ``run_id`` and its child runs."""
-    now = time.time()
+    now = engine.now()
     res = engine.store.script(
         "cancel_run", _script_keys(engine, run_id), [run_id, now, engine.config.retention_seconds]
     )
@@ -163,7 +162,7 @@ def cancel_task(engine: Engine, run_id: str, task: str, depth: int = 0) -> bool:
     if workflow is None:
         raise RunNotFoundError(f"run {run_id!r} not found (or it expired)")
     shape = RunShape.require(engine, workflow, f"cancel task {task!r} of run {run_id}")
-    now = time.time()
+    now = engine.now()
     of_args = shape.on_failure_args(run_id, now)
     res = engine.store.script(
         "cancel_task",
@@ -220,7 +219,7 @@ def replay(engine: Engine, external_id: str) -> list[tuple[str, int]]:
     shape = RunShape.require(engine, workflow, f"replay run {run_id}")
     args: list[Any] = [
         run_id,
-        time.time(),
+        engine.now(),
         REDISPATCH_SECONDS,
         0 if shape.local else 1,
         len(shape.parents),

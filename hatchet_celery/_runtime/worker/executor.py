@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -49,7 +48,7 @@ def execute(
 ) -> None:
     engine = registry.engine()
     keys = engine.keys
-    now = time.time()
+    now = engine.now()
     parents = task.workflow.compiled().parents.get(task.name, ())
     res = engine.store.script(
         "claim",
@@ -92,7 +91,7 @@ def execute(
     claimed = Claimed.parse(res, parents)
     claim = claimed.claim
     try:
-        ctx = build_context(registry, task, run_id, attempt, claimed)
+        ctx = build_context(registry, task, run_id, attempt, claimed, started_at=now)
     except Exception as exc:  # an input the validator refuses (an event payload, say)
         # Fail the task run for good: left RUNNING, its lease would expire and the same
         # input be claimed, and refused, forever.
@@ -184,6 +183,7 @@ def build_context(
     run_id: str,
     attempt: int,
     claimed: Claimed,
+    started_at: float,
 ) -> Context:
     raw_input = json.loads(claimed.input) if claimed.input else {}
     parent_outputs: dict[str, Any] = {}
@@ -213,6 +213,7 @@ def build_context(
         worker_labels=PROCESS.labels,
         lifespan=PROCESS.lifespan,
         execution_timeout=task.execution_timeout_s,
+        started_at=started_at,
     )
 
 

@@ -143,7 +143,7 @@ class WorkerServices:
         last_reap = last_retention = last_beat = 0.0
         failures = 0
         while not self._stop.is_set():
-            now = time.time()
+            now = engine.now()
             try:
                 busy = pump.run_once(now)
                 if now - last_reap >= REAP_EVERY:
