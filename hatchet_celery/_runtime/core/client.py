@@ -12,6 +12,7 @@ import json
 import uuid
 from typing import TYPE_CHECKING, Any, cast
 
+from hatchet_celery._protocol import RunStatus, TaskStatus
 from hatchet_celery._runtime.core.engine import REDISPATCH_SECONDS
 from hatchet_celery._runtime.core.hooks import Ready
 from hatchet_celery._runtime.core.run_index import listing_keys
@@ -374,7 +375,9 @@ class Client(RegistryBound):
         if state is None:
             return {}
         return {
-            name: t.error for name, t in state.tasks.items() if t.status == "FAILED" and t.error
+            name: t.error
+            for name, t in state.tasks.items()
+            if t.status == TaskStatus.FAILED and t.error
         }
 
     def append_log(self, task_run_id: str, line: dict[str, Any]) -> None:
@@ -391,16 +394,17 @@ class Client(RegistryBound):
         """Result dict of a finished run, or the exception it stands for."""
         if state is None:
             return RunNotFoundError(f"Workflow run {run_id} not found.")
-        if state.status == "FAILED":
+        if state.status == RunStatus.FAILED:
             return FailedTaskRunExceptionGroup(
                 f"Workflow run {run_id} failed.", state.failed_errors()
             )
-        if state.status == "CANCELLED" and strict:
+        if state.status == RunStatus.CANCELLED and strict:
             return RunCancelledError(f"Workflow run {run_id} was cancelled.")
         return {
             name: t.output
             for name, t in state.tasks.items()
-            if t.status in ("COMPLETED", "SKIPPED") and (include_empty or t.has_output)
+            if t.status in (TaskStatus.COMPLETED, TaskStatus.SKIPPED)
+            and (include_empty or t.has_output)
         }
 
     def result(self, run_id: str, include_empty: bool = True) -> dict[str, Any]:

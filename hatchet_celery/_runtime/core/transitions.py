@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, TypeAdapter
 from pydantic_core import to_jsonable_python
 
-from hatchet_celery._protocol import TERMINAL
+from hatchet_celery._protocol import TERMINAL, TaskStatus
 from hatchet_celery._runtime.core.engine import DEFAULT_SCHEDULE_TIMEOUT, REDISPATCH_SECONDS
 from hatchet_celery._runtime.core.hooks import Ready, RunRoute
 from hatchet_celery._runtime.core.task_run_ids import task_run_id_of
@@ -83,7 +83,7 @@ def record_success(
     claim: str,
     task_run_id: str,
     payload: str,
-    status: str = "COMPLETED",
+    status: str = TaskStatus.COMPLETED,
     priority: int | None = None,
     route: RunRoute | None = None,
 ) -> None:
@@ -170,9 +170,9 @@ def record_failure(
     task_run_id: str,
     exc: BaseException,
     *,
-    expected: str = "RUNNING",
+    expected: str = TaskStatus.RUNNING,
     retry_allowed: bool = True,
-    final_status: str = "FAILED",
+    final_status: str = TaskStatus.FAILED,
 ) -> None:
     keys = engine.keys
     now = engine.now()

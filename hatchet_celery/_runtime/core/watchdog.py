@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from hatchet_celery._protocol import TaskStatus
 from hatchet_celery._runtime.core.transitions import record_failure
 from hatchet_celery.exceptions import TaskTimeoutError
 
@@ -117,7 +118,7 @@ class Watchdog:
                 name = item.task.name
                 pipe.hmget(engine.keys.run(item.run_id), f"s:{name}", f"c:{name}")
             for item, (status, claim) in zip(group, pipe.execute(), strict=True):
-                if status != "RUNNING" or claim != item.claim:
+                if status != TaskStatus.RUNNING or claim != item.claim:
                     item.stop()
 
     def _time_out(self, item: InFlight) -> None:

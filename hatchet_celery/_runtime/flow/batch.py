@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._cel import CelEvaluationError
+from hatchet_celery._protocol import TaskStatus
 from hatchet_celery._runtime.core.hooks import Ready
 from hatchet_celery._runtime.core.process import PROCESS
 from hatchet_celery._runtime.core.timer_outcome import Outcome, retry_later
@@ -52,7 +53,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-WAIT_BATCH = "WAIT_BATCH"
+WAIT_BATCH = TaskStatus.WAIT_BATCH
 MAX_BATCH_BYTES = 4 * 1024 * 1024  # a batch is flushed once its inputs reach 4 MiB
 DEFAULT_GROUP_MAX_RUNS = 100  # Hatchet's default batch_group_max_runs of a keyed group
 LOST_AFTER = 60.0  # past its execution timeout, a running batch no longer counts

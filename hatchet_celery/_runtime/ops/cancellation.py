@@ -20,7 +20,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from hatchet_celery._protocol import TERMINAL
+from hatchet_celery._protocol import TERMINAL, TaskStatus
 from hatchet_celery._runtime.core.engine import DEFAULT_SCHEDULE_TIMEOUT, REDISPATCH_SECONDS
 from hatchet_celery._runtime.core.hooks import Ready
 from hatchet_celery._runtime.core.run_index import lookup_task_run
@@ -124,7 +124,7 @@ def _notify(engine: Engine, workflow: str, run_id: str, tasks: list[str], status
     for name in tasks:
         task = engine.registry.tasks.get(engine.celery_name(workflow, name))
         if task is not None:
-            engine.task_finished(task, run_id, "CANCELLED")
+            engine.task_finished(task, run_id, TaskStatus.CANCELLED)
     if status in TERMINAL:
         engine.run_finished(workflow, run_id, status)
 

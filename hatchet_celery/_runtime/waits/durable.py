@@ -39,6 +39,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+from hatchet_celery._protocol import TaskStatus
 from hatchet_celery._runtime.core import aio
 from hatchet_celery._runtime.core.calls import Suspended, run_async
 from hatchet_celery._runtime.core.watchdog import watchdog
@@ -289,7 +290,7 @@ def _sweep_once() -> None:
         for s in group:
             pipe.hget(engine.keys.run(s.key[0]), f"s:{s.key[1]}")
         for s, status in zip(group, pipe.execute(), strict=True):
-            if status in ("SUSPENDED", "QUEUED"):
+            if status in (TaskStatus.SUSPENDED, TaskStatus.QUEUED):
                 s.strikes = 0
             else:
                 s.strikes += 1  # twice in a row: claimed elsewhere, finished or gone

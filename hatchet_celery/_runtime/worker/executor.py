@@ -14,6 +14,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from hatchet_celery._protocol import TaskStatus
 from hatchet_celery._runtime.core import aio
 from hatchet_celery._runtime.core.calls import Suspended, run_async
 from hatchet_celery._runtime.core.hooks import RunRoute
@@ -84,7 +85,7 @@ def execute(
                 f"task {task.name!r} waited in the queue longer than its schedule_timeout "
                 f"({task.schedule_timeout_s:g}s): SCHEDULING_TIMED_OUT"
             ),
-            expected="QUEUED",
+            expected=TaskStatus.QUEUED,
             retry_allowed=False,
         )
         return
@@ -188,7 +189,7 @@ def build_context(
     raw_input = json.loads(claimed.input) if claimed.input else {}
     parent_outputs: dict[str, Any] = {}
     for name, (out, status) in claimed.parents.items():
-        if status == "SKIPPED":
+        if status == TaskStatus.SKIPPED:
             parent_outputs[name] = {"skipped": True}
         elif out:
             parent_outputs[name] = json.loads(out)
