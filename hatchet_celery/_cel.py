@@ -299,12 +299,16 @@ def cel_bool(program: CelProgram, variables: Mapping[str, Any], *, what: str | N
     )
 
 
-def cel_int(program: CelProgram, variables: Mapping[str, Any], *, what: str | None = None) -> int:
+def cel_int(
+    program: CelProgram | int, variables: Mapping[str, Any], *, what: str | None = None
+) -> int:
     """Evaluate a count (units, limits, max runs); integral doubles count as integers.
 
     JSON producers often write ``2.0`` for two, so an integral double is accepted; a
-    fractional one or a bool is an error.
+    fractional one or a bool is an error. A count declared as a constant is itself.
     """
+    if isinstance(program, int):
+        return program
     value = program.evaluate(variables, what=what)
     if isinstance(value, int) and not isinstance(value, bool):
         return value

@@ -63,8 +63,6 @@ key                                  type      holds
 ``P:conc:<gate>:q``                  zset      its waiters, one lex range per key,
                                                oldest first
 ``P:conc:<gate>:h``                  zset      its holders, one lex range per key
-``P:aff:used``                       string    set once a trigger gave runs desired
-                                               labels or a sticky worker
 ``P:rl:<key>``                       hash      one rate-limit bucket
 ``P:rl:keys``                        zset      the rate-limit keys (listing)
 ``P:idem:<key>``                     string    ``<run_id>|<TTL|STATUS>``: the run
@@ -225,9 +223,6 @@ class Keys:
     conc_queue = _Key1("conc:{gate}:q")
     #: zset (lex): holders of a gate per expression and key, oldest first
     conc_held = _Key1("conc:{gate}:h")
-    #: string: set once a run carried trigger-time labels or a sticky worker (routing reads run
-    #: options only from then on)
-    affinity_used = _Key("aff:used")
     #: hash: one rate-limit bucket: limit, window, current window and units left, pause
     rate_limit = _Key1("rl:{key}")
     #: zset: rate-limit keys by last change (listing)

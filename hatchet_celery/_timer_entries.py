@@ -1,11 +1,15 @@
-"""Timer entries: the members of ``P:timers``, one typed codec per kind.
+"""Timer entries: the members of ``P:timers``, and their one codec.
 
 A member is ``<kind>|<field>|...`` (scored by its due time); the kind names the handler
-(``_runtime/timing/timer_kinds.py``). This module is the one place Python builds or reads a
-member; the Lua scripts that arm or drop timers build the same strings (the script that
-does it is named beside each class, and ``tests/test_timer_entries.py`` checks that each
-one writes what ``encode`` gives). The last field takes the rest of the member, so a task
-or group name holding ``|`` still reads back whole.
+(``_runtime/timing/timer_kinds.py``). ``TimerEntry.encode`` / ``decode`` read the fields
+of a layout (``TaskTimer``, ``TaskRunTimer``, ``KeyTimer``, or a kind's own); each kind is a
+typed subclass of its layout, so a handler's signature says which kind it takes. This
+module is the one place Python builds or reads a member; the Lua scripts that arm or drop
+timers build the same strings (the script that does it is named in the table below, and
+``tests/test_timer_entries.py`` checks that each one writes what ``encode`` gives). The
+last field takes the rest of the member, so a task or group name holding ``|`` still
+reads back whole. In the table, the ``key`` of a ``KeyTimer`` kind is named for what it
+holds.
 
 ==========  =================================  ==========================================
 kind        member                             armed by
@@ -37,9 +41,18 @@ E = TypeVar("E", bound="TimerEntry")
 
 @dataclass(frozen=True)
 class TimerEntry:
-    """One timer member, decoded. Subclasses set ``kind`` and declare the fields in order."""
+    """One timer member, decoded.
+
+    A layout (a subclass with fields) declares the fields in order; a kind is a subclass
+    of its layout naming its ``kind`` as a class keyword: ``class X(TaskTimer, kind="x")``.
+    """
 
     kind: ClassVar[str] = ""
+
+    def __init_subclass__(cls, kind: str = "", **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if kind:
+            cls.kind = kind
 
     def encode(self) -> str:
         return SEP.join([self.kind, *(str(getattr(self, f.name)) for f in fields(self))])
@@ -60,6 +73,9 @@ class TimerEntry:
         return cls(**values)
 
 
+# --- layouts ------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class TaskTimer(TimerEntry):
     """A timer of one attempt of a task run."""
@@ -70,53 +86,24 @@ class TaskTimer(TimerEntry):
 
 
 @dataclass(frozen=True)
-class RetryDispatch(TaskTimer):
-    """``d``: dispatch (through the gates) a task run whose retry backoff ended."""
+class TaskRunTimer(TimerEntry):
+    """A timer of a task run, whatever its attempt."""
 
-    kind: ClassVar[str] = "d"
-
-
-@dataclass(frozen=True)
-class Watchdog(TaskTimer):
-    """``w``: re-dispatch a task run still queued, or time it out at its deadline."""
-
-    kind: ClassVar[str] = "w"
+    run_id: str
+    task: str
 
 
 @dataclass(frozen=True)
-class RateLimitWake(TaskTimer):
-    """``rl``: the instant a parked task run reserved its rate-limit units for."""
+class KeyTimer(TimerEntry):
+    """A timer of one named thing; its kind says what ``key`` names."""
 
-    kind: ClassVar[str] = "rl"
-
-
-@dataclass(frozen=True)
-class RateLimitRetry(TaskTimer):
-    """``rq``: try a parked task run's units again (a static key not put yet)."""
-
-    kind: ClassVar[str] = "rq"
+    key: str
 
 
 @dataclass(frozen=True)
-class AffinityRetry(TaskTimer):
-    """``aw``: route a task run parked for want of an eligible worker again."""
-
-    kind: ClassVar[str] = "aw"
-
-
-@dataclass(frozen=True)
-class ScheduledFire(TimerEntry):
-    """``s``: create the run of a scheduled run."""
-
-    kind: ClassVar[str] = "s"
-    scheduled_id: str
-
-
-@dataclass(frozen=True)
-class SleepDue(TimerEntry):
+class SleepDue(TimerEntry, kind="wsl"):
     """``wsl``: a sleep condition of a wait is met (``sleep`` is its rendered duration)."""
 
-    kind: ClassVar[str] = "wsl"
     run_id: str
     task: str
     wait_id: str
@@ -135,55 +122,59 @@ class SleepDue(TimerEntry):
 
 
 @dataclass(frozen=True)
-class DecisionRecovery(TimerEntry):
-    """``wdx``: carry out a conditions decision whose deciding process died."""
-
-    kind: ClassVar[str] = "wdx"
-    run_id: str
-    task: str
-
-
-@dataclass(frozen=True)
-class EventRecovery(TimerEntry):
-    """``wev``: finish an event push (wake waits, trigger runs) whose pusher died."""
-
-    kind: ClassVar[str] = "wev"
-    event_id: str
-
-
-@dataclass(frozen=True)
-class ConcurrencySweep(TimerEntry):
-    """``cs``: release lost holders and wake lost waiters of one concurrency gate."""
-
-    kind: ClassVar[str] = "cs"
-    gate: str
-
-
-@dataclass(frozen=True)
-class PauseExpiry(TimerEntry):
-    """``pz``: cancel the task runs a paused workflow held past its queue TTL."""
-
-    kind: ClassVar[str] = "pz"
-    workflow: str
-
-
-@dataclass(frozen=True)
-class ChildWatch(TimerEntry):
-    """``dvc``: an evicted durable task run awaiting child runs."""
-
-    kind: ClassVar[str] = "dvc"
-    run_id: str
-    task: str
-
-
-@dataclass(frozen=True)
-class BatchFlush(TimerEntry):
+class BatchFlush(TimerEntry, kind="bf"):
     """``bf``: a batch buffer's interval has passed."""
 
-    kind: ClassVar[str] = "bf"
     workflow: str
     task: str
     group: str
+
+
+# --- the kinds of the shared layouts --------------------------------------------------------
+
+
+class RetryDispatch(TaskTimer, kind="d"):
+    """``d``: dispatch (through the gates) a task run whose retry backoff ended."""
+
+
+class Watchdog(TaskTimer, kind="w"):
+    """``w``: re-dispatch a task run still queued, or time it out at its deadline."""
+
+
+class RateLimitWake(TaskTimer, kind="rl"):
+    """``rl``: the instant a parked task run reserved its rate-limit units for."""
+
+
+class RateLimitRetry(TaskTimer, kind="rq"):
+    """``rq``: try a parked task run's units again (a static key not put yet)."""
+
+
+class AffinityRetry(TaskTimer, kind="aw"):
+    """``aw``: route a task run parked for want of an eligible worker again."""
+
+
+class DecisionRecovery(TaskRunTimer, kind="wdx"):
+    """``wdx``: carry out a conditions decision whose deciding process died."""
+
+
+class ChildWatch(TaskRunTimer, kind="dvc"):
+    """``dvc``: an evicted durable task run awaiting child runs."""
+
+
+class ScheduledFire(KeyTimer, kind="s"):
+    """``s``: create the run of a scheduled run (``key``: its id)."""
+
+
+class EventRecovery(KeyTimer, kind="wev"):
+    """``wev``: finish an event push whose pusher died (``key``: the event id)."""
+
+
+class ConcurrencySweep(KeyTimer, kind="cs"):
+    """``cs``: release lost holders and wake lost waiters of one concurrency gate (``key``)."""
+
+
+class PauseExpiry(KeyTimer, kind="pz"):
+    """``pz``: cancel the task runs a paused workflow (``key``) held past its queue TTL."""
 
 
 ENTRY_TYPES: tuple[type[TimerEntry], ...] = (
@@ -226,12 +217,14 @@ __all__ = [
     "ConcurrencySweep",
     "DecisionRecovery",
     "EventRecovery",
+    "KeyTimer",
     "PauseExpiry",
     "RateLimitRetry",
     "RateLimitWake",
     "RetryDispatch",
     "ScheduledFire",
     "SleepDue",
+    "TaskRunTimer",
     "TaskTimer",
     "TimerEntry",
     "Watchdog",

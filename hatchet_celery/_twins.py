@@ -30,6 +30,10 @@ of a pair lets the copies drift, so each pair is built from one place:
     Both methods are typed with ``prepare``'s parameters (names, kinds, defaults), so mypy
     checks callers precisely, and ``inspect.signature`` shows them too; the name and the
     docstring are the decorated body's.
+
+``takes(Options)``
+    ``parameters`` where the parameter list is a dataclass's fields: the body receives
+    the dataclass instance.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import typing
 from collections.abc import Callable, Coroutine
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
@@ -89,6 +94,24 @@ def parameters(
     return decorate
 
 
+def takes(
+    options: Callable[P, X],
+) -> Callable[[Callable[[S, X], R]], Callable[Concatenate[S, P], R]]:
+    """``parameters`` for a dataclass (or its subscripted generic): the decorated method
+    takes the dataclass's constructor parameters, and its body receives the instance the
+    call's arguments build. For long option lists written once as dataclass fields
+    (``runnables/options.py``, ``features/_query.py``)."""
+    plain = cast(Callable[P, X], typing.get_origin(options) or options)  # not the alias
+
+    def prepare(self: S, /, *args: P.args, **kwargs: P.kwargs) -> X:
+        return plain(*args, **kwargs)
+
+    fields = inspect.signature(plain).parameters.values()
+    itself = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    prepare.__signature__ = inspect.Signature([itself, *fields])  # type: ignore[attr-defined]
+    return parameters(prepare)
+
+
 def arguments(local_names: dict[str, Any]) -> dict[str, Any]:
     """The arguments a method was called with, by name: its ``locals()`` taken as its first
     statement, without ``self``. For public methods whose signatures must be written out
@@ -96,4 +119,4 @@ def arguments(local_names: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in local_names.items() if name != "self"}
 
 
-__all__ = ["aio_twin", "arguments", "parameters"]
+__all__ = ["aio_twin", "arguments", "parameters", "takes"]

@@ -47,29 +47,29 @@ class HatchetCrons:
         self.app = app
         self.registries = registries_of(app)
         self.tickers = [CronTicker(reg) for reg in self.registries]
-        self._next_housekeeping = 0.0
+        self._next_housekeeping = 0.0  # time.monotonic()
 
     def tick(self) -> float:
         """One pass; returns the seconds until the next cron tick (at most ``IDLE_WAKE``)."""
         wake = IDLE_WAKE
         for ticker in self.tickers:
             try:
-                wake = min(wake, ticker.tick(time.time()))
+                wake = min(wake, ticker.tick(ticker.registry.engine().now()))
             except Exception:
                 log.exception("hatchet_celery beat: cron pass failed; retrying")
                 wake = min(wake, ERROR_WAKE)
-        self._housekeeping(time.time())
+        self._housekeeping()
         return wake
 
-    def _housekeeping(self, now: float) -> None:
-        if now < self._next_housekeeping:
+    def _housekeeping(self) -> None:
+        if time.monotonic() < self._next_housekeeping:
             return
-        self._next_housekeeping = now + IDLE_WAKE
+        self._next_housekeeping = time.monotonic() + IDLE_WAKE
         for reg in self.registries:
             engine = reg.engine()
             for hook in engine.extensions.beat_ticks:
                 try:
-                    hook(engine, now)
+                    hook(engine, engine.now())
                 except Exception:
                     log.exception("hatchet_celery beat: %r failed; retrying", hook)
 

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncGenerator, Callable, Sequence
-from datetime import timedelta
+from dataclasses import fields
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hatchet_celery._cron import parse_cron
-from hatchet_celery._durations import Duration
 from hatchet_celery._runtime.registry import Registry, registry_for
-from hatchet_celery._twins import arguments
+from hatchet_celery._twins import arguments, takes
 from hatchet_celery.config import ClientConfig
 from hatchet_celery.context import Context, current_context
 from hatchet_celery.exceptions import DeclarationError
-from hatchet_celery.labels import DesiredWorkerLabel
-from hatchet_celery.rate_limit import RateLimit
 from hatchet_celery.runnables.batch import batch_function
-from hatchet_celery.runnables.eviction import DEFAULT_DURABLE_TASK_EVICTION_POLICY, EvictionPolicy
+from hatchet_celery.runnables.options import (
+    StandaloneBatchOptions,
+    StandaloneDurableTaskOptions,
+    StandaloneTaskOptions,
+)
 from hatchet_celery.runnables.run_calls import StandaloneDecorator
 from hatchet_celery.runnables.task import Task
 from hatchet_celery.runnables.types import (
@@ -59,6 +60,12 @@ if TYPE_CHECKING:
 
 R = TypeVar("R")
 
+# The options of Hatchet.task / durable_task / batch_task that their task takes as they are.
+_TASK_OPTIONS = frozenset(
+    ("retries", "backoff_factor", "backoff_max_seconds", "execution_timeout", "schedule_timeout",
+     "rate_limits", "slot_cost", "eviction_policy")
+)  # fmt: skip
+
 
 class Hatchet:
     """Declare workflows and tasks, start workers, reach runs, events, crons and more.
@@ -84,16 +91,9 @@ class Hatchet:
         """A ``Hatchet`` on an existing registry (the CLI's commands, given a worker or a
         Celery app): its declarations, app and feature clients. Bound to that registry
         directly, not looked up again from a configuration rebuilt from it."""
-        config = registry.config
         hatchet = cls.__new__(cls)
-        hatchet._config = ClientConfig(
-            namespace=config.namespace,
-            redis_url=config.redis_url,
-            broker_url=config.broker_url,
-            key_prefix=config.key_prefix,
-            data_dir=config.data_dir,
-            retention_seconds=config.retention_seconds,
-        )
+        shared = ClientConfig.model_fields.keys() & {f.name for f in fields(registry.config)}
+        hatchet._config = ClientConfig(**{name: getattr(registry.config, name) for name in shared})
         hatchet._registry = registry
         hatchet.debug = False
         return hatchet
@@ -181,41 +181,25 @@ class Hatchet:
         return self._registry.features().webhooks
 
     # --- declarations ----------
-    def _workflow_config(
-        self,
-        name: str,
-        description: str | None,
-        on_events: list[str] | None,
-        on_crons: list[str] | None,
-        version: str | None,
-        sticky: StickyStrategy | None,
-        default_priority: int,
-        concurrency: Any,
-        task_defaults: TaskDefaults | None,
-        default_filters: list[DefaultFilter] | None,
-        default_additional_metadata: dict[str, Any] | None,
-        idempotency: TTLBasedIdempotencyConfig | StatusBasedIdempotencyConfig | None = None,
-    ) -> WorkflowConfig:
+    def _workflow_config(self, options: dict[str, Any]) -> WorkflowConfig:
+        """A workflow's config from the options its declaration was called with (those
+        ``WorkflowConfig`` has; None or absent: its default), checked."""
+        values = {
+            name: value
+            for name, value in options.items()
+            if name in WorkflowConfig.model_fields and value is not None
+        }
+        name = values.get("name")
         if not name or not isinstance(name, str):
             raise DeclarationError(f"a workflow needs a non-empty name, got {name!r}")
-        _check_priority(int(default_priority), f"workflow {name!r}: default_priority")
-        for expression in on_crons or []:  # a bad cron fails here, not at the first tick
-            parse_cron(expression, what=f"workflow {name!r}: on_crons expression")
-        check_idempotency(idempotency, f"workflow {name!r}")
-        return WorkflowConfig(
-            name=name,
-            description=description,
-            version=version,
-            on_events=list(on_events or []),
-            on_crons=list(on_crons or []),
-            sticky=sticky,
-            default_priority=int(default_priority),
-            concurrency=normalise_concurrency(concurrency, f"workflow {name!r}"),
-            task_defaults=task_defaults or TaskDefaults(),
-            default_filters=list(default_filters or []),
-            default_additional_metadata=dict(default_additional_metadata or {}),
-            idempotency=idempotency,
-        )
+        where = f"workflow {name!r}"
+        values["default_priority"] = int(values.get("default_priority", Priority.LOW))
+        _check_priority(values["default_priority"], f"{where}: default_priority")
+        for expression in values.get("on_crons", []):  # a bad cron fails here, not at a tick
+            parse_cron(expression, what=f"{where}: on_crons expression")
+        check_idempotency(values.get("idempotency"), where)
+        values["concurrency"] = normalise_concurrency(values.get("concurrency"), where)
+        return WorkflowConfig(**values)
 
     def workflow(
         self,
@@ -235,144 +219,47 @@ class Hatchet:
         default_additional_metadata: dict[str, Any] | None = None,
         idempotency: TTLBasedIdempotencyConfig | StatusBasedIdempotencyConfig | None = None,
     ) -> Workflow[TWorkflowInput]:
-        config = self._workflow_config(
-            name,
-            description,
-            on_events,
-            on_crons,
-            version,
-            sticky,
-            default_priority,
-            concurrency,
-            task_defaults,
-            default_filters,
-            default_additional_metadata,
-            idempotency,
-        )
+        config = self._workflow_config(arguments(locals()))
         wf: Workflow[TWorkflowInput] = Workflow(config, self._registry, input_validator)
         wf.cron_input = cron_input
         return wf
 
-    def _standalone(
+    def _one_task_workflow(
         self,
-        durable: bool,
-        *,
-        name: str | None,
-        description: str | None,
-        input_validator: type[TWorkflowInput] | None,
-        on_events: list[str] | None,
-        on_crons: list[str] | None,
-        cron_input: Any,
-        version: str | None,
-        sticky: StickyStrategy | None,
-        default_priority: int | Priority,
-        concurrency: Any,
-        schedule_timeout: Duration,
-        execution_timeout: Duration,
-        retries: int,
-        rate_limits: list[RateLimit] | None,
-        desired_worker_labels: Any,
-        backoff_factor: float | None,
-        backoff_max_seconds: int | None,
-        default_filters: list[DefaultFilter] | None,
-        default_additional_metadata: dict[str, Any] | None,
-        slot_cost: int | None = None,
-        idempotency: TTLBasedIdempotencyConfig | StatusBasedIdempotencyConfig | None = None,
-        eviction_policy: EvictionPolicy | None = None,
-    ) -> StandaloneDecorator[TWorkflowInput]:
-        def decorator(
-            fn: Callable[..., Any],
-        ) -> Standalone[TWorkflowInput, Any]:
-            wf_name = name or fn.__name__
-            config = self._workflow_config(
-                wf_name,
-                description,
-                on_events,
-                on_crons,
-                version,
-                sticky,
-                default_priority,
-                None,
-                None,
-                default_filters,
-                default_additional_metadata,
-                idempotency,
-            )
-            standalone: Standalone[TWorkflowInput, Any] = Standalone(
-                config, self._registry, input_validator
-            )
-            standalone.cron_input = cron_input
-            task: Task[Any, Any] = Task(
-                fn=fn,
-                workflow=standalone,
-                name=wf_name.lower(),
-                is_durable=durable,
-                retries=retries,
-                backoff_factor=backoff_factor,
-                backoff_max_seconds=backoff_max_seconds,
-                execution_timeout=execution_timeout,
-                schedule_timeout=schedule_timeout,
-                rate_limits=rate_limits,
-                concurrency=normalise_concurrency(concurrency, f"task {wf_name!r}"),
-                desired_worker_labels=_labels(desired_worker_labels),
-                slot_cost=slot_cost,
-                eviction_policy=eviction_policy,
-            )
-            standalone._attach(task)
-            return standalone
+        o: StandaloneTaskOptions[Any] | StandaloneDurableTaskOptions[Any] | StandaloneBatchOptions,
+        fn: Callable[..., Any],
+        task_fn: Callable[..., Any],
+        **task_options: Any,
+    ) -> Standalone[Any, Any]:
+        """The workflow of a standalone task declared on ``fn`` (``o``: its decorator's
+        options; the task runs ``task_fn``). The options of the workflow and those of its
+        task are picked from ``o`` by name."""
+        given = vars(o)
+        wf_name = o.name or fn.__name__
+        config = self._workflow_config({**given, "name": wf_name, "concurrency": None})
+        standalone: Standalone[Any, Any] = Standalone(config, self._registry, o.input_validator)
+        standalone.cron_input = given.get("cron_input")
+        task: Task[Any, Any] = Task(
+            fn=task_fn,
+            workflow=standalone,
+            name=wf_name.lower(),
+            concurrency=normalise_concurrency(given.get("concurrency"), f"task {wf_name!r}"),
+            desired_worker_labels=_labels(o.desired_worker_labels),
+            **{name: value for name, value in given.items() if name in _TASK_OPTIONS},
+            **task_options,
+        )
+        standalone._attach(task)
+        return standalone
 
-        return decorator
-
+    @takes(StandaloneTaskOptions)
     def task(
-        self,
-        *,
-        name: str | None = None,
-        description: str | None = None,
-        input_validator: type[TWorkflowInput] | None = None,
-        on_events: list[str] | None = None,
-        on_crons: list[str] | None = None,
-        cron_input: Any = None,
-        version: str | None = None,
-        sticky: StickyStrategy | None = None,
-        default_priority: int | Priority = Priority.LOW,
-        concurrency: int | ConcurrencyExpression | list[ConcurrencyExpression] | None = None,
-        schedule_timeout: Duration = timedelta(minutes=5),
-        execution_timeout: Duration = timedelta(seconds=60),
-        retries: int = 0,
-        rate_limits: list[RateLimit] | None = None,
-        desired_worker_labels: dict[str, DesiredWorkerLabel]
-        | list[DesiredWorkerLabel]
-        | None = None,
-        backoff_factor: float | None = None,
-        backoff_max_seconds: int | None = None,
-        default_filters: list[DefaultFilter] | None = None,
-        default_additional_metadata: dict[str, Any] | None = None,
-        idempotency: TTLBasedIdempotencyConfig | StatusBasedIdempotencyConfig | None = None,
-        slot_cost: int | None = None,
+        self, options: StandaloneTaskOptions[TWorkflowInput]
     ) -> StandaloneDecorator[TWorkflowInput]:
-        return self._standalone(False, **arguments(locals()))
+        return lambda fn: self._one_task_workflow(options, fn, fn)
 
+    @takes(StandaloneBatchOptions)
     def batch_task(
-        self,
-        *,
-        name: str | None = None,
-        description: str | None = None,
-        input_validator: Any = None,
-        version: str | None = None,
-        sticky: StickyStrategy | None = None,
-        default_priority: int = 1,
-        schedule_timeout: Duration = timedelta(minutes=5),
-        execution_timeout: Duration = timedelta(seconds=60),
-        rate_limits: list[RateLimit] | None = None,
-        desired_worker_labels: dict[str, DesiredWorkerLabel] | None = None,
-        backoff_factor: float | None = None,
-        backoff_max_seconds: int | None = None,
-        default_filters: list[DefaultFilter] | None = None,
-        batch_max_size: int = 1,
-        batch_max_interval: timedelta | None = None,
-        batch_group_key: str | None = None,
-        batch_group_max_runs: int | None = None,
-        broadcast_output: bool = False,
+        self, options: StandaloneBatchOptions
     ) -> Callable[[Callable[..., Any]], Standalone[Any, Any]]:
         """A standalone batch task: each run is a member; members are collected and run
         as one call of the function with ``{BatchMemberId: input}`` when
@@ -381,75 +268,16 @@ class Hatchet:
         output for every member with ``broadcast_output``."""
 
         def decorator(fn: Callable[..., Any]) -> Standalone[Any, Any]:
-            wf_name = name or fn.__name__
-            spec = batch_config(
-                f"batch task {wf_name!r}",
-                batch_max_size,
-                batch_max_interval,
-                batch_group_key,
-                batch_group_max_runs,
-                broadcast_output,
-            )
-            config = self._workflow_config(
-                wf_name,
-                description,
-                None,
-                None,
-                version,
-                sticky,
-                default_priority,
-                None,
-                None,
-                default_filters,
-                None,
-                None,
-            )
-            standalone: Standalone[Any, Any] = Standalone(config, self._registry, input_validator)
-            task: Task[Any, Any] = Task(
-                fn=batch_function(fn, spec),
-                workflow=standalone,
-                name=wf_name.lower(),
-                execution_timeout=execution_timeout,
-                schedule_timeout=schedule_timeout,
-                rate_limits=rate_limits,
-                desired_worker_labels=_labels(desired_worker_labels),
-                backoff_factor=backoff_factor,
-                backoff_max_seconds=backoff_max_seconds,
-                batch=spec,
-            )
-            standalone._attach(task)
-            return standalone
+            spec = batch_config(f"batch task {options.name or fn.__name__!r}", options)
+            return self._one_task_workflow(options, fn, batch_function(fn, spec), batch=spec)
 
         return decorator
 
+    @takes(StandaloneDurableTaskOptions)
     def durable_task(
-        self,
-        *,
-        name: str | None = None,
-        description: str | None = None,
-        input_validator: type[TWorkflowInput] | None = None,
-        on_events: list[str] | None = None,
-        on_crons: list[str] | None = None,
-        cron_input: Any = None,
-        version: str | None = None,
-        sticky: StickyStrategy | None = None,
-        default_priority: int | Priority = Priority.LOW,
-        concurrency: int | ConcurrencyExpression | list[ConcurrencyExpression] | None = None,
-        schedule_timeout: Duration = timedelta(minutes=5),
-        execution_timeout: Duration = timedelta(seconds=60),
-        retries: int = 0,
-        rate_limits: list[RateLimit] | None = None,
-        desired_worker_labels: dict[str, DesiredWorkerLabel]
-        | list[DesiredWorkerLabel]
-        | None = None,
-        backoff_factor: float | None = None,
-        backoff_max_seconds: int | None = None,
-        default_filters: list[DefaultFilter] | None = None,
-        default_additional_metadata: dict[str, Any] | None = None,
-        idempotency: TTLBasedIdempotencyConfig | StatusBasedIdempotencyConfig | None = None,
-        eviction_policy: EvictionPolicy | None = DEFAULT_DURABLE_TASK_EVICTION_POLICY,
+        self, options: StandaloneDurableTaskOptions[TWorkflowInput]
     ) -> StandaloneDecorator[TWorkflowInput]:
-        return self._standalone(True, **arguments(locals()))
+        return lambda fn: self._one_task_workflow(options, fn, fn, is_durable=True)
 
     def worker(
         self,

@@ -144,7 +144,7 @@ def test_sleep_holds_task_and_parents_settle_skip(worker: Any) -> None:
 
 def test_cancel_if_parent_cancels_task_descendants_and_run(worker: Any) -> None:
     ref = wc_cancel.run(wait_for_result=False)
-    hatchet._registry.client().engine.waiter.wait(ref.workflow_run_id).result(15)
+    hatchet._registry.engine().waiter.wait(ref.workflow_run_id).result(15)
     state = _run_state(ref.workflow_run_id)
     assert state.status == "CANCELLED"
     assert state.tasks["wc_cancelled"].status == "CANCELLED"
@@ -179,7 +179,7 @@ def test_or_group_event_queues_and_cancel_if_event_cancels(worker: Any) -> None:
     abort = wc_cancel_event.run(wait_for_result=False)
     _wait_status(abort.workflow_run_id, "wc_ce_target", "WAITING")
     hatchet.event.push("wc:abort", {})
-    hatchet._registry.client().engine.waiter.wait(abort.workflow_run_id).result(15)
+    hatchet._registry.engine().waiter.wait(abort.workflow_run_id).result(15)
     state = _run_state(abort.workflow_run_id)
     assert state.status == "CANCELLED"
     assert "wc_ce_downstream" not in state.tasks

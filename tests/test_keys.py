@@ -43,7 +43,6 @@ EXPECTED: dict[str, tuple[tuple[str, ...], str]] = {
     "conc_state": (("G",), "hc:team:conc:G"),
     "conc_queue": (("G",), "hc:team:conc:G:q"),
     "conc_held": (("G",), "hc:team:conc:G:h"),
-    "affinity_used": ((), "hc:team:aff:used"),
     "rate_limit": (("K",), "hc:team:rl:K"),
     "rate_limits": ((), "hc:team:rl:keys"),
     "idempotency": (("K",), "hc:team:idem:K"),

@@ -10,6 +10,7 @@ from pathlib import Path
 from hatchet_celery import _keys
 from hatchet_celery._keys import Keys
 from hatchet_celery._protocol import FINAL_TASK, TERMINAL, RunStatus, TaskStatus
+from hatchet_celery._runtime.core.run_index import STATUS_RANK
 
 LUA = Path(_keys.__file__).parent / "lua"
 # Uppercase words the scripts use that are not statuses: gate decisions, concurrency
@@ -59,7 +60,9 @@ def test_the_final_sets_of_lua_and_python_are_one() -> None:
     assert set(re.findall(r"([A-Z_]+) = true", final.group(1))) == set(FINAL_TASK)
     rank = re.search(r"local STATUS_RANK = \{(.*?)\}", lib, re.S)
     assert rank is not None
-    assert set(re.findall(r"([A-Z_]+) = \d", rank.group(1))) == {s.value for s in RunStatus}
+    ranks = {name: int(n) for name, n in re.findall(r"([A-Z_]+) = (\d+)", rank.group(1))}
+    assert set(ranks) == {s.value for s in RunStatus}
+    assert ranks == STATUS_RANK  # the status index's bands, scored in Lua and read in Python
     assert {"COMPLETED", "FAILED", "CANCELLED"} == set(TERMINAL) < set(FINAL_TASK)
 
 

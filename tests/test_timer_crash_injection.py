@@ -286,7 +286,7 @@ def wev(step: str) -> Ends:
 
 def cs(step: str) -> Ends:
     FAULTS.arm(
-        step, lambda m: kind_of(m) == "cs" and ConcurrencySweep.decode(m).gate.endswith("tcx-conc")
+        step, lambda m: kind_of(m) == "cs" and ConcurrencySweep.decode(m).key.endswith("tcx-conc")
     )
     return Ends(tcx_conc.run_no_wait().workflow_run_id, "COMPLETED")
 

@@ -18,7 +18,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from hatchet_celery._attributes import Given
 from hatchet_celery._durations import Duration, to_seconds
+from hatchet_celery._twins import arguments
 from hatchet_celery.context.worker_context import WorkerContext
 from hatchet_celery.exceptions import TaskRunError
 
@@ -72,43 +74,36 @@ class Context:
         worker_labels: dict[str, str | int] | None = None,
         lifespan: Any = None,
         execution_timeout: float = 60.0,
+        started_at: float | None = None,
     ) -> None:
+        self._given = arguments(locals())  # read by the Given attributes below
         self._task = task
         self._registry = registry
         self._runtime = runtime  # None under mock_run
-        self._workflow_run_id = workflow_run_id
-        self._task_run_id = task_run_id
         self._input = input
         self._raw_input = raw_input
-        self._metadata = additional_metadata
-        self._retry_count = retry_count
-        self._priority = priority
         self._parent_outputs = parent_outputs
-        self._parent_workflow_run_id = parent_workflow_run_id
         self._parent_task_run_id = parent_task_run_id
-        self._child_index = child_index
-        self._child_key = child_key
-        self._worker_id = worker_id
         self._worker_labels = dict(worker_labels or {})
-        self._lifespan = lifespan
         self._cancelled = threading.Event()
         self._spawned = False
-        self.deadline = time.time() + execution_timeout
+        # the runtime's clock when the attempt started (the engine's ``now()``)
+        self.deadline = (time.time() if started_at is None else started_at) + execution_timeout
         self.slot_released = False
         self._slot_units = 0  # worker slot units held (_runtime/core/slots.py)
 
-    # --- identity ----------
-    @property
-    def workflow_run_id(self) -> str:
-        return self._workflow_run_id
-
-    @property
-    def task_run_id(self) -> str:
-        return self._task_run_id
-
-    @property
-    def step_run_id(self) -> str:
-        return self._task_run_id
+    # --- identity: what the task run was started with ----------
+    workflow_run_id: Given[str] = Given()
+    task_run_id: Given[str] = Given()
+    worker_id: Given[str] = Given()
+    retry_count: Given[int] = Given()
+    priority: Given[int | None] = Given()
+    parent_workflow_run_id: Given[str | None] = Given()
+    child_index: Given[int | None] = Given()
+    child_key: Given[str | None] = Given()
+    lifespan: Given[Any] = Given()
+    additional_metadata: Given[dict[str, Any]] = Given()
+    step_run_id: Given[str] = Given(of="task_run_id")  # Hatchet's older name
 
     @property
     def task_name(self) -> str:
@@ -131,54 +126,33 @@ class Context:
         return self._task.celery_name
 
     @property
-    def worker_id(self) -> str:
-        return self._worker_id
-
-    @property
     def worker_labels(self) -> dict[str, str | int]:
         return dict(self._worker_labels)
 
     @property
-    def retry_count(self) -> int:
-        return self._retry_count
-
-    @property
     def attempt_number(self) -> int:
-        return self._retry_count + 1
+        return self.retry_count + 1
 
     @property
     def max_attempts(self) -> int:
         return self._task.max_attempts
 
-    @property
-    def additional_metadata(self) -> dict[str, Any]:
-        return self._metadata
+    # --- what the trigger recorded in the run's metadata ----------
+    def _recorded_text(self, key: str) -> str | None:
+        value = self.additional_metadata.get(key)
+        return str(value) if value is not None else None
 
-    @property
-    def priority(self) -> int | None:
-        return self._priority
-
-    @property
-    def parent_workflow_run_id(self) -> str | None:
-        return self._parent_workflow_run_id
-
-    @property
-    def child_index(self) -> int | None:
-        return self._child_index
-
-    @property
-    def child_key(self) -> str | None:
-        return self._child_key
+    def _recorded_dict(self, key: str) -> dict[str, Any]:
+        value = self.additional_metadata.get(key)
+        return dict(value) if isinstance(value, dict) else {}
 
     @property
     def triggering_event_id(self) -> str | None:
-        value = self._metadata.get("hatchet__event_id")
-        return str(value) if value is not None else None
+        return self._recorded_text("hatchet__event_id")
 
     @property
     def triggering_event_key(self) -> str | None:
-        value = self._metadata.get("hatchet__event_key")
-        return str(value) if value is not None else None
+        return self._recorded_text("hatchet__event_key")
 
     @property
     def was_triggered_by_event(self) -> bool:
@@ -186,17 +160,11 @@ class Context:
 
     @property
     def filter_payload(self) -> dict[str, Any]:
-        value = self._metadata.get("hatchet__filter_payload")
-        return dict(value) if isinstance(value, dict) else {}
+        return self._recorded_dict("hatchet__filter_payload")
 
     @property
     def trigger_data(self) -> dict[str, Any]:
-        value = self._metadata.get("hatchet__trigger_data")
-        return dict(value) if isinstance(value, dict) else {}
-
-    @property
-    def lifespan(self) -> Any:
-        return self._lifespan
+        return self._recorded_dict("hatchet__trigger_data")
 
     @property
     def input(self) -> dict[str, Any]:
@@ -226,7 +194,7 @@ class Context:
         CANCELLED unless a task failed) and set the cancellation flag."""
         self._mark_cancelled()
         if self._runtime is not None:
-            self._runtime.cancel_task(self._workflow_run_id, self.task_name)
+            self._runtime.cancel_task(self.workflow_run_id, self.task_name)
 
     async def aio_cancel(self) -> None:
         await asyncio.to_thread(self.cancel)
@@ -276,13 +244,13 @@ class Context:
         """Errors of the run's failed tasks by task name (for on-failure tasks)."""
         if self._registry is None:
             return {}
-        errors = self._registry.client().task_errors(self._workflow_run_id)
+        errors = self._registry.client().task_errors(self.workflow_run_id)
         return {name: err.serialize() for name, err in errors.items()}
 
     def get_task_run_error(self, task: Task[Any, Any]) -> TaskRunError | None:
         if self._registry is None:
             return None
-        return self._registry.client().task_errors(self._workflow_run_id).get(task.name)
+        return self._registry.client().task_errors(self.workflow_run_id).get(task.name)
 
     def fetch_task_run_error(self, task: Task[Any, Any]) -> str | None:
         err = self.get_task_run_error(task)
@@ -294,15 +262,15 @@ class Context:
         try:
             if self._registry is not None:
                 self._registry.client().append_log(
-                    self._task_run_id,
+                    self.task_run_id,
                     {
                         "message": text[:LOG_LINE_LIMIT],
                         "created_at": datetime.now(UTC).isoformat(),
-                        "retry_count": self._retry_count,
+                        "retry_count": self.retry_count,
                         "attempt": self.attempt_number,
                         "level": "INFO",
                         "task": self.task_name,
-                        "workflow_run_id": self._workflow_run_id,
+                        "workflow_run_id": self.workflow_run_id,
                     },
                 )
         except Exception:
@@ -316,7 +284,7 @@ class Context:
         if self._registry is None:
             return
         with contextlib.suppress(Exception):
-            self._registry.features().runs._put_stream(self._workflow_run_id, data)
+            self._registry.features().runs._put_stream(self.workflow_run_id, data)
 
     async def aio_put_stream(self, data: str | bytes) -> None:
         await asyncio.to_thread(self.put_stream, data)
@@ -340,7 +308,7 @@ class Context:
     def upsert_worker_labels(self, labels: dict[str, str | int]) -> None:
         self._worker_labels.update(labels)
         if self._runtime is not None:
-            self._runtime.upsert_worker_labels(self._worker_id, labels)
+            self._runtime.upsert_worker_labels(self.worker_id, labels)
 
     async def aio_upsert_worker_labels(self, labels: dict[str, str | int]) -> None:
         await asyncio.to_thread(self.upsert_worker_labels, labels)
@@ -354,7 +322,7 @@ class Context:
     @property
     def action_key(self) -> str:
         """This execution's key: task run id and retry count (Hatchet's ``ActionKey``)."""
-        return f"{self._task_run_id}/{self._retry_count}"
+        return f"{self.task_run_id}/{self.retry_count}"
 
     async def _reserve_child_indices(self, items: list[tuple[str, str, bool]]) -> list[int]:
         """The child indices of spawns about to be made, ``(workflow, input JSON, keyed)``

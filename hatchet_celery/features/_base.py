@@ -8,22 +8,19 @@ that a client made before the engine exists still works once it does.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from hatchet_celery._runtime.core.engine import Engine
-    from hatchet_celery._runtime.registry import Registry
+from hatchet_celery._runtime.core.client import RegistryBound
+from hatchet_celery._runtime.timing.crons import tenant_id
+from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
 
 
-class FeatureClient:
+class FeatureClient(RegistryBound):
     """The registry a feature client serves, and its engine."""
 
-    def __init__(self, registry: Registry) -> None:
-        self._registry = registry
-
     @property
-    def _engine(self) -> Engine:
-        return self._registry.engine()
+    def _tenant_id(self) -> str:
+        """The one tenant of this namespace, as the REST rows carry it."""
+        return tenant_id(self._registry.config.namespace)
 
 
 def utc(epoch: float) -> datetime:
@@ -31,4 +28,9 @@ def utc(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
 
 
-__all__ = ["FeatureClient", "utc"]
+def resource_meta(resource_id: str, created_at: float, updated_at: float) -> APIResourceMeta:
+    """The ``metadata`` of a REST row from its id and stored epoch timestamps."""
+    return APIResourceMeta(id=resource_id, created_at=utc(created_at), updated_at=utc(updated_at))
+
+
+__all__ = ["FeatureClient", "resource_meta", "utc"]

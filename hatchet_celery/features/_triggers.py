@@ -5,10 +5,17 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from hatchet_celery._runtime.timing import crons
+from hatchet_celery.exceptions import TriggerNotFoundError
+from hatchet_celery.features._base import resource_meta
 
 if TYPE_CHECKING:
     from hatchet_celery._runtime.registry import Registry
+    from hatchet_celery._runtime.timing.crons import Cron
+    from hatchet_celery._runtime.timing.schedules import Scheduled
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -34,6 +41,32 @@ def check_workflow(registry: Registry, name: str, what: str) -> None:
             what,
             name,
         )
+
+
+def rest_fields(registry: Registry, row: Cron | Scheduled) -> dict[str, Any]:
+    """A stored cron's or scheduled run's fields, with what its REST shape adds: the
+    ``metadata`` (id, times), the tenant and the workflow's id. The REST model keeps the
+    fields it declares (a ``method`` becomes its enum) and ignores the others."""
+    workflow_id = crons.workflow_id(row.workflow_name)
+    return {
+        **asdict(row),
+        "metadata": resource_meta(row.id, row.created_at, row.updated_at),
+        "tenant_id": crons.tenant_id(registry.config.namespace),
+        "workflow_version_id": workflow_id,
+        "workflow_id": workflow_id,
+    }
+
+
+def found(row: T | None, what: str) -> T:
+    """A trigger the store loaded, or ``TriggerNotFoundError`` naming ``what``."""
+    if row is None:
+        raise TriggerNotFoundError(f"{what} not found")
+    return row
+
+
+def removed(deleted: bool, what: str) -> None:
+    """``TriggerNotFoundError`` naming ``what`` unless the store deleted it."""
+    found(True if deleted else None, what)
 
 
 def metadata_matches(metadata: dict[str, Any], wanted: dict[str, Any] | None) -> bool:

@@ -17,23 +17,31 @@ from typing import Any
 from hatchet_celery._cron import parse_cron
 from hatchet_celery._runtime.timing import crons
 from hatchet_celery._runtime.timing.crons import Cron
-from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
 from hatchet_celery.clients.rest.models.cron_workflows import CronWorkflows
 from hatchet_celery.clients.rest.models.cron_workflows_list import CronWorkflowsList
-from hatchet_celery.clients.rest.models.cron_workflows_method import CronWorkflowsMethod
 from hatchet_celery.clients.rest.models.cron_workflows_order_by_field import (
     CronWorkflowsOrderByField,
 )
-from hatchet_celery.clients.rest.models.pagination_response import PaginationResponse
 from hatchet_celery.clients.rest.models.trigger_run_result import TriggerRunResult
 from hatchet_celery.clients.rest.models.workflow_run_order_by_direction import (
     WorkflowRunOrderByDirection,
 )
-from hatchet_celery.exceptions import TriggerNotFoundError
+from hatchet_celery.features import _triggers
 from hatchet_celery.features._aio import aio_twin
-from hatchet_celery.features._base import FeatureClient, utc
-from hatchet_celery.features._triggers import check_workflow, metadata_matches, page
+from hatchet_celery.features._base import FeatureClient
+from hatchet_celery.features._query import OffsetLimit, takes
 from hatchet_celery.runnables.types import Priority
+
+
+class CronQuery(OffsetLimit):
+    """The filters of ``hatchet.cron.list``, in Hatchet's order."""
+
+    workflow_id: str | None = None
+    additional_metadata: dict[str, Any] | None = None
+    order_by_field: CronWorkflowsOrderByField | None = None
+    order_by_direction: WorkflowRunOrderByDirection | None = None
+    workflow_name: str | None = None
+    cron_name: str | None = None
 
 
 class _CronApi:
@@ -62,22 +70,7 @@ class CronClient(FeatureClient):
     _wra = _wa
 
     def to_rest(self, cron: Cron) -> CronWorkflows:
-        return CronWorkflows(
-            metadata=APIResourceMeta(
-                id=cron.id, created_at=utc(cron.created_at), updated_at=utc(cron.updated_at)
-            ),
-            tenant_id=crons.tenant_id(self._registry.config.namespace),
-            workflow_version_id=crons.workflow_id(cron.workflow_name),
-            workflow_id=crons.workflow_id(cron.workflow_name),
-            workflow_name=cron.workflow_name,
-            cron=cron.cron,
-            name=cron.name,
-            input=cron.input,
-            additional_metadata=cron.additional_metadata,
-            enabled=cron.enabled,
-            method=CronWorkflowsMethod(cron.method),
-            priority=cron.priority,
-        )
+        return CronWorkflows.model_validate(_triggers.rest_fields(self._registry, cron))
 
     # --- the API ----------------------------------------------------------------------------
     def create(
@@ -98,7 +91,7 @@ class CronClient(FeatureClient):
             raise ValueError("a cron needs a name (cron_name)")
         name = self._registry.config.apply_namespace(workflow_name)
         parse_cron(expression, what=f"cron {cron_name!r} of workflow {name!r}")
-        check_workflow(self._registry, name, f"cron {cron_name!r} created")
+        _triggers.check_workflow(self._registry, name, f"cron {cron_name!r} created")
         if priority is not None and not 1 <= int(priority) <= 3:
             raise ValueError(f"cron {cron_name!r}: priority must be 1, 2 or 3, got {priority!r}")
         now = time.time()
@@ -126,61 +119,45 @@ class CronClient(FeatureClient):
 
     def delete(self, cron_id: str) -> None:
         """Delete a cron; beats stop firing it at once."""
-        if not crons.delete(self._engine, str(cron_id)):
-            raise TriggerNotFoundError(f"cron {cron_id!r} not found")
+        _triggers.removed(crons.delete(self._engine, str(cron_id)), f"cron {cron_id!r}")
 
     aio_delete = aio_twin(delete)
 
+    def _load(self, cron_id: str) -> Cron:
+        return _triggers.found(crons.load(self._engine, str(cron_id)), f"cron {cron_id!r}")
+
     def get(self, cron_id: str) -> CronWorkflows:
-        cron = crons.load(self._engine, str(cron_id))
-        if cron is None:
-            raise TriggerNotFoundError(f"cron {cron_id!r} not found")
-        return self.to_rest(cron)
+        return self.to_rest(self._load(cron_id))
 
     aio_get = aio_twin(get)
 
-    def list(
-        self,
-        offset: int | None = None,
-        limit: int | None = None,
-        workflow_id: str | None = None,
-        additional_metadata: dict[str, Any] | None = None,
-        order_by_field: CronWorkflowsOrderByField | None = None,
-        order_by_direction: WorkflowRunOrderByDirection | None = None,
-        workflow_name: str | None = None,
-        cron_name: str | None = None,
-    ) -> CronWorkflowsList:
+    @takes(CronQuery)
+    def list(self, query: CronQuery) -> CronWorkflowsList:
         """Crons matching every filter given (a workflow's id is its namespaced name)."""
         config = self._registry.config
-        wanted_id = config.apply_namespace(workflow_id) if workflow_id else None
-        wanted_name = config.apply_namespace(workflow_name) if workflow_name else None
+        wanted_id = config.apply_namespace(query.workflow_id) if query.workflow_id else None
+        wanted_name = config.apply_namespace(query.workflow_name) if query.workflow_name else None
         rows = [
             c
             for c in crons.load_all(self._engine)
             if (wanted_id is None or crons.workflow_id(c.workflow_name) == wanted_id)
             and (wanted_name is None or c.workflow_name == wanted_name)
-            and (cron_name is None or c.name == cron_name)
-            and metadata_matches(c.additional_metadata, additional_metadata)
+            and (query.cron_name is None or c.name == query.cron_name)
+            and _triggers.metadata_matches(c.additional_metadata, query.additional_metadata)
         ]
-        by_name = order_by_field == CronWorkflowsOrderByField.NAME
+        by_name = query.order_by_field == CronWorkflowsOrderByField.NAME
         rows.sort(
             key=lambda c: (c.name or "", c.created_at) if by_name else (c.created_at, c.id),
-            reverse=order_by_direction == WorkflowRunOrderByDirection.DESC,
+            reverse=query.order_by_direction == WorkflowRunOrderByDirection.DESC,
         )
-        selected, pagination = page(rows, offset, limit)
-        return CronWorkflowsList(
-            rows=[self.to_rest(c) for c in selected],
-            pagination=PaginationResponse(**pagination),
-        )
+        selected, pagination = query.page(rows)
+        return CronWorkflowsList(rows=[self.to_rest(c) for c in selected], pagination=pagination)
 
     aio_list = aio_twin(list)
 
     def trigger_now(self, cron_id: str) -> TriggerRunResult:
         """Run a cron's workflow at once with its input and metadata (not a tick)."""
-        cron = crons.load(self._engine, str(cron_id))
-        if cron is None:
-            raise TriggerNotFoundError(f"cron {cron_id!r} not found")
-        run_id = crons.trigger(self._registry, cron, datetime.now(UTC))
+        run_id = crons.trigger(self._registry, self._load(cron_id), datetime.now(UTC))
         return TriggerRunResult(external_id=run_id)
 
 

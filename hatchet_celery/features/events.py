@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from hatchet_celery._runtime.core.run_index import metadata_key
-from hatchet_celery._runtime.timing.crons import tenant_id
 from hatchet_celery._runtime.waits.events import EventIn, push, to_event
 from hatchet_celery.clients.events import (
     BulkPushEventOptions,
@@ -22,12 +21,12 @@ from hatchet_celery.clients.events import (
     PushEventOptions,
 )
 from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
-from hatchet_celery.clients.rest.models.pagination_response import PaginationResponse
 from hatchet_celery.clients.rest.models.v1_event import V1Event
 from hatchet_celery.clients.rest.models.v1_event_list import V1EventList
 from hatchet_celery.clients.rest.models.v1_event_triggered_run import V1EventTriggeredRun
 from hatchet_celery.features._aio import aio_twin
 from hatchet_celery.features._base import FeatureClient
+from hatchet_celery.features._query import OffsetLimit, takes
 from hatchet_celery.opentelemetry import _hooks as tracing_hooks
 from hatchet_celery.runnables.types import Priority
 
@@ -49,15 +48,24 @@ def _priority(value: int | Priority | None) -> int | None:
     return int(value) if value is not None else None
 
 
+class EventQuery(OffsetLimit):
+    """The filters of ``hatchet.event.list``, in Hatchet's order."""
+
+    keys: list[str] | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    workflow_ids: list[str] | None = None
+    workflow_run_statuses: list[Any] | None = None
+    event_ids: list[str] | None = None
+    additional_metadata: dict[str, str] | None = None
+    scopes: list[str] | None = None
+
+
 class EventClient(FeatureClient):
     """Hatchet's ``EventClient`` over the Redis event store."""
 
     def _key(self, key: str, namespace: str | None = None) -> str:
         return self._registry.config.apply_namespace(key, namespace)
-
-    @property
-    def _tenant_id(self) -> str:
-        return tenant_id(self._registry.config.namespace)
 
     def push(
         self,
@@ -116,28 +124,18 @@ class EventClient(FeatureClient):
 
     aio_bulk_push = aio_twin(bulk_push)
 
-    def list(
-        self,
-        offset: int | None = None,
-        limit: int | None = None,
-        keys: list[str] | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        workflow_ids: list[str] | None = None,
-        workflow_run_statuses: list[Any] | None = None,
-        event_ids: list[str] | None = None,
-        additional_metadata: dict[str, str] | None = None,
-        scopes: list[str] | None = None,
-    ) -> V1EventList:
+    @takes(EventQuery)
+    def list(self, query: EventQuery) -> V1EventList:
         """Events newest first. ``workflow_ids`` and ``workflow_run_statuses`` are ignored."""
         engine = self._engine
         redis = engine.store.redis
-        low = since.timestamp() if since else "-inf"
-        high = until.timestamp() if until else "+inf"
-        ids: list[str] = event_ids or cast(
+        low = query.since.timestamp() if query.since else "-inf"
+        high = query.until.timestamp() if query.until else "+inf"
+        ids: list[str] = query.event_ids or cast(
             list[str], redis.zrevrangebyscore(engine.keys.events, high, low)
         )
-        wanted_keys = {self._key(k) for k in keys} if keys else None
+        wanted_keys = {self._key(k) for k in query.keys} if query.keys else None
+        scopes, additional_metadata = query.scopes, query.additional_metadata
         rows: list[V1Event] = []
         docs = redis.hmget(engine.keys.event_data, ids) if ids else []
         for raw in docs:
@@ -154,18 +152,8 @@ class EventClient(FeatureClient):
             ):
                 continue
             rows.append(self._v1(doc))
-        start = offset or 0
-        page = rows[start : start + limit] if limit is not None else rows[start:]
-        page = self._with_runs(page)
-        size = limit or max(len(rows), 1)
-        return V1EventList(
-            pagination=PaginationResponse(
-                current_page=start // size + 1,
-                num_pages=max(1, -(-len(rows) // size)),
-                next_page=None,
-            ),
-            rows=page,
-        )
+        selected, pagination = query.page(rows, default_limit=None)
+        return V1EventList(pagination=pagination, rows=self._with_runs(selected))
 
     aio_list = aio_twin(list)
 

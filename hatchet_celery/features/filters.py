@@ -17,14 +17,13 @@ from typing import Any
 from hatchet_celery._cel import compile_cel
 from hatchet_celery._runtime.timing.crons import workflow_id as derived_id
 from hatchet_celery._runtime.waits.events import FILTER_CEL_VARIABLES, filter_record
-from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
-from hatchet_celery.clients.rest.models.pagination_response import PaginationResponse
 from hatchet_celery.clients.rest.models.v1_filter import V1Filter
 from hatchet_celery.clients.rest.models.v1_filter_list import V1FilterList
 from hatchet_celery.clients.rest.models.v1_update_filter_request import V1UpdateFilterRequest
 from hatchet_celery.exceptions import WorkflowNotFoundError
 from hatchet_celery.features._aio import aio_twin
-from hatchet_celery.features._base import FeatureClient
+from hatchet_celery.features._base import FeatureClient, resource_meta
+from hatchet_celery.features._query import LimitOffset, takes
 
 
 def update_record(
@@ -46,6 +45,13 @@ def update_record(
             return record
         if swapped == -1:
             raise ValueError(f"filter {filter_id!r} not found (deleted meanwhile)")
+
+
+class FilterQuery(LimitOffset):
+    """The filters of ``hatchet.filters.list``, in Hatchet's order."""
+
+    workflow_ids: list[str] | None = None
+    scopes: list[str] | None = None
 
 
 class FiltersClient(FeatureClient):
@@ -71,18 +77,10 @@ class FiltersClient(FeatureClient):
         )
 
     def _v1(self, record: dict[str, Any]) -> V1Filter:
-        tenant = str(
-            uuid.uuid5(uuid.NAMESPACE_URL, f"hatchet-celery:{self._registry.config.namespace}")
-        )
+        created = record["created_at"]
         return V1Filter(
-            metadata=APIResourceMeta(
-                id=record["id"],
-                created_at=datetime.fromtimestamp(record["created_at"], UTC),
-                updated_at=datetime.fromtimestamp(
-                    record.get("updated_at", record["created_at"]), UTC
-                ),
-            ),
-            tenant_id=tenant,
+            metadata=resource_meta(record["id"], created, record.get("updated_at", created)),
+            tenant_id=self._tenant_id,
             workflow_id=record["workflow_id"],
             scope=record["scope"],
             expression=record["expression"],
@@ -122,27 +120,20 @@ class FiltersClient(FeatureClient):
 
     aio_get = aio_twin(get)
 
-    def list(
-        self,
-        limit: int | None = None,
-        offset: int | None = None,
-        workflow_ids: list[str] | None = None,
-        scopes: list[str] | None = None,
-    ) -> V1FilterList:
+    @takes(FilterQuery)
+    def list(self, query: FilterQuery) -> V1FilterList:
+        """Filters newest first, optionally only those of some workflows (ids or names) or
+        scopes."""
         engine = self._engine
         records = [json.loads(v) for v in engine.store.redis.hvals(engine.keys.event_filters)]
-        if workflow_ids is not None:
-            wanted = set(workflow_ids)
+        if query.workflow_ids is not None:
+            wanted = set(query.workflow_ids)
             records = [r for r in records if r["workflow_id"] in wanted or r["workflow"] in wanted]
-        if scopes is not None:
-            records = [r for r in records if r["scope"] in scopes]
+        if query.scopes is not None:
+            records = [r for r in records if r["scope"] in query.scopes]
         records.sort(key=lambda r: r["created_at"], reverse=True)
-        start = offset or 0
-        rows = records[start : start + limit] if limit is not None else records[start:]
-        return V1FilterList(
-            pagination=PaginationResponse(current_page=1, num_pages=1),
-            rows=[self._v1(r) for r in rows],
-        )
+        rows, pagination = query.page(records, default_limit=None)
+        return V1FilterList(pagination=pagination, rows=[self._v1(r) for r in rows])
 
     aio_list = aio_twin(list)
 

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hatchet_celery._runtime.flow import ratelimits
-from hatchet_celery.clients.rest.models.pagination_response import PaginationResponse
 from hatchet_celery.clients.rest.models.rate_limit import RateLimit as RateLimitRow
 from hatchet_celery.clients.rest.models.rate_limit_list import RateLimitList
 from hatchet_celery.clients.rest.models.rate_limit_order_by_direction import (
@@ -19,10 +18,18 @@ from hatchet_celery.clients.rest.models.rate_limit_order_by_direction import (
 from hatchet_celery.clients.rest.models.rate_limit_order_by_field import RateLimitOrderByField
 from hatchet_celery.features._aio import aio_twin
 from hatchet_celery.features._base import FeatureClient, utc
-from hatchet_celery.features._triggers import page
+from hatchet_celery.features._query import OffsetLimit, takes
 from hatchet_celery.rate_limit import DURATION_SECONDS, RateLimitDuration
 
 WINDOW_NAMES = {seconds: duration.value for duration, seconds in DURATION_SECONDS.items()}
+
+
+class RateLimitQuery(OffsetLimit):
+    """The filters of ``hatchet.rate_limits.list``, in Hatchet's order."""
+
+    search: str | None = None
+    order_by_field: RateLimitOrderByField | None = None
+    order_by_direction: RateLimitOrderByDirection | None = None
 
 
 class RateLimitsClient(FeatureClient):
@@ -45,20 +52,14 @@ class RateLimitsClient(FeatureClient):
 
     aio_pause = aio_twin(pause)
 
-    def list(
-        self,
-        offset: int | None = None,
-        limit: int | None = None,
-        search: str | None = None,
-        order_by_field: RateLimitOrderByField | None = None,
-        order_by_direction: RateLimitOrderByDirection | None = None,
-    ) -> RateLimitList:
+    @takes(RateLimitQuery)
+    def list(self, query: RateLimitQuery) -> RateLimitList:
         """The buckets (static and dynamic keys seen so far), with the units left now."""
         engine = self._engine
         redis = engine.store.redis
         names = [str(k) for k in redis.zrange(engine.keys.rate_limits, 0, -1)]
-        if search:
-            names = [k for k in names if search.lower() in k.lower()]
+        if query.search:
+            names = [k for k in names if query.search.lower() in k.lower()]
         pipe = redis.pipeline(transaction=False)
         for name in names:
             pipe.hgetall(engine.keys.rate_limit(name))
@@ -72,16 +73,12 @@ class RateLimitsClient(FeatureClient):
             for name, bucket in zip(names, buckets, strict=True)
             if bucket and "limit" in bucket
         ]
-        field = RateLimitOrderByField(order_by_field or RateLimitOrderByField.KEY)
+        field = RateLimitOrderByField(query.order_by_field or RateLimitOrderByField.KEY)
         attr = {"key": "key", "value": "value", "limitValue": "limit_value"}[field.value]
-        descending = (
-            RateLimitOrderByDirection(order_by_direction) == RateLimitOrderByDirection.DESC
-            if order_by_direction
-            else False
-        )
+        descending = query.order_by_direction == RateLimitOrderByDirection.DESC  # or "desc"
         rows.sort(key=lambda r: getattr(r, attr), reverse=descending)
-        rows_page, pagination = page(rows, offset, limit)
-        return RateLimitList(rows=rows_page, pagination=PaginationResponse(**pagination))
+        rows_page, pagination = query.page(rows)
+        return RateLimitList(rows=rows_page, pagination=pagination)
 
     aio_list = aio_twin(list)
 

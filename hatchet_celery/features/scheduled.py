@@ -17,8 +17,7 @@ from pydantic import BaseModel, Field
 
 from hatchet_celery._runtime.timing import crons, schedules
 from hatchet_celery._runtime.timing.schedules import Scheduled
-from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
-from hatchet_celery.clients.rest.models.pagination_response import PaginationResponse
+from hatchet_celery._twins import parameters
 from hatchet_celery.clients.rest.models.scheduled_run_status import ScheduledRunStatus
 from hatchet_celery.clients.rest.models.scheduled_workflows import ScheduledWorkflows
 from hatchet_celery.clients.rest.models.scheduled_workflows_bulk_delete_response import (
@@ -34,9 +33,6 @@ from hatchet_celery.clients.rest.models.scheduled_workflows_bulk_update_response
     ScheduledWorkflowsBulkUpdateResponse,
 )
 from hatchet_celery.clients.rest.models.scheduled_workflows_list import ScheduledWorkflowsList
-from hatchet_celery.clients.rest.models.scheduled_workflows_method import (
-    ScheduledWorkflowsMethod,
-)
 from hatchet_celery.clients.rest.models.scheduled_workflows_order_by_field import (
     ScheduledWorkflowsOrderByField,
 )
@@ -44,10 +40,10 @@ from hatchet_celery.clients.rest.models.workflow_run_order_by_direction import (
     WorkflowRunOrderByDirection,
 )
 from hatchet_celery.clients.rest.models.workflow_run_status import WorkflowRunStatus
-from hatchet_celery.exceptions import TriggerNotFoundError
+from hatchet_celery.features import _triggers
 from hatchet_celery.features._aio import aio_twin
 from hatchet_celery.features._base import FeatureClient, utc
-from hatchet_celery.features._triggers import check_workflow, metadata_matches, page
+from hatchet_celery.features._query import OffsetLimit, Query, takes
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +61,28 @@ _RUN_STATUS = {
     "FAILED": WorkflowRunStatus.FAILED,
     "CANCELLED": WorkflowRunStatus.CANCELLED,
 }
+
+
+class ScheduledQuery(OffsetLimit):
+    """The filters of ``hatchet.scheduled.list``, in Hatchet's order."""
+
+    workflow_id: str | None = None
+    parent_workflow_run_id: str | None = None
+    statuses: Statuses | None = None
+    additional_metadata: dict[str, Any] | None = None
+    order_by_field: ScheduledWorkflowsOrderByField | None = None
+    order_by_direction: WorkflowRunOrderByDirection | None = None
+
+
+class ScheduledBulkDelete(Query, kw_only=True):
+    """What ``hatchet.scheduled.bulk_delete`` deletes: ids, or the runs matching filters."""
+
+    scheduled_ids: Ids | None = None
+    workflow_id: str | None = None
+    parent_workflow_run_id: str | None = None
+    parent_step_run_id: str | None = None
+    statuses: Statuses | None = None
+    additional_metadata: dict[str, Any] | None = None
 
 
 class ScheduledWorkflow(BaseModel):
@@ -89,6 +107,10 @@ class WorkflowVersion(BaseModel):
     order: int = 0
     workflow_id: str
     scheduled_workflows: list[ScheduledWorkflow] = Field(default_factory=list)
+
+
+def _what(scheduled_id: str) -> str:
+    return f"scheduled run {scheduled_id!r}"
 
 
 def to_utc_timestamp(when: datetime) -> float:
@@ -133,29 +155,19 @@ class ScheduledClient(FeatureClient):
         # The run id is recorded just before the run is created: show it once the run exists
         # (or existed: ``fired_at``), so a caller can always wait on the id it is given.
         run_id = row.run_id if run is not None or row.fired_at is not None else None
-        return ScheduledWorkflows(
-            metadata=APIResourceMeta(
-                id=row.id, created_at=utc(row.created_at), updated_at=utc(row.updated_at)
-            ),
-            tenant_id=crons.tenant_id(self._registry.config.namespace),
-            workflow_version_id=crons.workflow_id(row.workflow_name),
-            workflow_id=crons.workflow_id(row.workflow_name),
-            workflow_name=row.workflow_name,
-            trigger_at=utc(row.trigger_at),
-            input=row.input,
-            additional_metadata=row.additional_metadata,
-            workflow_run_created_at=utc(run[1]) if run else None,
-            workflow_run_name=row.workflow_name if run_id else None,
-            workflow_run_status=_RUN_STATUS.get(run[0]) if run else None,
-            workflow_run_id=run_id,
-            method=ScheduledWorkflowsMethod(row.method),
-            priority=row.priority,
+        return ScheduledWorkflows.model_validate(
+            {
+                **_triggers.rest_fields(self._registry, row),
+                "trigger_at": utc(row.trigger_at),
+                "workflow_run_created_at": utc(run[1]) if run else None,
+                "workflow_run_name": row.workflow_name if run_id else None,
+                "workflow_run_status": _RUN_STATUS.get(run[0]) if run else None,
+                "workflow_run_id": run_id,
+            }
         )
 
     def _one(self, scheduled_id: str) -> ScheduledWorkflows:
-        row = schedules.load(self._engine, str(scheduled_id))
-        if row is None:
-            raise TriggerNotFoundError(f"scheduled run {scheduled_id!r} not found")
+        row = _triggers.found(schedules.load(self._engine, str(scheduled_id)), _what(scheduled_id))
         return self._to_rest(row, self._run_statuses([row]))
 
     # --- the API ----------------------------------------------------------------------------
@@ -175,7 +187,7 @@ class ScheduledClient(FeatureClient):
         """
         name = self._registry.config.apply_namespace(workflow_name)
         at = to_utc_timestamp(trigger_at)
-        check_workflow(self._registry, name, "run scheduled")
+        _triggers.check_workflow(self._registry, name, "run scheduled")
         if priority is not None and not 1 <= int(priority) <= 3:
             raise ValueError(f"schedule of {name!r}: priority must be 1, 2 or 3, got {priority!r}")
         row = schedules.create(
@@ -196,8 +208,7 @@ class ScheduledClient(FeatureClient):
         outcome = schedules.update(
             self._engine, str(scheduled_id), to_utc_timestamp(trigger_at), time.time()
         )
-        if outcome == 0:
-            raise TriggerNotFoundError(f"scheduled run {scheduled_id!r} not found")
+        _triggers.removed(outcome != 0, _what(scheduled_id))  # 0: no such scheduled run
         if outcome == 2:
             raise ValueError(f"scheduled run {scheduled_id!r} already fired; it cannot move")
         return self._one(scheduled_id)
@@ -205,8 +216,7 @@ class ScheduledClient(FeatureClient):
     aio_update = aio_twin(update)
 
     def delete(self, scheduled_id: str) -> None:
-        if not schedules.delete(self._engine, str(scheduled_id)):
-            raise TriggerNotFoundError(f"scheduled run {scheduled_id!r} not found")
+        _triggers.removed(schedules.delete(self._engine, str(scheduled_id)), _what(scheduled_id))
 
     aio_delete = aio_twin(delete)
 
@@ -216,22 +226,19 @@ class ScheduledClient(FeatureClient):
     aio_get = aio_twin(get)
 
     def _matching(
-        self,
-        workflow_id: str | None,
-        parent_workflow_run_id: str | None,
-        parent_step_run_id: str | None,
-        statuses: Statuses | None,
-        additional_metadata: dict[str, Any] | None,
+        self, query: ScheduledQuery | ScheduledBulkDelete, statuses: Statuses | None
     ) -> tuple[Rows, dict[str, tuple[str, float]]]:
         rows = schedules.load_all(self._engine)
-        if parent_workflow_run_id is not None or parent_step_run_id is not None:
+        step = query.parent_step_run_id if isinstance(query, ScheduledBulkDelete) else None
+        if query.parent_workflow_run_id is not None or step is not None:
             rows = []  # scheduled runs here are never children of a run
+        workflow_id = query.workflow_id
         wanted_id = self._registry.config.apply_namespace(workflow_id) if workflow_id else None
         rows = [
             r
             for r in rows
             if (wanted_id is None or crons.workflow_id(r.workflow_name) == wanted_id)
-            and metadata_matches(r.additional_metadata, additional_metadata)
+            and _triggers.metadata_matches(r.additional_metadata, query.additional_metadata)
         ]
         runs = self._run_statuses(rows)
         if statuses:
@@ -239,62 +246,45 @@ class ScheduledClient(FeatureClient):
             rows = [r for r in rows if self._status(r, runs) in wanted]
         return rows, runs
 
-    def list(
-        self,
-        offset: int | None = None,
-        limit: int | None = None,
-        workflow_id: str | None = None,
-        parent_workflow_run_id: str | None = None,
-        statuses: Statuses | None = None,
-        additional_metadata: dict[str, Any] | None = None,
-        order_by_field: ScheduledWorkflowsOrderByField | None = None,
-        order_by_direction: WorkflowRunOrderByDirection | None = None,
-    ) -> ScheduledWorkflowsList:
+    @takes(ScheduledQuery)
+    def list(self, query: ScheduledQuery) -> ScheduledWorkflowsList:
         """Scheduled runs matching every filter (a workflow's id is its namespaced name)."""
-        rows, runs = self._matching(
-            workflow_id, parent_workflow_run_id, None, statuses, additional_metadata
-        )
-        by_created = order_by_field == ScheduledWorkflowsOrderByField.CREATEDAT
+        rows, runs = self._matching(query, query.statuses)
+        by_created = query.order_by_field == ScheduledWorkflowsOrderByField.CREATEDAT
         rows.sort(
             key=lambda r: (r.created_at if by_created else r.trigger_at, r.id),
-            reverse=order_by_direction == WorkflowRunOrderByDirection.DESC,
+            reverse=query.order_by_direction == WorkflowRunOrderByDirection.DESC,
         )
-        selected, pagination = page(rows, offset, limit)
+        selected, pagination = query.page(rows)
         return ScheduledWorkflowsList(
-            rows=[self._to_rest(r, runs) for r in selected],
-            pagination=PaginationResponse(**pagination),
+            rows=[self._to_rest(r, runs) for r in selected], pagination=pagination
         )
 
     aio_list = aio_twin(list)
 
-    def bulk_delete(
-        self,
-        *,
-        scheduled_ids: Ids | None = None,
-        workflow_id: str | None = None,
-        parent_workflow_run_id: str | None = None,
-        parent_step_run_id: str | None = None,
-        statuses: Statuses | None = None,
-        additional_metadata: dict[str, Any] | None = None,
-    ) -> ScheduledWorkflowsBulkDeleteResponse:
+    @takes(ScheduledBulkDelete)
+    def bulk_delete(self, query: ScheduledBulkDelete) -> ScheduledWorkflowsBulkDeleteResponse:
         """Delete the listed ids, or every scheduled run matching the filters.
 
         As in Hatchet, ``statuses`` alone is not a filter and is ignored (with a warning).
         """
-        if statuses:
+        if query.statuses:
             log.warning("The 'statuses' filter is not supported for bulk delete and is ignored.")
-        filters = (workflow_id, parent_workflow_run_id, parent_step_run_id, additional_metadata)
+        filters = (
+            query.workflow_id,
+            query.parent_workflow_run_id,
+            query.parent_step_run_id,
+            query.additional_metadata,
+        )
         has_filter = any(v is not None for v in filters)
+        scheduled_ids = query.scheduled_ids
         if not scheduled_ids and not has_filter:
             raise ValueError(
                 "bulk_delete requires either scheduled_ids or at least one filter field."
             )
         ids: Ids = [*(scheduled_ids or [])]
         if has_filter:
-            rows, _ = self._matching(
-                workflow_id, parent_workflow_run_id, parent_step_run_id, None, additional_metadata
-            )
-            matched = {r.id for r in rows}
+            matched = {r.id for r in self._matching(query, None)[0]}
             ids = [i for i in ids if i in matched] if scheduled_ids else sorted(matched)
         response = ScheduledWorkflowsBulkDeleteResponse()
         for scheduled_id in ids:
@@ -331,15 +321,9 @@ class ScheduledClient(FeatureClient):
     aio_bulk_update = aio_twin(bulk_update)
 
     # --- what ``wf.schedule()`` calls -------------------------------------------------------
-    def schedule_version(
-        self,
-        workflow_name: str,
-        trigger_at: datetime,
-        input: dict[str, Any],
-        additional_metadata: dict[str, Any],
-        priority: int | None = None,
-    ) -> WorkflowVersion:
-        row = self.create(workflow_name, trigger_at, input, additional_metadata, priority=priority)
+    @parameters(create)
+    def schedule_version(self, row: ScheduledWorkflows) -> WorkflowVersion:
+        """``create``, answered as Hatchet's gRPC call answers ``wf.schedule()``."""
         return WorkflowVersion(
             id=row.metadata.id,
             created_at=row.metadata.created_at,

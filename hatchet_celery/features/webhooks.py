@@ -12,15 +12,12 @@ check signatures): protect the Redis as you protect the runs' inputs.
 
 from __future__ import annotations
 
-import builtins
 import threading
 import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from hatchet_celery._runtime.timing.crons import tenant_id
-from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
-from hatchet_celery.clients.rest.models.pagination_response import PaginationResponse
+from hatchet_celery._twins import arguments
 from hatchet_celery.clients.rest.models.v1_create_webhook_request_api_key import (
     V1CreateWebhookRequestAPIKey,
 )
@@ -32,12 +29,13 @@ from hatchet_celery.clients.rest.models.v1_create_webhook_request_hmac import (
 )
 from hatchet_celery.clients.rest.models.v1_webhook import V1Webhook
 from hatchet_celery.clients.rest.models.v1_webhook_api_key_auth import V1WebhookAPIKeyAuth
-from hatchet_celery.clients.rest.models.v1_webhook_auth_type import V1WebhookAuthType
 from hatchet_celery.clients.rest.models.v1_webhook_basic_auth import V1WebhookBasicAuth
 from hatchet_celery.clients.rest.models.v1_webhook_hmac_auth import V1WebhookHMACAuth
 from hatchet_celery.clients.rest.models.v1_webhook_list import V1WebhookList
 from hatchet_celery.clients.rest.models.v1_webhook_source_name import V1WebhookSourceName
 from hatchet_celery.features._aio import aio_twin
+from hatchet_celery.features._base import FeatureClient, resource_meta
+from hatchet_celery.features._query import LimitOffset, takes
 from hatchet_celery.webhooks.definition import (
     SIGNED_SOURCES,
     StoredWebhook,
@@ -56,20 +54,23 @@ _REQUEST_KIND = {
 }
 
 
-class WebhooksClient:
+class WebhookQuery(LimitOffset):
+    """The filters of ``hatchet.webhooks.list``, in Hatchet's order."""
+
+    webhook_names: list[str] | None = None
+    source_names: list[V1WebhookSourceName] | None = None
+
+
+class WebhooksClient(FeatureClient):
     """Hatchet's ``WebhooksClient`` over the Redis webhook store."""
 
     def __init__(self, registry: Registry) -> None:
-        self._registry = registry
+        super().__init__(registry)
         self._receiver: LocalReceiver | None = None  # see ``webhooks/local.py``
         self._receiver_lock = threading.Lock()
 
-    @property
-    def _tenant_id(self) -> str:
-        return tenant_id(self._registry.config.namespace)
-
     def _redis_and_key(self) -> tuple[Any, str]:
-        engine = self._registry.engine()
+        engine = self._engine
         return engine.store.redis, engine.keys.webhooks
 
     def load(self, webhook_name: str) -> StoredWebhook:
@@ -89,24 +90,16 @@ class WebhooksClient:
             redis.hset(key, stored.request.name, stored.to_json())
 
     def _v1(self, stored: StoredWebhook) -> V1Webhook:
-        request = stored.request
+        """The REST row: the create request's fields but its secrets, with an id and times."""
         ns = self._registry.config.namespace
-        return V1Webhook(
-            metadata=APIResourceMeta(
-                id=str(
-                    uuid.uuid5(uuid.NAMESPACE_URL, f"hatchet-celery:webhook:{ns}:{request.name}")
-                ),
-                created_at=datetime.fromtimestamp(stored.created_at, UTC),
-                updated_at=datetime.fromtimestamp(stored.updated_at, UTC),
-            ),
-            tenant_id=self._tenant_id,
-            name=request.name,
-            source_name=request.source_name,
-            event_key_expression=request.event_key_expression,
-            scope_expression=request.scope_expression,
-            static_payload=request.static_payload,
-            auth_type=V1WebhookAuthType(request.auth_type),
-            return_event_as_response_payload=request.return_event_as_response_payload,
+        name = stored.request.name
+        webhook_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"hatchet-celery:webhook:{ns}:{name}"))
+        return V1Webhook.model_validate(
+            {
+                **stored.request.model_dump(exclude={"auth"}),
+                "metadata": resource_meta(webhook_id, stored.created_at, stored.updated_at),
+                "tenant_id": self._tenant_id,
+            }
         )
 
     def create(
@@ -124,6 +117,7 @@ class WebhooksClient:
         When ``server_url`` is a loopback address where nothing listens yet, this process
         starts serving the receiver there (see ``hatchet_celery.webhooks.local``).
         """
+        given = arguments(locals())
         if not name or "/" in name:
             raise ValueError(f"a webhook name must be non-empty and contain no '/': {name!r}")
         source = V1WebhookSourceName(source_name)
@@ -132,15 +126,7 @@ class WebhooksClient:
                 f"webhook {name!r}: {source.value} requests are checked with a signing "
                 "secret; pass auth=V1WebhookHMACAuth(...)"
             )
-        request = _REQUEST_KIND[type(auth)](
-            source_name=source,
-            name=name,
-            event_key_expression=event_key_expression,
-            scope_expression=scope_expression,
-            static_payload=static_payload,
-            return_event_as_response_payload=return_event_as_response_payload,
-            auth=auth,
-        )
+        request = _REQUEST_KIND[type(auth)](**{**given, "source_name": source})
         check_expressions(request)
         now = datetime.now(UTC).timestamp()
         stored = StoredWebhook(request, now, now)
@@ -149,31 +135,19 @@ class WebhooksClient:
             self._receiver = ensure_receiver(self._registry, self._receiver)
         return self._v1(stored)
 
-    def list(
-        self,
-        limit: int | None = None,
-        offset: int | None = None,
-        webhook_names: builtins.list[str] | None = None,
-        source_names: builtins.list[V1WebhookSourceName] | None = None,
-    ) -> V1WebhookList:
+    @takes(WebhookQuery)
+    def list(self, query: WebhookQuery) -> V1WebhookList:
         """Webhooks newest first, optionally only those named or from the given senders."""
         redis, key = self._redis_and_key()
         found = [StoredWebhook.from_json(raw) for raw in redis.hvals(key)]
-        if webhook_names is not None:
-            found = [w for w in found if w.request.name in webhook_names]
-        if source_names is not None:
-            sources = {V1WebhookSourceName(s) for s in source_names}
+        if query.webhook_names is not None:
+            found = [w for w in found if w.request.name in query.webhook_names]
+        if query.source_names is not None:
+            sources = {V1WebhookSourceName(s) for s in query.source_names}
             found = [w for w in found if w.request.source_name in sources]
         found.sort(key=lambda w: w.created_at, reverse=True)
-        start = offset or 0
-        page = found[start : start + limit] if limit is not None else found[start:]
-        size = limit or max(len(found), 1)
-        return V1WebhookList(
-            pagination=PaginationResponse(
-                current_page=start // size + 1, num_pages=max(1, -(-len(found) // size))
-            ),
-            rows=[self._v1(w) for w in page],
-        )
+        rows, pagination = query.page(found, default_limit=None)
+        return V1WebhookList(pagination=pagination, rows=[self._v1(w) for w in rows])
 
     def get(self, webhook_name: str) -> V1Webhook:
         """One webhook by name (``WebhookNotFoundError``, a ``ValueError``, when unknown)."""
@@ -188,13 +162,8 @@ class WebhooksClient:
         return_event_as_response_payload: bool | None = None,
     ) -> V1Webhook:
         """Change the given fields (``None`` keeps the current value; auth cannot change)."""
-        stored = self.load(webhook_name)
-        changes = {
-            "event_key_expression": event_key_expression,
-            "scope_expression": scope_expression,
-            "static_payload": static_payload,
-            "return_event_as_response_payload": return_event_as_response_payload,
-        }
+        changes = arguments(locals())
+        stored = self.load(changes.pop("webhook_name"))
         request = stored.request.model_copy(
             update={k: v for k, v in changes.items() if v is not None}
         )

@@ -13,13 +13,13 @@ from typing import Any, Literal
 
 from hatchet_celery._runtime.flow import pause as pausing
 from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
-from hatchet_celery.clients.rest.models.pagination_response import PaginationResponse
 from hatchet_celery.clients.rest.models.workflow import Workflow
 from hatchet_celery.clients.rest.models.workflow_list import WorkflowList
 from hatchet_celery.clients.rest.models.workflow_version import WorkflowVersion
 from hatchet_celery.exceptions import WorkflowNotFoundError
 from hatchet_celery.features._aio import aio_twin
 from hatchet_celery.features._base import FeatureClient
+from hatchet_celery.features._query import Query, takes
 from hatchet_celery.runnables.types import EmptyModel
 
 _EPOCH = datetime.fromtimestamp(0, UTC)
@@ -32,6 +32,14 @@ def _row(name: str, description: str | None, paused: bool = False) -> Workflow:
         description=description,
         is_paused=paused,
     )
+
+
+class WorkflowQuery(Query):
+    """The filters of ``hatchet.workflows.list``, in Hatchet's order."""
+
+    workflow_name: str | None = None
+    limit: int | None = None
+    offset: int | None = None
 
 
 class WorkflowsClient(FeatureClient):
@@ -97,20 +105,15 @@ class WorkflowsClient(FeatureClient):
 
     aio_delete = aio_twin(delete)
 
-    def list(
-        self,
-        workflow_name: str | None = None,
-        limit: int | None = None,
-        offset: int | None = None,
-    ) -> WorkflowList:
+    @takes(WorkflowQuery)
+    def list(self, query: WorkflowQuery) -> WorkflowList:
         """Known workflows by name; ``workflow_name`` keeps those whose name contains it."""
         rows = sorted(self._known().values(), key=lambda w: w.name)
-        if workflow_name:
-            needle = self._name(workflow_name).lower()
+        if query.workflow_name:
+            needle = self._name(query.workflow_name).lower()
             rows = [w for w in rows if needle in w.name.lower()]
-        start = max(0, offset or 0)
-        page = rows[start : start + limit] if limit else rows[start:]
-        return WorkflowList(rows=page, pagination=PaginationResponse(current_page=1, num_pages=1))
+        selected, pagination = query.page(rows, default_limit=None)
+        return WorkflowList(rows=selected, pagination=pagination)
 
     aio_list = aio_twin(list)
 

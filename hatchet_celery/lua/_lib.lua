@@ -158,6 +158,19 @@ local function cancel_task_run(run, leases, timers, run_id, task, now)
   redis.call('HINCRBY', run, 'd', 1)
 end
 
+-- A task run ended with no output (cancel_task, task_expire): its descendants not created
+-- yet (ARGV[first] on) never will be. Marks them BLOCKED and counts them done, plus
+-- `counted` tasks the caller ended without counting them.
+local function block_descendants(run, first, counted)
+  for i = first, #ARGV do
+    if not redis.call('HGET', run, 's:' .. ARGV[i]) then
+      redis.call('HSET', run, 's:' .. ARGV[i], 'BLOCKED')
+      counted = counted + 1
+    end
+  end
+  redis.call('HINCRBY', run, 'd', counted)
+end
+
 -- Flow control (conc_*, rl_*, aff_*.lua): a gate that holds back a ready task run moves it
 -- from QUEUED to its own waiting status (WAIT_CONCURRENCY, WAIT_RATE_LIMIT, WAIT_WORKER),
 -- so neither the watchdog nor a stray message starts it, and back to QUEUED when it may

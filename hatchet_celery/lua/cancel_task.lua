@@ -14,14 +14,7 @@ local status = redis.call('HGET', run, 's:' .. task)
 if not status then return {0, 'MISSING'} end
 if FINAL_TASK[status] then return {0, status} end
 cancel_task_run(run, leases, timers, run_id, task, now)
-local blocked = 0
-for i = 9, #ARGV do
-  if not redis.call('HGET', run, 's:' .. ARGV[i]) then
-    redis.call('HSET', run, 's:' .. ARGV[i], 'BLOCKED')
-    blocked = blocked + 1
-  end
-end
-redis.call('HINCRBY', run, 'd', blocked)
+block_descendants(run, 9, 0)  -- cancel_task_run counted the task itself
 local of = maybe_finish(run, timers, done, run_id, now, retention, ARGV[5], ARGV[6], ARGV[7],
   ARGV[8], ix)
 return {1, redis.call('HGET', run, 'st'), status, of or ''}

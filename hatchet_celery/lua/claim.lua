@@ -2,7 +2,10 @@
 -- KEYS[1] run hash  KEYS[2] leases  KEYS[3] timers  (optional) KEYS[4] status index
 -- ARGV: run_id task attempt worker now lease_until then parent task names
 -- Returns {1, claim, input, metadata, priority, task_run_id, parent_run_id,
---          parent_task_run_id, child_index, child_key, workflow, p1_output, p1_status, ...}
+--          parent_task_run_id, child_index, child_key, workflow, trigger_labels,
+--          sticky_worker, p1_output, p1_status, ...}
+--   (trigger_labels and sticky_worker: the run's routing options, which the task runs
+--   this one releases are routed by without another read; Python: executor.Claimed)
 --      or {0} run gone, {2, status} not claimable (duplicate or stale message),
 --         {3, claim} its schedule deadline has passed.
 -- Everything it reads is one HMGET and everything it writes to the run one HSET: five
@@ -11,7 +14,7 @@ local run, leases, timers = KEYS[1], KEYS[2], KEYS[3]
 local run_id, task, attempt, now = ARGV[1], ARGV[2], ARGV[3], ARGV[5]
 local FIRST_PARENT = 7
 local fields = {'s:' .. task, 'a:' .. task, 'x:' .. task, 'c:' .. task, 'st', 'ct',
-  'in', 'md', 'pr', 'i:' .. task, 'par', 'ptr', 'ci', 'ck', 'wf'}
+  'in', 'md', 'pr', 'i:' .. task, 'par', 'ptr', 'ci', 'ck', 'wf', 'aff', 'sw'}
 local FIRST_RETURNED = 7
 for i = FIRST_PARENT, #ARGV do
   fields[#fields + 1] = 'o:' .. ARGV[i]

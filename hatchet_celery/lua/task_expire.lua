@@ -27,14 +27,7 @@ redis.call('ZREM', timers, watchdog_member(attempt, run_id, task),
   dispatch_member(attempt, run_id, task))
 redis.call('HSET', run, 's:' .. task, 'FAILED', 'e:' .. task, error_json, 'f:' .. task, now)
 redis.call('HINCRBY', run, 'nf', 1)
-local counted = 1
-for i = FIRST_DESCENDANT, #ARGV do
-  if not redis.call('HGET', run, 's:' .. ARGV[i]) then
-    redis.call('HSET', run, 's:' .. ARGV[i], 'BLOCKED')
-    counted = counted + 1
-  end
-end
-redis.call('HINCRBY', run, 'd', counted)
+block_descendants(run, FIRST_DESCENDANT, 1)  -- and the task run itself
 local queued_of = maybe_finish(run, timers, done, run_id, now, retention, of, of_id, of_watch,
   of_deadline, ix)
 return {1, redis.call('HGET', run, 'st'), queued_of or ''}

@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from opentelemetry import trace
@@ -83,32 +83,25 @@ def json_text(value: Any) -> str:
     return json.dumps(value, default=str, sort_keys=True)
 
 
+@dataclass(eq=False)
 class _Traced(Generic[T]):
     """The items a traced trigger or push creates, and the span that gets their ids."""
 
-    def __init__(
-        self,
-        items: list[T],
-        span: Span,
-        id_attribute: str,
-        many: bool,
-        item_spans: Sequence[Span] = (),
-    ) -> None:
-        self.items = items
-        self._span = span
-        self._id_attribute = id_attribute
-        self._many = many
-        self._item_spans = item_spans
+    items: list[T]
+    span: Span
+    id_attribute: str
+    many: bool
+    item_spans: Sequence[Span] = ()
 
     def created(self, ids: Sequence[str]) -> None:
         if not ids:
             return
-        for item_span, created_id in zip(self._item_spans, ids, strict=False):
-            item_span.set_attribute(self._id_attribute, str(created_id))
-        if self._many:
-            self._span.set_attribute(self._id_attribute + "s", [str(i) for i in ids])
+        for item_span, created_id in zip(self.item_spans, ids, strict=False):
+            item_span.set_attribute(self.id_attribute, str(created_id))
+        if self.many:
+            self.span.set_attribute(self.id_attribute + "s", [str(i) for i in ids])
         else:
-            self._span.set_attribute(self._id_attribute, str(ids[0]))
+            self.span.set_attribute(self.id_attribute, str(ids[0]))
 
 
 class OTelTracing:

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
+import inspect
 import weakref
 from collections.abc import Collection, Mapping
-from datetime import datetime
 from typing import Any
 
 try:
@@ -184,38 +184,37 @@ class HatchetInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             return
         tracing = self._tracing
 
+        signature = inspect.signature(original)
+
         @functools.wraps(original)
-        def create(
-            client: Any,
-            workflow_name: str,
-            trigger_at: datetime,
-            input: dict[str, Any],
-            additional_metadata: dict[str, Any],
-            **kwargs: Any,
-        ) -> Any:
+        def create(*args: Any, **kwargs: Any) -> Any:
+            call = signature.bind(*args, **kwargs)  # the parameters as ScheduledClient names them
+            call.apply_defaults()
+            given = call.arguments
+            metadata = dict(given["additional_metadata"] or {})
             attributes = tracing.attributes(
                 {
-                    OTelAttribute.WORKFLOW_NAME: workflow_name,
-                    OTelAttribute.RUN_AT_TIMESTAMPS: json_text([trigger_at.isoformat()]),
-                    OTelAttribute.ACTION_PAYLOAD: tracing.payload_text(input),
-                    OTelAttribute.ADDITIONAL_METADATA: json_text(additional_metadata or {}),
-                    OTelAttribute.PRIORITY: kwargs.get("priority"),
+                    OTelAttribute.WORKFLOW_NAME: given["workflow_name"],
+                    OTelAttribute.RUN_AT_TIMESTAMPS: json_text([given["trigger_at"].isoformat()]),
+                    OTelAttribute.ACTION_PAYLOAD: tracing.payload_text(given["input"]),
+                    OTelAttribute.ADDITIONAL_METADATA: json_text(metadata),
+                    OTelAttribute.PRIORITY: given["priority"],
                 }
             )
             with tracing.tracer.start_as_current_span(
                 "hatchet.schedule_workflow", kind=SpanKind.PRODUCER, attributes=attributes
             ) as span:
-                metadata = dict(additional_metadata or {})
                 traceparent = traceparent_of(span)
                 if traceparent:
                     metadata[TRACEPARENT] = traceparent
-                row = original(client, workflow_name, trigger_at, input, metadata, **kwargs)
+                given["additional_metadata"] = metadata
+                row = original(*call.args, **call.kwargs)
                 span.set_attribute("hatchet.scheduled_id", str(row.metadata.id))
                 return row
 
         create._hatchet_celery_traced = True  # type: ignore[attr-defined]
         create._hatchet_celery_original = original  # type: ignore[attr-defined]
-        ScheduledClient.create = create  # type: ignore[method-assign,assignment]
+        ScheduledClient.create = create  # type: ignore[method-assign]
         ScheduledClient.aio_create = aio_twin(create)
 
     @staticmethod

@@ -9,10 +9,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager
-from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from hatchet_celery._runtime.core import aio
-from hatchet_celery._twins import parameters
+from hatchet_celery._twins import takes
 from hatchet_celery.context import Context, current_context
 from hatchet_celery.durable import DurableContext
 
@@ -23,53 +24,40 @@ TWorkflowInput = TypeVar("TWorkflowInput")
 R = TypeVar("R")
 
 
-class MockArgs(NamedTuple):
-    """What ``mock_run`` / ``aio_mock_run`` were called with, in their order."""
+@dataclass(frozen=True)
+class MockArgs(Generic[TWorkflowInput]):
+    """The parameters of ``mock_run`` and ``aio_mock_run``."""
 
-    input: Any
-    additional_metadata: dict[str, Any] | None
-    parent_outputs: dict[str, Any] | None
-    retry_count: int
-    lifespan: Any
-    dependencies: dict[str, Any] | None
+    input: TWorkflowInput | None = None
+    additional_metadata: dict[str, Any] | None = None
+    parent_outputs: dict[str, Any] | None = None
+    retry_count: int = 0
+    lifespan: Any = None
+    dependencies: dict[str, Any] | None = None
 
 
 class Mockable(Generic[TWorkflowInput, R]):
     """``mock_run`` and ``aio_mock_run`` of a runnable; it says how to run ``_mock``."""
 
-    def _mock_args(
-        self,
-        input: TWorkflowInput | None = None,
-        additional_metadata: dict[str, Any] | None = None,
-        parent_outputs: dict[str, Any] | None = None,
-        retry_count: int = 0,
-        lifespan: Any = None,
-        dependencies: dict[str, Any] | None = None,
-    ) -> MockArgs:
-        """The parameters of ``mock_run`` and ``aio_mock_run``."""
-        return MockArgs(
-            input, additional_metadata, parent_outputs, retry_count, lifespan, dependencies
-        )
-
-    def _mock(self, args: MockArgs) -> R:
+    def _mock(self, args: MockArgs[Any]) -> R:
         raise NotImplementedError
 
-    async def _aio_mock(self, args: MockArgs) -> R:
+    async def _aio_mock(self, args: MockArgs[Any]) -> R:
         raise NotImplementedError
 
-    @parameters(_mock_args)
-    def mock_run(self, args: MockArgs) -> R:
+    @takes(MockArgs[TWorkflowInput])
+    def mock_run(self, args: MockArgs[TWorkflowInput]) -> R:
         """Run the task's function here, with a fake context (no engine, no worker)."""
         return self._mock(args)
 
-    @parameters(_mock_args)
-    async def aio_mock_run(self, args: MockArgs) -> R:
+    @takes(MockArgs[TWorkflowInput])
+    async def aio_mock_run(self, args: MockArgs[TWorkflowInput]) -> R:
         """Run the (async) task's function here, with a fake context."""
         return await self._aio_mock(args)
 
 
 @contextmanager
-def _mocked(task: Task[Any, Any], args: MockArgs) -> Iterator[Context]:
+def _mocked(task: Task[Any, Any], args: MockArgs[Any]) -> Iterator[Context]:
     """The fake context of one mock run, current while the function runs."""
     input = args.input
     raw = task.workflow._dump_input(input) if input is not None else {}
@@ -108,7 +96,7 @@ async def _deps(
     return await task.resolve_dependencies(input, ctx, stack)
 
 
-def mock_run(task: Task[Any, Any], args: MockArgs) -> Any:
+def mock_run(task: Task[Any, Any], args: MockArgs[Any]) -> Any:
     with _mocked(task, args) as ctx:
         if not task.dependencies:
             return task.fn(ctx._input, ctx)
@@ -121,7 +109,7 @@ def mock_run(task: Task[Any, Any], args: MockArgs) -> Any:
             aio.run(stack.aclose())
 
 
-async def aio_mock_run(task: Task[Any, Any], args: MockArgs) -> Any:
+async def aio_mock_run(task: Task[Any, Any], args: MockArgs[Any]) -> Any:
     with _mocked(task, args) as ctx:
         async with AsyncExitStack() as stack:
             deps = await _deps(task, ctx._input, ctx, args.dependencies, stack)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from pydantic import BaseModel, TypeAdapter
 
 from hatchet_celery._durations import Duration, to_seconds
+from hatchet_celery._twins import arguments
 from hatchet_celery.conditions import Action, Condition, OrGroup, flatten
 from hatchet_celery.exceptions import DeclarationError, InvalidDependencyError
 from hatchet_celery.labels import DesiredWorkerLabel
@@ -209,6 +210,7 @@ class Task(Mockable[TWorkflowInput, R]):
         eviction_policy: EvictionPolicy | None = None,
         batch: BatchTaskConfig | None = None,
     ) -> None:
+        self._declared = arguments(locals())  # what copy_to declares again
         where = f"task {name!r} of workflow {workflow.name!r}"
         self.fn = fn
         self.workflow = workflow
@@ -263,6 +265,10 @@ class Task(Mockable[TWorkflowInput, R]):
     def __repr__(self) -> str:
         return f"<Task {self.workflow.name}.{self.name}>"
 
+    def copy_to(self, workflow: BaseWorkflow[TWorkflowInput]) -> Task[TWorkflowInput, R]:
+        """This task declared again, with every option, on ``workflow``."""
+        return Task(**{**self._declared, "workflow": workflow})
+
     @property
     def max_attempts(self) -> int:
         return self.retries + 1
@@ -313,7 +319,7 @@ class Task(Mockable[TWorkflowInput, R]):
         }
 
     # --- engine-free unit testing (mock_run / aio_mock_run: Mockable) ----------------------
-    def _mock(self, args: MockArgs) -> R:
+    def _mock(self, args: MockArgs[Any]) -> R:
         if self.is_async_function:
             raise TypeError(
                 f"task {self.name!r} is async: use aio_mock_run() instead of mock_run()"
@@ -321,7 +327,7 @@ class Task(Mockable[TWorkflowInput, R]):
         result: R = mock_run(self, args)
         return result
 
-    async def _aio_mock(self, args: MockArgs) -> R:
+    async def _aio_mock(self, args: MockArgs[Any]) -> R:
         if not self.is_async_function:
             raise TypeError(f"task {self.name!r} is sync: use mock_run() instead of aio_mock_run()")
         result: R = await aio_mock_run(self, args)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from enum import Enum, IntEnum
-from typing import Any, NewType
+from typing import Any, ClassVar, NewType
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -123,43 +123,32 @@ class BaseIdemotencyConfig(BaseModel):  # (sic) Hatchet's spelling
     key is taken creates no run (``IdempotencyCollisionError``)."""
 
     key_expression: str
-
-    @property
-    def method(self) -> IdempotencyMethod:
-        raise NotImplementedError
+    # Each kind says how its key is held, and which of its fields bounds for how long.
+    method: ClassVar[IdempotencyMethod]
+    ttl_field: ClassVar[str]
 
     @property
     def ttl_ms(self) -> int:
-        raise NotImplementedError
+        """The longest the key stays taken, in milliseconds."""
+        ttl: timedelta = getattr(self, self.ttl_field)
+        return int(ttl.total_seconds() * 1000)
 
 
 class TTLBasedIdempotencyConfig(BaseIdemotencyConfig):
     """The key is taken for ``ttl`` after the run that took it was created."""
 
+    method = IdempotencyMethod.TTL
+    ttl_field = "ttl"
     ttl: timedelta
-
-    @property
-    def method(self) -> IdempotencyMethod:
-        return IdempotencyMethod.TTL
-
-    @property
-    def ttl_ms(self) -> int:
-        return int(self.ttl.total_seconds() * 1000)
 
 
 class StatusBasedIdempotencyConfig(BaseIdemotencyConfig):
     """The key is taken until its run finishes (completed, failed after its last retry, or
     cancelled), and never longer than ``fallback_ttl``."""
 
+    method = IdempotencyMethod.STATUS
+    ttl_field = "fallback_ttl"
     fallback_ttl: timedelta
-
-    @property
-    def method(self) -> IdempotencyMethod:
-        return IdempotencyMethod.STATUS
-
-    @property
-    def ttl_ms(self) -> int:
-        return int(self.fallback_ttl.total_seconds() * 1000)
 
 
 class WorkflowConfig(BaseModel):

@@ -16,31 +16,38 @@ from datetime import datetime, timedelta
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Generic, Literal, NamedTuple, cast
 
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 from typing_extensions import TypeVar
 
 from hatchet_celery._cel import compile_cel
 from hatchet_celery._durations import Duration
-from hatchet_celery._twins import aio_twin, arguments, parameters
+from hatchet_celery._twins import aio_twin, arguments, parameters, takes
 from hatchet_celery.clients.admin import (
     ScheduleTriggerWorkflowOptions,
     TriggerWorkflowOptions,
     WorkflowRunTriggerConfig,
 )
-from hatchet_celery.conditions import Condition, OrGroup
 from hatchet_celery.context.context import current_context
 from hatchet_celery.exceptions import DeclarationError
 from hatchet_celery.labels import DesiredWorkerLabel
 from hatchet_celery.rate_limit import RateLimit
 from hatchet_celery.runnables.batch import batch_function, group_program
-from hatchet_celery.runnables.eviction import DEFAULT_DURABLE_TASK_EVICTION_POLICY, EvictionPolicy
 from hatchet_celery.runnables.mock import Mockable, MockArgs
+from hatchet_celery.runnables.options import (
+    DEFAULT_EXECUTION_TIMEOUT,
+    DEFAULT_SCHEDULE_TIMEOUT,
+    BatchTaskOptions,
+    DurableTaskOptions,
+    TaskOptions,
+)
 from hatchet_celery.runnables.proto import declaration_of
 from hatchet_celery.runnables.run_calls import (
     Awaiting,
     NoWaitCall,
+    RunArgs,
     RunCall,
     TaskDecorator,
+    TriggerArgs,
 )
 from hatchet_celery.runnables.shape import Shape
 from hatchet_celery.runnables.task import Task
@@ -51,7 +58,6 @@ from hatchet_celery.runnables.types import (
     ConcurrencyLimitStrategy,
     DefaultFilter,
     EmptyModel,
-    IdempotencyMethod,
     Priority,
     StickyStrategy,
     WorkflowConfig,
@@ -66,13 +72,12 @@ TWorkflowInput = TypeVar("TWorkflowInput", default=EmptyModel)
 R = TypeVar("R", default=Any)
 P = TypeVar("P")
 
-_DEFAULT_EXEC = timedelta(seconds=60)
-_DEFAULT_SCHED = timedelta(minutes=5)
-# Options of Workflow.task / durable_task read through _task_options (task defaults apply)
-_TIMING_OPTIONS = (
-    "name", "schedule_timeout", "execution_timeout", "retries", "backoff_factor",
-    "backoff_max_seconds",
-)  # fmt: skip
+# The options a workflow's task_defaults fill in, each with Hatchet's default: a task that
+# kept that default takes the workflow's value.
+_DEFAULTED = {
+    "schedule_timeout": DEFAULT_SCHEDULE_TIMEOUT, "execution_timeout": DEFAULT_EXECUTION_TIMEOUT,
+    "retries": 0, "backoff_factor": None, "backoff_max_seconds": None,
+}  # fmt: skip
 _ROUTED_OPTIONS = ("desired_worker_labels", "concurrency")  # normalised before Task gets them
 
 
@@ -124,8 +129,7 @@ def check_idempotency(config: BaseIdemotencyConfig | None, where: str) -> None:
         variables=("input", "additional_metadata"),
     )
     if config.ttl_ms <= 0:
-        field = "ttl" if config.method is IdempotencyMethod.TTL else "fallback_ttl"
-        raise DeclarationError(f"{where}: idempotency {field} must be positive")
+        raise DeclarationError(f"{where}: idempotency {config.ttl_field} must be positive")
 
 
 def _warn_options() -> None:
@@ -258,37 +262,30 @@ class BaseWorkflow(Generic[TWorkflowInput]):
 
     # --- triggering ----------
     def _trigger_config(
-        self,
-        input: Any,
-        options: TriggerWorkflowOptions | None,
-        child_key: str | None,
-        additional_metadata: dict[str, Any] | None,
-        priority: int | None,
-        key: str | None = None,
-        sticky: bool = False,
-        desired_worker_id: str | None = None,
-        desired_worker_labels: list[DesiredWorkerLabel] | None = None,
+        self, args: TriggerArgs[Any] | RunArgs[Any], key: str | None = None
     ) -> WorkflowRunTriggerConfig:
+        """One trigger of this workflow, its input and options checked."""
         import json
 
+        options = args.options
         opts = options.model_copy() if options is not None else TriggerWorkflowOptions()
         if options is not None:
             _warn_options()
-        if child_key is not None:
-            opts.child_key = child_key
-        if additional_metadata is not None:
-            opts.additional_metadata = {**opts.additional_metadata, **additional_metadata}
-        if priority is not None:
-            opts.priority = int(priority)
+        if args.child_key is not None:
+            opts.child_key = args.child_key
+        if args.additional_metadata is not None:
+            opts.additional_metadata = {**opts.additional_metadata, **args.additional_metadata}
+        if args.priority is not None:
+            opts.priority = int(args.priority)
         _check_priority(opts.priority, f"trigger of workflow {self.name!r}")
-        opts.sticky = sticky or opts.sticky
-        if desired_worker_id is not None:
-            opts.desired_worker_id = desired_worker_id
-        if desired_worker_labels:
-            opts.desired_worker_label = list(desired_worker_labels)
+        opts.sticky = args.sticky or opts.sticky
+        if args.desired_worker_id is not None:
+            opts.desired_worker_id = args.desired_worker_id
+        if args.desired_worker_labels:
+            opts.desired_worker_label = list(args.desired_worker_labels)
         return WorkflowRunTriggerConfig(
             workflow_name=self.name,
-            input=json.dumps(self._dump_input(input)),
+            input=json.dumps(self._dump_input(args.input)),
             options=opts,
             key=key,
         )
@@ -299,29 +296,6 @@ class BaseWorkflow(Generic[TWorkflowInput]):
     def _ref(self, run_id: str) -> Any:
         return WorkflowRunRef(run_id, self._registry)
 
-    def _run_args(
-        self,
-        input: TWorkflowInput = cast(Any, EmptyModel()),
-        options: TriggerWorkflowOptions | None = None,
-        child_key: str | None = None,
-        additional_metadata: dict[str, Any] | None = None,
-        priority: int | None = None,
-        sticky: bool = False,
-        desired_worker_id: str | None = None,
-        desired_worker_labels: list[DesiredWorkerLabel] | None = None,
-    ) -> WorkflowRunTriggerConfig:
-        """The parameters of ``run_no_wait`` and ``aio_run_no_wait``, checked."""
-        return self._trigger_config(
-            input,
-            options,
-            child_key,
-            additional_metadata,
-            priority,
-            sticky=sticky,
-            desired_worker_id=desired_worker_id,
-            desired_worker_labels=desired_worker_labels,
-        )
-
     def _submit(self, item: WorkflowRunTriggerConfig) -> Any:
         return self._ref(self._client().trigger(self, [item])[0])
 
@@ -330,51 +304,23 @@ class BaseWorkflow(Generic[TWorkflowInput]):
             run_ids = await self._client().aio_trigger(self, [item])
         return self._ref(run_ids[0])
 
-    @parameters(_run_args)
-    def _run_no_wait(self, item: WorkflowRunTriggerConfig) -> Any:
-        return self._submit(item)
+    @takes(TriggerArgs[TWorkflowInput])
+    def _run_no_wait(self, args: TriggerArgs[TWorkflowInput]) -> Any:
+        return self._submit(self._trigger_config(args))
 
-    @parameters(_run_args)
-    async def _aio_run_no_wait(self, item: WorkflowRunTriggerConfig) -> Any:
-        return await self._aio_submit(item)
+    @takes(TriggerArgs[TWorkflowInput])
+    async def _aio_run_no_wait(self, args: TriggerArgs[TWorkflowInput]) -> Any:
+        return await self._aio_submit(self._trigger_config(args))
 
-    def _run_and_wait_args(
-        self,
-        input: TWorkflowInput = cast(Any, EmptyModel()),
-        options: TriggerWorkflowOptions | None = None,
-        wait_for_result: bool = True,
-        child_key: str | None = None,
-        additional_metadata: dict[str, Any] | None = None,
-        priority: int | None = None,
-        sticky: bool = False,
-        desired_worker_id: str | None = None,
-        desired_worker_labels: list[DesiredWorkerLabel] | None = None,
-    ) -> tuple[WorkflowRunTriggerConfig, bool]:
-        """The parameters of ``run`` and ``aio_run`` (Hatchet puts ``wait_for_result``
-        third, so they cannot extend ``_run_args``)."""
-        item = self._run_args(
-            input,
-            options,
-            child_key,
-            additional_metadata,
-            priority,
-            sticky,
-            desired_worker_id,
-            desired_worker_labels,
-        )
-        return item, wait_for_result
+    @takes(RunArgs[TWorkflowInput])
+    def _run(self, args: RunArgs[TWorkflowInput]) -> Any:
+        ref = self._submit(self._trigger_config(args))
+        return ref.result() if args.wait_for_result else ref
 
-    @parameters(_run_and_wait_args)
-    def _run(self, call: tuple[WorkflowRunTriggerConfig, bool]) -> Any:
-        item, wait_for_result = call
-        ref = self._submit(item)
-        return ref.result() if wait_for_result else ref
-
-    @parameters(_run_and_wait_args)
-    async def _aio_run(self, call: tuple[WorkflowRunTriggerConfig, bool]) -> Any:
-        item, wait_for_result = call
-        ref = await self._aio_submit(item)
-        if not wait_for_result:
+    @takes(RunArgs[TWorkflowInput])
+    async def _aio_run(self, args: RunArgs[TWorkflowInput]) -> Any:
+        ref = await self._aio_submit(self._trigger_config(args))
+        if not args.wait_for_result:
             return ref
         async with _awaiting([ref]):
             return await ref.aio_result()
@@ -397,17 +343,9 @@ class BaseWorkflow(Generic[TWorkflowInput]):
         sticky: bool = False,
         desired_worker_labels: list[DesiredWorkerLabel] | None = None,
     ) -> WorkflowRunTriggerConfig:
-        return self._trigger_config(
-            input,
-            options,
-            child_key,
-            additional_metadata,
-            priority,
-            key=key,
-            sticky=sticky,
-            desired_worker_id=desired_worker_id,
-            desired_worker_labels=desired_worker_labels,
-        )
+        given = arguments(locals())
+        key = given.pop("key")
+        return self._trigger_config(TriggerArgs(**given), key)
 
     def _targets(self, workflows: list[WorkflowRunTriggerConfig]) -> list[_Group]:
         """The items by the workflow they name (Hatchet runs an item built by another
@@ -561,18 +499,9 @@ class BaseWorkflow(Generic[TWorkflowInput]):
         triggering_event_external_id: str | None = None,
     ) -> list[Any]:
         """The runs of this workflow (``V1TaskSummary`` rows, newest first)."""
+        filters = arguments(locals())
         rows: list[Any] = self._features().runs.list_with_pagination(
-            workflow_ids=[self.id],
-            since=since,
-            only_tasks=only_tasks,
-            offset=offset,
-            limit=limit,
-            statuses=statuses,
-            until=until,
-            additional_metadata=additional_metadata,
-            worker_id=worker_id,
-            parent_task_external_id=parent_task_external_id,
-            triggering_event_external_id=triggering_event_external_id,
+            workflow_ids=[self.id], **filters
         )
         return rows
 
@@ -596,30 +525,23 @@ class BaseWorkflow(Generic[TWorkflowInput]):
         return f"<{type(self).__name__} {self.name}>"
 
 
-def batch_config(
-    where: str,
-    batch_max_size: int,
-    batch_max_interval: timedelta | None,
-    batch_group_key: str | None,
-    batch_group_max_runs: int | None,
-    broadcast_output: bool,
-) -> BatchTaskConfig:
-    """Check a batch task's settings at declaration (the group key compiles)."""
-    if not isinstance(batch_max_size, int) or batch_max_size <= 0:
+def batch_config(where: str, options: object) -> BatchTaskConfig:
+    """A batch task's settings (the ``batch_*`` attributes of its decorator's options),
+    checked at declaration (the group key compiles)."""
+    try:
+        spec = BatchTaskConfig.model_validate(options, from_attributes=True)
+    except ValidationError as exc:
+        reasons = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())
+        raise DeclarationError(f"{where}: {reasons}") from None
+    if spec.batch_max_size <= 0:
         raise DeclarationError(f"{where}: batch_max_size must be a positive integer")
-    if batch_max_interval is not None and batch_max_interval.total_seconds() <= 0:
+    interval = spec.batch_max_interval
+    if interval is not None and interval.total_seconds() <= 0:
         raise DeclarationError(f"{where}: batch_max_interval must be positive when provided")
-    if batch_group_max_runs is not None and batch_group_max_runs <= 0:
+    if spec.batch_group_max_runs is not None and spec.batch_group_max_runs <= 0:
         raise DeclarationError(
             f"{where}: batch_group_max_runs must be a positive integer when provided"
         )
-    spec = BatchTaskConfig(
-        batch_max_size=batch_max_size,
-        batch_max_interval=batch_max_interval,
-        batch_group_key=batch_group_key,
-        batch_group_max_runs=batch_group_max_runs,
-        broadcast_output=broadcast_output,
-    )
     group_program(spec)
     return spec
 
@@ -657,50 +579,32 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
         run_no_wait: NoWaitCall[TWorkflowInput, WorkflowRunRef]
         aio_run_no_wait: NoWaitCall[TWorkflowInput, Awaiting[WorkflowRunRef]]
 
-    def _task_options(
-        self,
-        *,
-        name: str | None,
-        fn: Callable[..., Any],
-        schedule_timeout: Duration,
-        execution_timeout: Duration,
-        retries: int,
-        backoff_factor: float | None,
-        backoff_max_seconds: int | None,
-    ) -> dict[str, Any]:
-        d = self.config.task_defaults
-        return {
-            "name": (name or fn.__name__).lower(),
-            "schedule_timeout": d.schedule_timeout
-            if schedule_timeout == _DEFAULT_SCHED and d.schedule_timeout is not None
-            else schedule_timeout,
-            "execution_timeout": d.execution_timeout
-            if execution_timeout == _DEFAULT_EXEC and d.execution_timeout is not None
-            else execution_timeout,
-            "retries": d.retries if retries == 0 and d.retries is not None else retries,
-            "backoff_factor": backoff_factor if backoff_factor is not None else d.backoff_factor,
-            "backoff_max_seconds": backoff_max_seconds
-            if backoff_max_seconds is not None
-            else d.backoff_max_seconds,
-        }
+    def _task_options(self, fn: Callable[..., Any], given: dict[str, Any]) -> dict[str, Any]:
+        """A task's name, and the options its decorator (``given``: its options) left at
+        Hatchet's default filled in from the workflow's ``task_defaults``."""
+        defaults = self.config.task_defaults
+        opts: dict[str, Any] = {"name": (given["name"] or fn.__name__).lower()}
+        for option, hatchets in _DEFAULTED.items():
+            value, workflows = given.get(option, hatchets), getattr(defaults, option)
+            opts[option] = workflows if value == hatchets and workflows is not None else value
+        return opts
 
     def _declare(
-        self, local_names: dict[str, Any], is_durable: bool = False
+        self, options: TaskOptions[Any] | DurableTaskOptions[Any], is_durable: bool = False
     ) -> TaskDecorator[TWorkflowInput]:
-        """The decorator ``task`` and ``durable_task`` return (``local_names``: their
-        ``locals()``, so every option they take reaches the ``Task``)."""
-        given = arguments(local_names)
-        timing = {k: given.pop(k) for k in _TIMING_OPTIONS}
+        """The decorator ``task`` and ``durable_task`` return: every option they take
+        reaches the ``Task``."""
+        given = dict(vars(options))
 
         def decorator(fn: Callable[..., Any]) -> Task[TWorkflowInput, Any]:
-            opts = self._task_options(fn=fn, **timing)
+            opts = self._task_options(fn, given)
             task: Task[TWorkflowInput, Any] = Task(
                 fn=fn,
                 workflow=self,
                 is_durable=is_durable,
                 desired_worker_labels=_labels(given["desired_worker_labels"]),
                 concurrency=normalise_concurrency(given["concurrency"], f"task {opts['name']!r}"),
-                **{k: v for k, v in given.items() if k not in _ROUTED_OPTIONS},
+                **{k: v for k, v in given.items() if k not in _ROUTED_OPTIONS and k not in opts},
                 **opts,
             )
             self._add(task)
@@ -708,97 +612,35 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
 
         return decorator
 
-    def task(
-        self,
-        name: str | None = None,
-        schedule_timeout: Duration = _DEFAULT_SCHED,
-        execution_timeout: Duration = _DEFAULT_EXEC,
-        parents: list[Task[TWorkflowInput, Any]] | None = None,
-        retries: int = 0,
-        rate_limits: list[RateLimit] | None = None,
-        desired_worker_labels: dict[str, DesiredWorkerLabel]
-        | list[DesiredWorkerLabel]
-        | None = None,
-        backoff_factor: float | None = None,
-        backoff_max_seconds: int | None = None,
-        concurrency: int | list[ConcurrencyExpression] | None = None,
-        wait_for: list[Condition | OrGroup] | None = None,
-        skip_if: list[Condition | OrGroup] | None = None,
-        cancel_if: list[Condition | OrGroup] | None = None,
-        slot_cost: int | None = None,
-    ) -> TaskDecorator[TWorkflowInput]:
-        return self._declare(locals())
+    @takes(TaskOptions[TWorkflowInput])
+    def task(self, options: TaskOptions[TWorkflowInput]) -> TaskDecorator[TWorkflowInput]:
+        return self._declare(options)
 
+    @takes(DurableTaskOptions[TWorkflowInput])
     def durable_task(
-        self,
-        name: str | None = None,
-        schedule_timeout: Duration = _DEFAULT_SCHED,
-        execution_timeout: Duration = _DEFAULT_EXEC,
-        parents: list[Task[TWorkflowInput, Any]] | None = None,
-        retries: int = 0,
-        rate_limits: list[RateLimit] | None = None,
-        desired_worker_labels: dict[str, DesiredWorkerLabel]
-        | list[DesiredWorkerLabel]
-        | None = None,
-        backoff_factor: float | None = None,
-        backoff_max_seconds: int | None = None,
-        concurrency: int | list[ConcurrencyExpression] | None = None,
-        wait_for: list[Condition | OrGroup] | None = None,
-        skip_if: list[Condition | OrGroup] | None = None,
-        cancel_if: list[Condition | OrGroup] | None = None,
-        eviction_policy: EvictionPolicy | None = DEFAULT_DURABLE_TASK_EVICTION_POLICY,
+        self, options: DurableTaskOptions[TWorkflowInput]
     ) -> TaskDecorator[TWorkflowInput]:
-        return self._declare(locals(), is_durable=True)
+        return self._declare(options, is_durable=True)
 
+    @takes(BatchTaskOptions[TWorkflowInput])
     def batch_task(
-        self,
-        name: str | None = None,
-        *,
-        batch_max_size: int,
-        batch_max_interval: timedelta | None = None,
-        batch_group_key: str | None = None,
-        batch_group_max_runs: int | None = None,
-        broadcast_output: bool = False,
-        schedule_timeout: Duration = _DEFAULT_SCHED,
-        execution_timeout: Duration = _DEFAULT_EXEC,
-        parents: list[Task[TWorkflowInput, Any]] | None = None,
-        rate_limits: list[RateLimit] | None = None,
-        desired_worker_labels: dict[str, DesiredWorkerLabel]
-        | list[DesiredWorkerLabel]
-        | None = None,
-        backoff_factor: float | None = None,
-        backoff_max_seconds: int | None = None,
+        self, options: BatchTaskOptions[TWorkflowInput]
     ) -> Callable[[Callable[..., Any]], Task[TWorkflowInput, Any]]:
         """A batch task: its function takes ``{BatchMemberId: input}`` for every member of
         a batch and returns ``{BatchMemberId: output}`` (or one output for all, with
         ``broadcast_output``); see ``_runtime/flow/batch.py``."""
-        spec = batch_config(
-            f"batch task {name!r} of workflow {self.name!r}",
-            batch_max_size,
-            batch_max_interval,
-            batch_group_key,
-            batch_group_max_runs,
-            broadcast_output,
-        )
+        o = options
+        spec = batch_config(f"batch task {o.name!r} of workflow {self.name!r}", o)
 
         def decorator(fn: Callable[..., Any]) -> Task[TWorkflowInput, Any]:
-            opts = self._task_options(
-                name=name,
-                fn=fn,
-                schedule_timeout=schedule_timeout,
-                execution_timeout=execution_timeout,
-                retries=0,
-                backoff_factor=backoff_factor,
-                backoff_max_seconds=backoff_max_seconds,
-            )
             task: Task[TWorkflowInput, Any] = Task(
                 fn=batch_function(fn, spec),
                 workflow=self,
-                parents=parents,
-                rate_limits=rate_limits,
-                desired_worker_labels=_labels(desired_worker_labels),
+                parents=o.parents,
+                rate_limits=o.rate_limits,
+                desired_worker_labels=_labels(o.desired_worker_labels),
                 batch=spec,
-                **opts,
+                **self._task_options(fn, vars(o)),
             )
             self._add(task)
             return task
@@ -808,8 +650,8 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
     def _special_options(
         self,
         name: str | None = None,
-        schedule_timeout: Duration = _DEFAULT_SCHED,
-        execution_timeout: Duration = _DEFAULT_EXEC,
+        schedule_timeout: Duration = DEFAULT_SCHEDULE_TIMEOUT,
+        execution_timeout: Duration = DEFAULT_EXECUTION_TIMEOUT,
         retries: int = 0,
         rate_limits: list[RateLimit] | None = None,
         backoff_factor: float | None = None,
@@ -850,22 +692,7 @@ class Workflow(BaseWorkflow[TWorkflowInput]):
         return self._special_task("on_success", options)
 
     def add_task(self, task: Standalone[TWorkflowInput, Any]) -> None:
-        inner = task._task
-        copy: Task[TWorkflowInput, Any] = Task(
-            fn=inner.fn,
-            workflow=self,
-            name=inner.name,
-            is_durable=inner.is_durable,
-            retries=inner.retries,
-            backoff_factor=inner.backoff_factor,
-            backoff_max_seconds=inner.backoff_max_seconds,
-            execution_timeout=inner.execution_timeout,
-            schedule_timeout=inner.schedule_timeout,
-            rate_limits=inner.rate_limits,
-            concurrency=inner.concurrency,
-            desired_worker_labels=inner.desired_worker_labels,
-        )
-        self._add(copy)
+        self._add(task._task.copy_to(self))
 
 
 class Standalone(BaseWorkflow[TWorkflowInput], Mockable[TWorkflowInput, R]):
@@ -896,18 +723,10 @@ class Standalone(BaseWorkflow[TWorkflowInput], Mockable[TWorkflowInput, R]):
     def _ref(self, run_id: str) -> Any:
         return TaskRunRef(self, WorkflowRunRef(run_id, self._registry))
 
-    def run_many(
-        self,
-        workflows: list[WorkflowRunTriggerConfig],
-        return_exceptions: bool = False,
-        wait_for_result: bool = True,
-    ) -> list[Any]:
-        return super().run_many(workflows, return_exceptions, wait_for_result)
-
-    def _mock(self, args: MockArgs) -> R:
+    def _mock(self, args: MockArgs[Any]) -> R:
         return self._task._mock(args)
 
-    async def _aio_mock(self, args: MockArgs) -> R:
+    async def _aio_mock(self, args: MockArgs[Any]) -> R:
         return await self._task._aio_mock(args)
 
 

@@ -22,15 +22,11 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
-import weakref
 from pathlib import Path
-from typing import Any
 
 from ..exceptions import ConfigurationError
-from ._server import ServerProcess
-from .redis_server import _free_port, _terminate_process
+from ._server import ServerProcess, free_port, terminate_process
 
 _START_TIMEOUT = 90.0
 _CTL_TIMEOUT = 60.0
@@ -46,33 +42,15 @@ class RabbitMQServer(ServerProcess):
     """One RabbitMQ node on 127.0.0.1, with its own epmd, stopped by pid."""
 
     def __init__(self, *, data_dir: str | os.PathLike[str] | None = None) -> None:
-        self._given_dir = Path(data_dir) if data_dir is not None else None
-        self._dir: Path | None = None
-        self.port = 0
+        super().__init__(data_dir)
         self.dist_port = 0
         self.epmd_port = 0
         self.node = ""
         self._epmd: subprocess.Popen[bytes] | None = None
-        self._server: subprocess.Popen[bytes] | None = None
-        self._finalizers: list[weakref.finalize[Any, Any]] = []
-
-    def __repr__(self) -> str:
-        state = f"pid {self.pid}" if self.pid is not None else "stopped"
-        return f"RabbitMQServer(port={self.port}, {state})"
 
     @property
     def url(self) -> str:
         return f"amqp://guest:guest@127.0.0.1:{self.port}//"
-
-    @property
-    def pid(self) -> int | None:
-        return self._server.pid if self._server is not None else None
-
-    @property
-    def data_dir(self) -> Path:
-        if self._dir is None:
-            raise RuntimeError("RabbitMQServer has no data folder until start() creates one")
-        return self._dir
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> RabbitMQServer:
@@ -82,15 +60,15 @@ class RabbitMQServer(ServerProcess):
                 "rabbitmq-server is not installed (apt-get install -y rabbitmq-server; "
                 "`make test` runs .ci/system-deps.sh, which installs it)"
             )
-        if self._server is not None and self._server.poll() is None:
+        if self._running():
             return self
-        self._prepare_dir()
-        self.port, self.dist_port, self.epmd_port = _free_port(), _free_port(), _free_port()
+        self._prepare_data_dir("hatchet-celery-rabbitmq-")
+        self._port, self.dist_port, self.epmd_port = free_port(), free_port(), free_port()
         self.node = f"hc{self.port}@localhost"
         self._start_epmd()
         self._write_config()
         log = open(self.data_dir / "server.out", "ab")  # noqa: SIM115 - owned by the child
-        self._server = subprocess.Popen(
+        self._process = subprocess.Popen(
             [str(_SBIN / "rabbitmq-server")],
             env=self._env(),
             stdin=subprocess.DEVNULL,
@@ -99,22 +77,19 @@ class RabbitMQServer(ServerProcess):
             start_new_session=True,
         )
         log.close()
-        server = self._server
-        self._finalizers.append(weakref.finalize(self, _kill_group, server))
+        self._on_stop(_kill_group, self._process)
         self._wait_for_amqp(_START_TIMEOUT)
         return self
 
     def stop(self) -> None:
         """Stop the node and epmd (SIGTERM to their process groups, then SIGKILL)."""
-        server, self._server = self._server, None
+        server, self._process = self._process, None
         if server is not None:
             _kill_group(server, grace=20.0)
         epmd, self._epmd = self._epmd, None
         if epmd is not None:
-            _terminate_process(epmd, 5.0)
-        for finalizer in reversed(self._finalizers):
-            finalizer()
-        self._finalizers.clear()
+            terminate_process(epmd, 5.0)
+        self._run_cleanups()
 
     def stop_app(self) -> None:
         """Stop the RabbitMQ application, keeping the Erlang node: a broker outage."""
@@ -147,16 +122,6 @@ class RabbitMQServer(ServerProcess):
         return sorted(line.strip() for line in out.splitlines() if line.strip())
 
     # -- internals -------------------------------------------------------------------------
-    def _prepare_dir(self) -> None:
-        if self._dir is not None:
-            return
-        if self._given_dir is not None:
-            self._dir = self._given_dir
-            self._dir.mkdir(parents=True, exist_ok=True)
-        else:
-            self._dir = Path(tempfile.mkdtemp(prefix="hatchet-celery-rabbitmq-"))
-            self._finalizers.append(weakref.finalize(self, shutil.rmtree, self._dir, True))
-
     def _env(self) -> dict[str, str]:
         home = self.data_dir
         return {
@@ -201,7 +166,7 @@ class RabbitMQServer(ServerProcess):
             stderr=subprocess.DEVNULL,
         )
         process = self._epmd
-        self._finalizers.append(weakref.finalize(self, _terminate_process, process, 1.0))
+        self._on_stop(terminate_process, process, 1.0)
         deadline = time.monotonic() + 10
         while not _listening(self.epmd_port):
             if process.poll() is not None or time.monotonic() > deadline:
@@ -213,7 +178,7 @@ class RabbitMQServer(ServerProcess):
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self._server is None or self._server.poll() is not None:
+            if not self._running():
                 break
             if _listening(self.port):
                 try:

@@ -12,13 +12,9 @@ process on 127.0.0.1 and, unless given one, a temporary data folder::
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
 import subprocess
-import tempfile
 import time
-import weakref
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -29,7 +25,7 @@ from redis.retry import Retry
 
 from .._embedded import log_tail, redis_server_binary
 from ..exceptions import ConfigurationError
-from ._server import ServerProcess
+from ._server import ServerProcess, free_port, terminate_process
 
 _START_TIMEOUT = 10.0
 _TERM_GRACE = 5.0
@@ -53,45 +49,20 @@ class RedisServer(ServerProcess):
         data_dir: str | os.PathLike[str] | None = None,
         extra_bind: tuple[str, ...] = (),
     ) -> None:
+        super().__init__(data_dir)
         self._port = port
         # More local addresses to listen on (a veth end that a network namespace reaches).
         self.extra_bind = tuple(extra_bind)
         self._fixed_port = port is not None
         self.appendonly = appendonly
         self.password = password
-        self._data_dir = Path(data_dir) if data_dir is not None else None
-        self._tmp_dir: Path | None = None
-        self._process: subprocess.Popen[bytes] | None = None
-        self._finalizers: list[weakref.finalize[Any, Any]] = []
-
-    def __repr__(self) -> str:
-        state = f"pid {self.pid}" if self.pid is not None else "stopped"
-        return f"RedisServer(port={self._port}, {state})"
 
     # -- what tests use --------------------------------------------------------------------
-
-    @property
-    def port(self) -> int:
-        if self._port is None:
-            raise RuntimeError("RedisServer has no port until start() picks one")
-        return self._port
 
     @property
     def url(self) -> str:
         auth = f":{quote(self.password, safe='')}@" if self.password else ""
         return f"redis://{auth}127.0.0.1:{self.port}/0"
-
-    @property
-    def pid(self) -> int | None:
-        """The server's pid while its process exists (None once stopped or killed)."""
-        return self._process.pid if self._process is not None else None
-
-    @property
-    def data_dir(self) -> Path:
-        folder = self._data_dir or self._tmp_dir
-        if folder is None:
-            raise RuntimeError("RedisServer has no data folder until start() creates one")
-        return folder
 
     def client(self, **kwargs: Any) -> redis.Redis:
         """A redis-py client for this server; ``kwargs`` go to ``redis.Redis``."""
@@ -99,16 +70,13 @@ class RedisServer(ServerProcess):
 
     def start(self) -> RedisServer:
         """Start the server (no-op if it runs) and return once it answers PING."""
-        if self._process is not None and self._process.poll() is None:
+        if self._running():
             return self
         self._process = None
-        if self._data_dir is None and self._tmp_dir is None:
-            self._tmp_dir = Path(tempfile.mkdtemp(prefix="hatchet-celery-redis-"))
-            self._finalizers.append(weakref.finalize(self, shutil.rmtree, self._tmp_dir, True))
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._prepare_data_dir("hatchet-celery-redis-")
         for attempt in range(_PORT_ATTEMPTS):
             if not self._fixed_port and (self._port is None or attempt > 0):
-                self._port = _free_port()
+                self._port = free_port()
             if self._spawn_and_wait():
                 return self
             if self._fixed_port or "Address already in use" not in log_tail(self._logfile):
@@ -121,10 +89,7 @@ class RedisServer(ServerProcess):
     def stop(self) -> None:
         """Stop the server (SIGTERM, SIGKILL after 5 s), reap it, remove a temporary folder."""
         self._terminate(signal.SIGTERM)
-        for finalizer in reversed(self._finalizers):
-            finalizer()  # runs each cleanup once, in the reverse order of registration
-        self._finalizers.clear()
-        self._tmp_dir = None
+        self._run_cleanups()
 
     def kill(self) -> None:
         """SIGKILL the server, as a crash would; the data folder stays for a later start()."""
@@ -161,7 +126,7 @@ class RedisServer(ServerProcess):
             )
         self._process = process
         # Should the test forget stop(), the server still dies with the interpreter.
-        self._finalizers.append(weakref.finalize(self, _terminate_process, process, 1.0))
+        self._on_stop(terminate_process, process, 1.0)
         deadline = time.monotonic() + _START_TIMEOUT
         client = self.client(
             socket_timeout=1.0, socket_connect_timeout=1.0, retry=Retry(NoBackoff(), 0)
@@ -185,28 +150,7 @@ class RedisServer(ServerProcess):
     def _terminate(self, sig: signal.Signals) -> None:
         process, self._process = self._process, None
         if process is not None:
-            _terminate_process(process, _TERM_GRACE, sig)
-
-
-def _terminate_process(
-    process: subprocess.Popen[bytes], grace: float, sig: signal.Signals = signal.SIGTERM
-) -> None:
-    """Signal ``process``, SIGKILL it if it outlives ``grace`` seconds, and always reap it."""
-    if process.poll() is None:
-        try:
-            process.send_signal(sig)
-            process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            process.kill()
-    process.wait()
-
-
-def _free_port() -> int:
-    """A port nobody listens on now; start() retries if another process takes it first."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+            terminate_process(process, _TERM_GRACE, sig)
 
 
 __all__ = ["RedisServer"]

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from hatchet_celery._protocol import RunStatus
 from hatchet_celery.exceptions import HatchetCeleryError
 
 
@@ -72,7 +73,7 @@ def join(hatchet: Any, timeout: float = 60.0) -> None:
         pending = [
             run_id
             for run_id, status in _statuses(redis, keys, redis.zrange(keys.runs, 0, -1))
-            if status in ("QUEUED", "RUNNING")
+            if status in (RunStatus.QUEUED, RunStatus.RUNNING)
         ]
         if not pending:
             return

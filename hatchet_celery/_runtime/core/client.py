@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
 
+from hatchet_celery._protocol import RunStatus, TaskStatus
 from hatchet_celery._runtime.core.engine import REDISPATCH_SECONDS
 from hatchet_celery._runtime.core.hooks import Ready
 from hatchet_celery._runtime.core.run_index import listing_keys
@@ -33,6 +35,7 @@ from hatchet_celery.exceptions import (
 from hatchet_celery.opentelemetry import _hooks as tracing_hooks
 
 if TYPE_CHECKING:
+    from hatchet_celery._runtime.core.engine import Engine
     from hatchet_celery._runtime.registry import Registry
     from hatchet_celery.clients.admin import WorkflowRunTriggerConfig
     from hatchet_celery.runnables.workflow import BaseWorkflow
@@ -55,9 +58,27 @@ def _spawn_mismatch(ctx: Any, workflow: str, existing: str, existing_wf: str) ->
     )
 
 
+# What dispatching a created run's roots needs: its id, (task, task run id) of each root,
+# its priority and its parent task run's id.
+_Created = tuple[str, list[tuple[str, str]], int, str | None]
+
 # Runs created per ``create_run`` call: the timers, listing and task run indexes get one
 # command per call, and one call of this many runs keeps Redis busy for a few ms at most.
+# Each batch's roots are published before the next batch is created, so workers start
+# on the first runs at once (2,000 runs created before any was published kept a W1
+# worker idle for ~0.3 s).
 CREATE_BATCH = 200
+
+
+@dataclass
+class _Settled:
+    """What the batches of one trigger answer: the run ids (an existing run's for a
+    deduplicated child), the held idempotency keys, a replay that spawned another
+    workflow at a bound child index (existing run, its workflow)."""
+
+    ids: list[str] = field(default_factory=list)
+    collisions: list[IdempotencyCollisionError] = field(default_factory=list)
+    mismatch: tuple[str, str] | None = None
 
 
 def _watch(now: float, schedule_timeout: float) -> tuple[float, float]:
@@ -65,13 +86,21 @@ def _watch(now: float, schedule_timeout: float) -> tuple[float, float]:
     return min(now + REDISPATCH_SECONDS, deadline), deadline
 
 
-class Client:
+class RegistryBound:
+    """Serves one registry and reaches Redis through its engine, resolved per call, so an
+    object made before the engine exists works once it does (the run client, and every
+    feature client: ``hatchet_celery/features/_base.py``)."""
+
     def __init__(self, registry: Registry) -> None:
-        self.registry = registry
+        self._registry = registry
 
     @property
-    def engine(self) -> Any:
-        return self.registry.engine()
+    def _engine(self) -> Engine:
+        return self._registry.engine()
+
+
+class Client(RegistryBound):
+    """Trigger runs, wait for them and read them: what workflows, refs and features call."""
 
     # --- trigger ---------------------------------------------------------------------------
     def trigger(
@@ -89,8 +118,8 @@ class Client:
         (one item, ``bulk`` false) or ``BulkTriggerIdempotencyCollisionError`` after the
         other items were created.
         """
-        for check in self.engine.extensions.trigger_checks:
-            check(self.engine, workflow, items)
+        for check in self._engine.extensions.trigger_checks:
+            check(self._engine, workflow, items)
         return self._create(
             TriggerTarget.of(workflow), items, defer=False, run_ids=run_ids, bulk=bulk
         )
@@ -108,11 +137,11 @@ class Client:
         registered in Redis is used, and the roots are dispatched by a worker's timer pump
         (a process without the code cannot apply the task gates itself).
         """
-        name = self.registry.config.apply_namespace(workflow_name)
-        local = self.registry.workflows.get(name)
+        name = self._registry.config.apply_namespace(workflow_name)
+        local = self._registry.workflows.get(name)
         if local is not None:
             return self.trigger(local, items, run_ids, bulk)
-        raw = self.engine.store.redis.hget(self.engine.keys.workflows, name)
+        raw = self._engine.store.redis.hget(self._engine.keys.workflows, name)
         if raw is None:
             raise WorkflowNotFoundError(
                 f"workflow {name!r} is not declared in this process and no worker has "
@@ -129,97 +158,128 @@ class Client:
         run_ids: list[str] | None = None,
         bulk: bool = False,
     ) -> list[str]:
+        """Create the runs, then queue their roots (``defer``: a worker's pump does)."""
         # Tracing hook (hatchet_celery.opentelemetry): a no-op unless instrumented.
         with tracing_hooks.TRACING.trigger(target.name, items, bulk) as traced:
-            ids = self._create_runs(target, traced.items, defer, run_ids, bulk)
-            traced.created(ids)
-            return ids
+            items = traced.items
+            ctx = current_context.get()
+            ids = run_ids or [str(uuid.uuid4()) for _ in items]
+            created, calls, watched = self._prepare(
+                target, items, ids, defer, ctx, fresh=run_ids is None
+            )
+            settled = _Settled()
+            for start in range(0, len(items), CREATE_BATCH):
+                batch = slice(start, start + CREATE_BATCH)
+                results = self._submit(calls[batch], ids[start:], watched)
+                self._settle(
+                    target, items[batch], created[batch], results, watched, defer, ctx, settled
+                )
+            if settled.mismatch is not None:
+                raise _spawn_mismatch(ctx, target.name, *settled.mismatch)
+            if settled.collisions:
+                if len(items) == 1 and not bulk:
+                    raise settled.collisions[0]
+                raise BulkTriggerIdempotencyCollisionError(settled.ids, settled.collisions)
+            traced.created(settled.ids)
+            return settled.ids
 
-    def _create_runs(
+    def _prepare(
         self,
         target: TriggerTarget,
         items: list[WorkflowRunTriggerConfig],
+        ids: list[str],
         defer: bool,
-        run_ids: list[str] | None = None,
-        bulk: bool = False,
-    ) -> list[str]:
-        engine = self.engine
-        ctx = current_context.get()
+        ctx: Any,
+        fresh: bool,
+    ) -> tuple[list[_Created], list[tuple[list[str], list[Any]]], bool]:
+        """Check every item and build its ``create_run`` arguments before any run exists
+        (a bad item creates nothing); what each run's roots need, the calls, and whether
+        this process watches the ids (then waiting for them needs no status read:
+        ``RunWaiter.expect``)."""
+        engine = self._engine
         now = engine.now()
-        ids = run_ids or [str(uuid.uuid4()) for _ in items]
-        # A process that waits for runs watches these before they exist: waiting for them
-        # then needs no status read (RunWaiter.expect).
+        created: list[_Created] = []
+        calls: list[tuple[list[str], list[Any]]] = []
         waiter = engine._waiter
         watched = waiter is not None and waiter.expect(ids)
-        final_ids: list[str] = []
-        collisions: list[IdempotencyCollisionError] = []
-        mismatch: tuple[str, str] | None = None
-        try:  # every item is checked (and its call built) before any run is created
-            created = [
-                self._create_call(
-                    target, item, ids[position], now, defer, ctx, fresh=run_ids is None
+        try:
+            for position, item in enumerate(items):
+                call, entry = self._create_call(
+                    target, item, ids[position], now, defer, ctx, fresh=fresh
                 )
-                for position, item in enumerate(items)
-            ]
+                calls.append(call)
+                created.append(entry)
         except BaseException:
             if watched:
                 waiter.forget(ids)
             raise
-        # Created and published CREATE_BATCH runs at a time: workers start on the first
-        # runs while the rest are created (2,000 runs kept Redis busy ~0.27 s in
-        # create_run before the first message left, the workers idle meanwhile).
-        for start in range(0, len(items), CREATE_BATCH):
-            stop = start + CREATE_BATCH
-            try:
-                results = self._create_batch([call for call, _ in created[start:stop]])
-            except BaseException:
-                if watched:
-                    waiter.forget(ids[start:])
-                raise
-            ready: list[Ready] = []
-            new_runs: list[tuple[str, Any]] = []
-            for (_, (run_id, roots, priority, parent_id)), res, item in zip(
-                created[start:stop], results, items[start:stop], strict=True
-            ):
-                if int(res[0]) != 1:  # 0: deduplicated child (the existing run answers)
-                    if watched:  # 2: idempotency key held by run res[1]: no run
-                        waiter.forget([run_id])
-                    if int(res[0]) == 2:
-                        collisions.append(IdempotencyCollisionError(_text(res[1])))
-                    else:
-                        final_ids.append(res[1])
-                        if len(res) > 2 and res[2] and _text(res[2]) != target.name:
-                            mismatch = (_text(res[1]), _text(res[2]))
-                    continue
-                final_ids.append(run_id)
-                new_runs.append((run_id, item.options))
-                # create_run read the workflow's pause as it queued the roots: when it is
-                # not paused, the pause gate has nothing to check (one script call less)
-                checked = ("pause",) if len(res) > 1 and int(res[1]) == 0 else ()
-                for name, task_run_id in roots:
-                    ready.append(
-                        Ready(
-                            target.name,
-                            name,
-                            run_id,
-                            task_run_id,
-                            0,
-                            parent_id,
-                            priority,
-                            checked=checked,
-                        )
+        return created, calls, watched
+
+    def _submit(
+        self, calls: list[tuple[list[str], list[Any]]], pending: list[str], watched: bool
+    ) -> list[Any]:
+        """Run one batch's ``create_run`` call; on failure stop watching ``pending`` (the
+        ids of this batch and the ones after it, none of them created here)."""
+        try:
+            return self._create_batch(calls)
+        except BaseException:
+            waiter = self._engine._waiter
+            if watched and waiter is not None:
+                waiter.forget(pending)
+            raise
+
+    def _settle(
+        self,
+        target: TriggerTarget,
+        items: list[WorkflowRunTriggerConfig],
+        created: list[_Created],
+        results: list[Any],
+        watched: bool,
+        defer: bool,
+        ctx: Any,
+        settled: _Settled,
+    ) -> None:
+        """Queue the roots of one batch's new runs and add what the batch answers to
+        ``settled`` (the caller raises for held keys and spawn mismatches at the end)."""
+        engine = self._engine
+        waiter = engine._waiter
+        ready: list[Ready] = []
+        new_runs: list[tuple[str, Any]] = []
+        for (run_id, roots, priority, parent_id), res, item in zip(
+            created, results, items, strict=True
+        ):
+            if int(res[0]) != 1:  # 0: deduplicated child (the existing run answers)
+                if watched:  # 2: idempotency key held by run res[1]: no run
+                    waiter.forget([run_id])
+                if int(res[0]) == 2:
+                    settled.collisions.append(IdempotencyCollisionError(_text(res[1])))
+                else:
+                    settled.ids.append(res[1])
+                    if len(res) > 2 and res[2] and _text(res[2]) != target.name:
+                        settled.mismatch = (_text(res[1]), _text(res[2]))
+                continue
+            settled.ids.append(run_id)
+            new_runs.append((run_id, item.options))
+            # create_run read the workflow's pause as it queued the roots: when it is not
+            # paused, the pause gate has nothing to check (one script call less per run)
+            checked = ("pause",) if len(res) > 1 and int(res[1]) == 0 else ()
+            for name, task_run_id in roots:
+                ready.append(
+                    Ready(
+                        target.name,
+                        name,
+                        run_id,
+                        task_run_id,
+                        0,
+                        parent_id,
+                        priority,
+                        checked=checked,
                     )
-            for listener in engine.extensions.runs_created:
-                listener(engine, new_runs, ctx)
-            if ready and not defer:
-                engine.dispatch(ready)
-        if mismatch is not None:
-            raise _spawn_mismatch(ctx, target.name, *mismatch)
-        if collisions:
-            if len(items) == 1 and not bulk:
-                raise collisions[0]
-            raise BulkTriggerIdempotencyCollisionError(final_ids, collisions)
-        return final_ids
+                )
+        for listener in engine.extensions.runs_created:
+            listener(engine, new_runs, ctx)
+        if ready and not defer:
+            engine.dispatch(ready)
 
     def _create_call(
         self,
@@ -230,10 +290,10 @@ class Client:
         defer: bool,
         ctx: Any,
         fresh: bool,
-    ) -> tuple[tuple[list[str], list[Any]], tuple[str, list[tuple[str, str]], int, str | None]]:
+    ) -> tuple[tuple[list[str], list[Any]], _Created]:
         """KEYS and ARGV of one run of a ``create_run`` call, and what dispatching its roots
         needs. ``fresh``: the run id was generated here, so the script need not look it up."""
-        keys = self.engine.keys
+        keys = self._engine.keys
         opts = item.options
         metadata = dict(target.default_metadata)
         parent_run = parent_task = parent_task_run = dedupe = ""
@@ -292,11 +352,11 @@ class Client:
         return (run_keys, args), (run_id, roots, priority, parent_task_run or None)
 
     def _create_batch(self, calls: list[tuple[list[str], list[Any]]]) -> list[Any]:
-        """At most ``CREATE_BATCH`` runs created by one ``create_run`` call (the keys they
-        share are written once per call), in one round trip. A direct call, not a
-        pipeline: a pipeline holding a script costs an extra SCRIPT EXISTS round trip."""
-        keys = self.engine.keys
-        batch_keys: list[str] = [
+        """Up to ``CREATE_BATCH`` runs created by one ``create_run`` call (the keys they
+        share are written once per call) in one round trip: a direct call, not a pipeline
+        (a pipeline holding a script costs an extra SCRIPT EXISTS round trip)."""
+        keys = self._engine.keys
+        batch_keys = [
             keys.runs,
             keys.timers,
             keys.status_index,
@@ -308,7 +368,7 @@ class Client:
         for run_keys, args in calls:
             batch_keys += run_keys
             batch_args += [len(run_keys), len(args), *args]
-        return list(self.engine.store.script("create_run", batch_keys, batch_args))
+        return list(self._engine.store.script("create_run", batch_keys, batch_args))
 
     async def aio_trigger(
         self,
@@ -320,11 +380,12 @@ class Client:
 
     # --- state --------------------------------------------------------------------------------
     def fetch(self, run_id: str) -> RunState | None:
-        engine = self.engine
-        return parse_run(run_id, engine.store.redis.hgetall(engine.keys.run(run_id)))
+        engine = self._engine
+        fields = engine.store.redis.hgetall(engine.keys.run(run_id))
+        return parse_run(run_id, cast(dict[str, str], fields))
 
     def fetch_many(self, run_ids: list[str]) -> list[RunState | None]:
-        engine = self.engine
+        engine = self._engine
         pipe = engine.store.redis.pipeline(transaction=False)
         for run_id in run_ids:
             pipe.hgetall(engine.keys.run(run_id))
@@ -335,11 +396,13 @@ class Client:
         if state is None:
             return {}
         return {
-            name: t.error for name, t in state.tasks.items() if t.status == "FAILED" and t.error
+            name: t.error
+            for name, t in state.tasks.items()
+            if t.status == TaskStatus.FAILED and t.error
         }
 
     def append_log(self, task_run_id: str, line: dict[str, Any]) -> None:
-        engine = self.engine
+        engine = self._engine
         key = engine.keys.logs(task_run_id)
         pipe = engine.store.redis.pipeline(transaction=False)
         pipe.rpush(key, json.dumps(line))
@@ -352,20 +415,21 @@ class Client:
         """Result dict of a finished run, or the exception it stands for."""
         if state is None:
             return RunNotFoundError(f"Workflow run {run_id} not found.")
-        if state.status == "FAILED":
+        if state.status == RunStatus.FAILED:
             return FailedTaskRunExceptionGroup(
                 f"Workflow run {run_id} failed.", state.failed_errors()
             )
-        if state.status == "CANCELLED" and strict:
+        if state.status == RunStatus.CANCELLED and strict:
             return RunCancelledError(f"Workflow run {run_id} was cancelled.")
         return {
             name: t.output
             for name, t in state.tasks.items()
-            if t.status in ("COMPLETED", "SKIPPED") and (include_empty or t.has_output)
+            if t.status in (TaskStatus.COMPLETED, TaskStatus.SKIPPED)
+            and (include_empty or t.has_output)
         }
 
     def result(self, run_id: str, include_empty: bool = True) -> dict[str, Any]:
-        self.engine.waiter.wait(run_id).result()
+        self._engine.waiter.wait(run_id).result()
         out = self.outcome(run_id, self.fetch(run_id), include_empty, strict=True)
         if isinstance(out, BaseException):
             raise out
@@ -373,7 +437,7 @@ class Client:
         return result
 
     async def aio_result(self, run_id: str, include_empty: bool = False) -> dict[str, Any]:
-        await asyncio.wrap_future(self.engine.waiter.wait(run_id))
+        await asyncio.wrap_future(self._engine.waiter.wait(run_id))
         state = await asyncio.to_thread(self.fetch, run_id)
         out = self.outcome(run_id, state, include_empty, strict=False)
         if isinstance(out, BaseException):
@@ -398,12 +462,12 @@ class Client:
         return out
 
     def results(self, refs: list[Any], return_exceptions: bool) -> list[Any]:
-        waiter = self.engine.waiter
+        waiter = self._engine.waiter
         for fut in waiter.wait_many([r.workflow_run_id for r in refs]):
             fut.result()
         return self._collect(refs, return_exceptions, include_empty=True)
 
     async def aio_results(self, refs: list[Any], return_exceptions: bool) -> list[Any]:
-        futures = self.engine.waiter.wait_many([r.workflow_run_id for r in refs])
+        futures = self._engine.waiter.wait_many([r.workflow_run_id for r in refs])
         await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))
         return await asyncio.to_thread(self._collect, refs, return_exceptions, False)

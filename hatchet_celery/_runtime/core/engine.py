@@ -6,7 +6,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, cast
 
 from hatchet_celery._keys import Keys
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 # publish) is published again this often until a worker claims it; duplicates are
 # harmless because claiming is idempotent.
 REDISPATCH_SECONDS = 30.0
+# The schedule_timeout of a task this process has not declared: Hatchet's default, 5 min.
+DEFAULT_SCHEDULE_TIMEOUT = 300.0
 # A task run this process cannot dispatch (not declared here) is offered again this soon.
 UNDECLARED_DELAY = 0.2
 
@@ -44,10 +46,18 @@ class Engine:
     """The runtime of one registry: its store, its extensions and publishing.
 
     Built by the registry with the composition root's ``Extensions`` (``wiring.py``).
+
+    ``clock`` is the one clock of the runtime: every instant it compares with or writes
+    into Redis (leases, backoff, timers, deadlines, heartbeats, crons) is ``now()``. Loops
+    keep their own cadence on the real monotonic clock. A test replaces ``clock`` to drive
+    time without sleeping.
     """
 
-    def __init__(self, registry: Registry, extensions: Extensions) -> None:
+    def __init__(
+        self, registry: Registry, extensions: Extensions, clock: Callable[[], float] = time.time
+    ) -> None:
         self.extensions = extensions
+        self.clock = clock
         # id(task) -> (task, its gates), computed on first dispatch; the task is kept to
         # tell a redeclaration (a new object under the same name) from the one computed
         self._gates: dict[int, tuple[Any, tuple[Gate, ...]]] = {}
@@ -74,7 +84,7 @@ class Engine:
         return self._waiter
 
     def now(self) -> float:
-        return time.time()
+        return self.clock()
 
     def dispatch(self, ready: Iterable[Ready], after: Gate | None = None) -> None:
         """Publish ready task runs, each first through the gates of its task.
@@ -197,7 +207,7 @@ class Engine:
             "name": process.name,
             "labels": process.labels,
             "slots": process.slots,
-            "last_heartbeat": time.time(),
+            "last_heartbeat": self.now(),
             # what affinity routing may send to this worker (_runtime/flow/affinity.py)
             "workflows": sorted(self.registry.workflows),
             "stopped": stopped,

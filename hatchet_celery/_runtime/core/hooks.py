@@ -24,12 +24,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from hatchet_celery._runtime.core.engine import Engine
     from hatchet_celery._runtime.timing.timers import TimerKind
     from hatchet_celery.runnables.task import Task
+
+
+class RunRoute(NamedTuple):
+    """A run's routing options as stored in its hash: the trigger's desired worker
+    labels (``aff``, JSON) and its sticky worker (``sw``)."""
+
+    labels: str | None = None
+    sticky_worker: str | None = None
 
 
 @dataclass
@@ -48,6 +56,10 @@ class Ready:
     # with queueing it: ``complete.lua`` reads the workflow's pause, so the pause gate
     # needs no script of its own for children released while it is not paused.
     checked: tuple[str, ...] = ()
+    # The run's routing options, when the transition that queued it had them at hand
+    # (the claim of the task whose completion released it): the affinity gate then needs
+    # no read of its own.
+    route: RunRoute | None = None
 
 
 class Gate(Protocol):

@@ -29,11 +29,19 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from hatchet_celery._keys import Keys
+from hatchet_celery._protocol import RunStatus
 
 if TYPE_CHECKING:
     from hatchet_celery._runtime.core.engine import Engine
 
-STATUS_RANK = {"QUEUED": 1, "RUNNING": 2, "COMPLETED": 3, "FAILED": 4, "CANCELLED": 5}
+# The same ranks as ``status_score`` in ``_lib.lua`` (the status index's score bands).
+STATUS_RANK: dict[str, int] = {
+    RunStatus.QUEUED.value: 1,
+    RunStatus.RUNNING.value: 2,
+    RunStatus.COMPLETED.value: 3,
+    RunStatus.FAILED.value: 4,
+    RunStatus.CANCELLED.value: 5,
+}
 RANK_SPAN = 1e13
 # Metadata values longer than this are not indexed (they are payloads, not labels).
 MAX_INDEXED_VALUE = 200

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from hatchet_celery._protocol import TERMINAL
+from hatchet_celery._protocol import TERMINAL, RunStatus, TaskStatus
 from hatchet_celery.exceptions import TaskRunError
 
 TASK_FIELDS = {
@@ -67,7 +67,7 @@ class RunState:
         return self.status in TERMINAL
 
     def failed_errors(self) -> list[TaskRunError]:
-        return [t.error for t in self.tasks.values() if t.status == "FAILED" and t.error]
+        return [t.error for t in self.tasks.values() if t.status == TaskStatus.FAILED and t.error]
 
 
 def _float(v: str | None) -> float | None:
@@ -91,7 +91,7 @@ def parse_run(run_id: str, h: dict[str, str]) -> RunState | None:
     state = RunState(
         id=run_id,
         workflow=h["wf"],
-        status=h.get("st", "QUEUED"),
+        status=h.get("st", RunStatus.QUEUED),
         input=json.loads(h["in"]) if h.get("in") else {},
         metadata=json.loads(h["md"]) if h.get("md") else {},
         priority=int(h["pr"]) if h.get("pr") else None,
@@ -132,9 +132,11 @@ def parse_run(run_id: str, h: dict[str, str]) -> RunState | None:
                 t.attempt_errors[int(number)] = parse_error(value, t.name, t.id)
         elif key.startswith("ev:") and key[3:] in state.tasks:  # durable_evict.lua
             t = state.tasks[key[3:]]
-            t.evicted = t.status == "SUSPENDED" and value == h.get(f"c:{t.name}")
+            t.evicted = t.status == TaskStatus.SUSPENDED and value == h.get(f"c:{t.name}")
     # Tasks never created (blocked by a failed ancestor, unused on-failure) are not runs.
     state.tasks = {
-        k: v for k, v in state.tasks.items() if v.status not in ("", "BLOCKED", "UNUSED")
+        k: v
+        for k, v in state.tasks.items()
+        if v.status not in ("", TaskStatus.BLOCKED, TaskStatus.UNUSED)
     }
     return state

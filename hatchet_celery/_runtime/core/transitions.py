@@ -11,15 +11,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import time
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, TypeAdapter
 from pydantic_core import to_jsonable_python
 
-from hatchet_celery._protocol import TERMINAL
-from hatchet_celery._runtime.core.engine import REDISPATCH_SECONDS
-from hatchet_celery._runtime.core.hooks import Ready
+from hatchet_celery._protocol import TERMINAL, TaskStatus
+from hatchet_celery._runtime.core.engine import DEFAULT_SCHEDULE_TIMEOUT, REDISPATCH_SECONDS
+from hatchet_celery._runtime.core.hooks import Ready, RunRoute
 from hatchet_celery._runtime.core.task_run_ids import task_run_id_of
 from hatchet_celery.exceptions import (
     IllegalTaskOutputError,
@@ -72,7 +71,8 @@ def on_failure_args(run_id: str, task: Task[Any, Any], now: float) -> list[Any]:
     if not shape.on_failure:
         return ["", "", 0, 0]
     of_task = task.workflow.on_failure
-    watch_at, deadline = _watch(now, of_task.schedule_timeout_s if of_task else 300.0)
+    schedule = of_task.schedule_timeout_s if of_task else DEFAULT_SCHEDULE_TIMEOUT
+    watch_at, deadline = _watch(now, schedule)
     return [shape.on_failure, task_run_id_of(run_id, shape.on_failure), watch_at, deadline]
 
 
@@ -83,11 +83,14 @@ def record_success(
     claim: str,
     task_run_id: str,
     payload: str,
-    status: str = "COMPLETED",
+    status: str = TaskStatus.COMPLETED,
     priority: int | None = None,
+    route: RunRoute | None = None,
 ) -> None:
+    """``route``: the run's routing options, when the caller read them (at the claim),
+    handed on with the children this completion releases."""
     keys = engine.keys
-    now = time.time()
+    now = engine.now()
     shape = task.workflow.compiled()
     children = shape.children.get(task.name, ())
     args: list[Any] = [
@@ -121,7 +124,7 @@ def record_success(
         log.info("hatchet_celery: outcome of %s in run %s was stale; dropped", task.name, run_id)
         return
     checked = ("pause",) if int(res[2]) == 0 else ()
-    release(engine, task, run_id, task_run_id, res[3:], priority, checked)
+    release(engine, task, run_id, task_run_id, res[3:], priority, checked, route)
     engine.task_finished(task, run_id, status)
     if res[1] in TERMINAL:
         engine.run_finished(task.workflow.name, run_id, res[1])
@@ -135,16 +138,18 @@ def release(
     ready: list[Any],
     priority: int | None = None,
     checked: tuple[str, ...] = (),
+    route: RunRoute | None = None,
 ) -> None:
     """Dispatch the task runs a transition queued (triples: name, task run id, attempt);
-    ``checked``: the gates whose check the transition made (``Ready.checked``)."""
+    ``checked``: the gates whose check the transition made (``Ready.checked``); ``route``:
+    the run's routing options if known (``Ready.route``)."""
     if not ready:
         return
     wf = task.workflow.name
     engine.dispatch(
         Ready(
             wf, ready[i], run_id, ready[i + 1], int(ready[i + 2]), parent_id or None, priority,
-            checked=checked,
+            checked=checked, route=route,
         )
         for i in range(0, len(ready), 3)
     )  # fmt: skip
@@ -165,12 +170,12 @@ def record_failure(
     task_run_id: str,
     exc: BaseException,
     *,
-    expected: str = "RUNNING",
+    expected: str = TaskStatus.RUNNING,
     retry_allowed: bool = True,
-    final_status: str = "FAILED",
+    final_status: str = TaskStatus.FAILED,
 ) -> None:
     keys = engine.keys
-    now = time.time()
+    now = engine.now()
     retry = (
         retry_allowed and not isinstance(exc, NonRetryableException) and int(attempt) < task.retries
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from hatchet_celery._runtime.core.derived import Derived
 from hatchet_celery._runtime.core.idempotency import IdempotencySpec
 
 if TYPE_CHECKING:
@@ -26,11 +27,14 @@ class TriggerTarget:
     idempotency: IdempotencySpec | None = None
     others: tuple[str, ...] = ()  # every task of a run but the roots (task run index)
 
+    @staticmethod
+    def of(workflow: BaseWorkflow[Any]) -> TriggerTarget:
+        """The target of a declared workflow, computed once per declaration (again if it
+        got more tasks since)."""
+        return _TARGETS(workflow)
+
     @classmethod
-    def of(cls, workflow: BaseWorkflow[Any]) -> TriggerTarget:
-        cached: TriggerTarget | None = getattr(workflow, "_trigger_target", None)
-        if cached is not None and cached.ntasks == len(workflow.tasks):
-            return cached
+    def _declared(cls, workflow: BaseWorkflow[Any]) -> TriggerTarget:
         shape = workflow.compiled()
         tasks = workflow.task_map()
         target = cls(
@@ -43,7 +47,6 @@ class TriggerTarget:
             idempotency=IdempotencySpec.of(workflow.config.idempotency),
             others=tuple(n for n in shape.parents if n not in shape.roots),
         )
-        workflow._trigger_target = target  # type: ignore[attr-defined]
         return target
 
     @classmethod
@@ -79,3 +82,8 @@ class TriggerTarget:
             "parents": {k: list(v) for k, v in workflow.compiled().parents.items()},
             "schedule_timeouts": {t.name: t.schedule_timeout_s for t in workflow.tasks},
         }
+
+
+_TARGETS: Derived[BaseWorkflow[Any], TriggerTarget] = Derived(
+    TriggerTarget._declared, current=lambda workflow, t: t.ntasks == len(workflow.tasks)
+)

@@ -36,7 +36,7 @@ class RunWaiter:
     def __init__(self, store: Store, engine: Any = None) -> None:
         self.store = store
         self.engine = engine  # for the sweeps; None: no sweeping
-        self._next_sweep = 0.0
+        self._next_sweep = 0.0  # time.monotonic()
         self._sweep_from = 0
         self._pending: dict[str, list[concurrent.futures.Future[None]]] = {}
         # Runs watched before they were created (``expect``): their futures need no check.
@@ -131,11 +131,12 @@ class RunWaiter:
             if not fut.done():
                 fut.set_result(None)
 
-    def _sweep(self, now: float) -> None:
+    def _sweep(self) -> None:
         """Hand (a turn of) the runs waited on to the sweeps, once per ``SWEEP_EVERY``."""
-        if self.engine is None or now < self._next_sweep:
+        if self.engine is None or time.monotonic() < self._next_sweep:
             return
-        self._next_sweep = now + SWEEP_EVERY
+        self._next_sweep = time.monotonic() + SWEEP_EVERY
+        now = self.engine.now()
         with self._lock:
             pending = list(self._pending)
         if not pending:
@@ -174,7 +175,7 @@ class RunWaiter:
                     message = pubsub.get_message(timeout=SWEEP_EVERY)
                     if message is not None and message.get("type") == "message":
                         self._resolve(message["data"])
-                    self._sweep(time.time())
+                    self._sweep()
             except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
                 # Quiet for a short blip (and at interpreter exit); loud if it lasts.
                 level = logging.WARNING if backoff >= 1.6 else logging.DEBUG

@@ -21,6 +21,11 @@ gate, the last one, picks a worker for the task runs that ask for one and sets
 
 A worker is alive while its heartbeat is younger than ``ACTIVE_WITHIN``; the directory of
 workers is read at most once per ``DIRECTORY_TTL`` per process.
+
+A run's routing options (``aff``, ``sw`` in its hash) cost the gate no read on the common
+paths: the process that triggered a run remembers them for the roots it dispatches
+(``FRESH``), and the claim of a task returns them, so the children its completion releases
+carry them (``Ready.route``). Other paths (timers, wake-ups) read them with the dispatch.
 """
 
 from __future__ import annotations
@@ -28,7 +33,6 @@ from __future__ import annotations
 import json
 import random
 import threading
-import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -36,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 from hatchet_celery._runtime.core import broker_compat
 from hatchet_celery._runtime.core.broker_compat import WORKER_QUEUE_INFIX, queue_prefix
 from hatchet_celery._runtime.core.engine import UNDECLARED_DELAY
-from hatchet_celery._runtime.core.hooks import Ready
+from hatchet_celery._runtime.core.hooks import Ready, RunRoute
 from hatchet_celery._runtime.core.process import PROCESS
 from hatchet_celery._runtime.core.timer_outcome import DONE, Outcome, Rearm
 from hatchet_celery._runtime.flow import common as flow
@@ -116,12 +120,10 @@ class WorkerInfo:
 class Snapshot:
     read_at: float
     workers: list[WorkerInfo]
-    run_options_used: bool  # some run ever carried trigger-time labels or a sticky worker
 
 
 class Directory:
-    """Live workers from their heartbeats, and whether runs carry routing options at all,
-    re-read at most once per ``DIRECTORY_TTL``."""
+    """Live workers from their heartbeats, re-read at most once per ``DIRECTORY_TTL``."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -132,19 +134,13 @@ class Directory:
             self._cache.clear()
 
     def live(self, engine: Engine) -> list[WorkerInfo]:
-        return self.snapshot(engine).workers
-
-    def snapshot(self, engine: Engine) -> Snapshot:
-        now = time.time()
+        now = engine.now()
         where = engine.keys.workers
         with self._lock:
             cached = self._cache.get(where)
             if cached is not None and now - cached.read_at < DIRECTORY_TTL:
-                return cached
-        pipe = engine.store.redis.pipeline(transaction=False)
-        pipe.hgetall(where)
-        pipe.exists(engine.keys.affinity_used)
-        records, used = pipe.execute()
+                return cached.workers
+        records = engine.store.redis.hgetall(where)
         workers = []
         for text in records.values():
             try:
@@ -162,10 +158,9 @@ class Directory:
                     workflows=frozenset(served) if served is not None else None,
                 )
             )
-        snap = Snapshot(now, workers, bool(used))
         with self._lock:
-            self._cache[where] = snap
-        return snap
+            self._cache[where] = Snapshot(now, workers)
+        return workers
 
 
 DIRECTORY = Directory()
@@ -177,15 +172,15 @@ class _Fresh:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._runs: OrderedDict[str, tuple[str | None, str | None]] = OrderedDict()
+        self._runs: OrderedDict[str, RunRoute] = OrderedDict()
 
-    def put(self, run_id: str, aff: str | None, sw: str | None) -> None:
+    def put(self, run_id: str, route: RunRoute) -> None:
         with self._lock:
-            self._runs[run_id] = (aff, sw)
+            self._runs[run_id] = route
             if len(self._runs) > FRESH_RUNS:
                 self._runs.popitem(last=False)
 
-    def get(self, run_id: str) -> tuple[str | None, str | None] | None:
+    def get(self, run_id: str) -> RunRoute | None:
         with self._lock:
             return self._runs.get(run_id)
 
@@ -199,12 +194,8 @@ def _trigger_labels(options: Any) -> list[DesiredWorkerLabel]:
 
 
 def on_runs_created(engine: Engine, runs: list[tuple[str, Any]], ctx: Any) -> None:
-    """Record trigger-time desired labels (``aff``) and the sticky worker (``sw``).
-
-    Routing reads these run fields only once ``keys.affinity_used`` exists. The trigger
-    that creates that key waits until every process's directory has seen it, so no task
-    of its runs is dispatched by a process that still skips the read.
-    """
+    """Record trigger-time desired labels (``aff``) and the sticky worker (``sw``) in the
+    runs' hashes, and in ``FRESH`` for the roots this process dispatches."""
     pipe = None
     for run_id, options in runs:
         labels = _trigger_labels(options)
@@ -213,17 +204,13 @@ def on_runs_created(engine: Engine, runs: list[tuple[str, Any]], ctx: Any) -> No
         if getattr(options, "sticky", False):
             sw = str(options.desired_worker_id or (ctx.worker_id if ctx is not None else ""))
         sw = sw or None
-        FRESH.put(run_id, aff, sw)
+        FRESH.put(run_id, RunRoute(aff, sw))
         for field, value in (("aff", aff), ("sw", sw)):
             if value:
                 pipe = pipe or engine.store.redis.pipeline(transaction=False)
                 pipe.hset(engine.keys.run(run_id), field, value)
     if pipe is not None:
         pipe.execute()
-        if not DIRECTORY.snapshot(engine).run_options_used and engine.store.redis.set(
-            engine.keys.affinity_used, 1, nx=True
-        ):
-            time.sleep(DIRECTORY_TTL + 0.1)
 
 
 # --- the gate ---------------------------------------------------------------------------------
@@ -272,17 +259,10 @@ class AffinityGate:
         return True  # trigger-time labels and sticky children can concern any task
 
     def admit(self, engine: Engine, task: Task[Any, Any], items: list[Ready]) -> list[Ready]:
-        cached = [FRESH.get(i.run_id) for i in items]
-        if not DIRECTORY.snapshot(engine).run_options_used:
-            cached = [o or (None, None) for o in cached]  # no run carries options: no read
-        unknown = [i.run_id for i, o in zip(items, cached, strict=True) if o is None]
+        known = [i.route if i.route is not None else FRESH.get(i.run_id) for i in items]
+        unknown = [i.run_id for i, o in zip(items, known, strict=True) if o is None]
         read = iter(flow.read_fields(engine, unknown, "aff", "sw") if unknown else [])
-        options: list[tuple[str | None, str | None]] = []
-        for o in cached:
-            if o is None:
-                aff, sw = next(read)
-                o = (aff, sw)
-            options.append(o)
+        options = [o if o is not None else RunRoute(*next(read)) for o in known]
         out: list[Ready] = []
         for item, (aff, sw) in zip(items, options, strict=True):
             decided = route(engine, task, aff, sw)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
@@ -31,6 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hatchet_celery._cel import CelEvaluationError
+from hatchet_celery._protocol import TaskStatus
 from hatchet_celery._runtime.core.hooks import Ready
 from hatchet_celery._runtime.core.process import PROCESS
 from hatchet_celery._runtime.core.timer_outcome import Outcome, retry_later
@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-WAIT_BATCH = "WAIT_BATCH"
+WAIT_BATCH = TaskStatus.WAIT_BATCH
 MAX_BATCH_BYTES = 4 * 1024 * 1024  # a batch is flushed once its inputs reach 4 MiB
 DEFAULT_GROUP_MAX_RUNS = 100  # Hatchet's default batch_group_max_runs of a keyed group
 LOST_AFTER = 60.0  # past its execution timeout, a running batch no longer counts
@@ -245,7 +245,7 @@ async def _keep_leases(engine: Engine, task: Task[Any, Any], members: list[Membe
     lease = engine.config.lease_seconds
     while True:
         await asyncio.sleep(lease / 3)
-        until = time.time() + lease
+        until = engine.now() + lease
         entries = {f"{m.claim}|{m.run_id}|{task.name}": until for m in members}
         try:
             await asyncio.to_thread(engine.store.redis.zadd, engine.keys.leases, entries, xx=True)
@@ -310,7 +310,7 @@ def _claim(
     cancelled meanwhile is left out)."""
     if not members:
         return []
-    now = time.time()
+    now = engine.now()
     args: list[Any] = [
         engine.keys.run_prefix,
         task.name,

@@ -79,7 +79,7 @@ def fail_held(engine: Engine, task: Task[Any, Any], run_id: str, exc: BaseExcept
             [f"s:{task.name}", f"c:{task.name}", f"a:{task.name}", f"i:{task.name}"],
         )
     )
-    if status is None or status in TERMINAL or status == "RUNNING":
+    if status is None or status in TERMINAL or status == TaskStatus.RUNNING:
         return
     record_failure(
         engine,

@@ -96,11 +96,7 @@ class Spec:
         for i, e in enumerate(self.exprs):
             what = f"concurrency expression {i + 1} of {self.what}"
             key = cel_key(e.key, variables, what=what)
-            limit = (
-                e.max_runs
-                if isinstance(e.max_runs, int)
-                else cel_int(e.max_runs, variables, what=f"max_runs of {what}")
-            )
+            limit = cel_int(e.max_runs, variables, what=f"max_runs of {what}")
             if limit <= 0:
                 raise ConcurrencyKeyError(f"{what}: max_runs evaluated to {limit}; it must be > 0")
             out += [key, limit, e.strategy]
@@ -307,7 +303,7 @@ def sweep(engine: Engine, entry: ConcurrencySweep, now: float) -> Outcome:
     """Release holders whose run or task run ended unseen; wake admitted holders left parked.
     Done when the gate is empty: an arrival meanwhile re-arms the claimed timer itself
     (``conc_acquire``'s ``ZADD LT``), so the pump leaves it."""
-    gate = entry.gate
+    gate = entry.key
     spec = _spec_of_gate(engine, gate)
     redis = engine.store.redis
     if spec is None:  # not declared here: offered again to a worker that declares it

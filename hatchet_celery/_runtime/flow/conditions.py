@@ -25,6 +25,7 @@ import logging
 from typing import TYPE_CHECKING, Any, cast
 
 from hatchet_celery._cel import CelEvaluationError, CelProgram, cel_bool, compile_cel
+from hatchet_celery._protocol import TaskStatus
 from hatchet_celery._runtime.core.hooks import Ready
 from hatchet_celery._runtime.core.timer_outcome import DONE, Outcome, Rearm
 from hatchet_celery._runtime.core.transitions import record_failure, record_success
@@ -100,7 +101,7 @@ class ConditionsGate:
             engine.keys.run(item.run_id), fields
         )
         decided, status, queued_at, raw_input = values[0], values[1], values[2], values[3]
-        if status != "QUEUED":
+        if status != TaskStatus.QUEUED:
             return False  # a duplicate: the task run is waiting, running or done
         if decided == "QUEUE":
             return True
@@ -286,7 +287,14 @@ def carry_out_decision(
         )
     elif action == "SKIP":
         record_success(
-            engine, task, run_id, claim, "", SKIPPED_OUTPUT, status="SKIPPED", priority=priority
+            engine,
+            task,
+            run_id,
+            claim,
+            "",
+            SKIPPED_OUTPUT,
+            status=TaskStatus.SKIPPED,
+            priority=priority,
         )
     elif action == "CANCEL":
         record_failure(
@@ -299,9 +307,9 @@ def carry_out_decision(
             TaskCancelledByCondition(
                 f"task {task.name!r} was cancelled: a cancel_if condition was met"
             ),
-            expected="WAITING",
+            expected=TaskStatus.WAITING,
             retry_allowed=False,
-            final_status="CANCELLED",
+            final_status=TaskStatus.CANCELLED,
         )
     if drop_timer:
         engine.store.redis.zrem(engine.keys.timers, DecisionRecovery(run_id, task.name).member)
@@ -323,7 +331,11 @@ def recover_decision(engine: Engine, entry: DecisionRecovery, now: float) -> Out
         ],
     )
     wf, decided, status, attempt, claim, priority, ptr = cast(list[str | None], values)
-    expected = {"QUEUE": "QUEUED", "SKIP": "RUNNING", "CANCEL": "WAITING"}.get(decided or "")
+    expected = {
+        "QUEUE": TaskStatus.QUEUED,
+        "SKIP": TaskStatus.RUNNING,
+        "CANCEL": TaskStatus.WAITING,
+    }.get(decided or "")
     if wf is None or expected is None or status != expected:
         return DONE  # carried out already (or the run is gone)
     task = engine.registry.tasks.get(engine.celery_name(wf, task_name))

@@ -18,6 +18,7 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
+from hatchet_celery._protocol import TaskStatus
 from hatchet_celery._runtime.core.hooks import Ready
 from hatchet_celery._runtime.core.timer_outcome import DONE, Outcome
 from hatchet_celery._runtime.ops import cancellation
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-WAIT_PAUSED = "WAIT_PAUSED"
+WAIT_PAUSED = TaskStatus.WAIT_PAUSED
 QueueBehavior = Literal["DROP", "QUEUE"]
 
 
@@ -123,7 +124,7 @@ def expire_parked(engine: Engine, entry: PauseExpiry, now: float) -> Outcome:
     or removes the timer in the same step (so a task run parked meanwhile keeps a timer):
     a process dying in between leaves them parked and the timer claimed, and the next
     pass cancels them again (a no-op) before dropping them."""
-    workflow = entry.workflow
+    workflow = entry.key
     current = settings(engine, workflow)
     expired: list[str] = []
     if current is not None:

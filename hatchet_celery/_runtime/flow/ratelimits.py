@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -65,16 +64,8 @@ class Limit:
         key = (
             self.key if isinstance(self.key, str) else cel_key(self.key, variables, what=self.what)
         )
-        units = (
-            self.units
-            if isinstance(self.units, int)
-            else cel_int(self.units, variables, what=f"units of {self.what}")
-        )
-        limit = (
-            self.limit
-            if isinstance(self.limit, int)
-            else cel_int(self.limit, variables, what=f"limit of {self.what}")
-        )
+        units = cel_int(self.units, variables, what=f"units of {self.what}")
+        limit = cel_int(self.limit, variables, what=f"limit of {self.what}")
         if units <= 0:
             raise RateLimitExceededError(f"{self.what}: units must be positive, got {units}")
         if limit == 0 or limit < -1:
@@ -306,7 +297,7 @@ def put(engine: Engine, key: str, limit: int, duration: RateLimitDuration) -> No
     engine.store.script(
         "rl_put",
         [engine.keys.rate_limit(key), engine.keys.rate_limits],
-        [key, time.time(), limit, window, ""],
+        [key, engine.now(), limit, window, ""],
     )
 
 
@@ -316,6 +307,6 @@ def pause(engine: Engine, key: str, until: float) -> float:
     res = engine.store.script(
         "rl_put",
         [engine.keys.rate_limit(key), engine.keys.rate_limits],
-        [key, time.time(), "", "", until],
+        [key, engine.now(), "", "", until],
     )
     return float(res)

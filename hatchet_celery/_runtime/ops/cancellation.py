@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from hatchet_celery._protocol import TERMINAL
-from hatchet_celery._runtime.core.engine import REDISPATCH_SECONDS
+from hatchet_celery._protocol import TERMINAL, TaskStatus
+from hatchet_celery._runtime.core.engine import DEFAULT_SCHEDULE_TIMEOUT, REDISPATCH_SECONDS
 from hatchet_celery._runtime.core.hooks import Ready
 from hatchet_celery._runtime.core.run_index import lookup_task_run
 from hatchet_celery._runtime.core.task_run_ids import task_run_id_of
@@ -32,7 +31,6 @@ if TYPE_CHECKING:
     from hatchet_celery._runtime.core.engine import Engine
 
 log = logging.getLogger(__name__)
-DEFAULT_SCHEDULE_TIMEOUT = 300.0
 # A cascade deeper than this is a cycle in the data, not a real tree of child runs.
 MAX_CASCADE_DEPTH = 50
 
@@ -126,7 +124,7 @@ def _notify(engine: Engine, workflow: str, run_id: str, tasks: list[str], status
     for name in tasks:
         task = engine.registry.tasks.get(engine.celery_name(workflow, name))
         if task is not None:
-            engine.task_finished(task, run_id, "CANCELLED")
+            engine.task_finished(task, run_id, TaskStatus.CANCELLED)
     if status in TERMINAL:
         engine.run_finished(workflow, run_id, status)
 
@@ -146,7 +144,7 @@ def cancel(engine: Engine, external_id: str) -> bool:
 
 def cancel_run(engine: Engine, run_id: str, depth: int = 0) -> bool:
     """Cancel every unfinished task run of ``run_id`` and its child runs."""
-    now = time.time()
+    now = engine.now()
     res = engine.store.script(
         "cancel_run", _script_keys(engine, run_id), [run_id, now, engine.config.retention_seconds]
     )
@@ -164,7 +162,7 @@ def cancel_task(engine: Engine, run_id: str, task: str, depth: int = 0) -> bool:
     if workflow is None:
         raise RunNotFoundError(f"run {run_id!r} not found (or it expired)")
     shape = RunShape.require(engine, workflow, f"cancel task {task!r} of run {run_id}")
-    now = time.time()
+    now = engine.now()
     of_args = shape.on_failure_args(run_id, now)
     res = engine.store.script(
         "cancel_task",
@@ -221,7 +219,7 @@ def replay(engine: Engine, external_id: str) -> list[tuple[str, int]]:
     shape = RunShape.require(engine, workflow, f"replay run {run_id}")
     args: list[Any] = [
         run_id,
-        time.time(),
+        engine.now(),
         REDISPATCH_SECONDS,
         0 if shape.local else 1,
         len(shape.parents),

@@ -24,7 +24,7 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
-from hatchet_celery._protocol import TERMINAL
+from hatchet_celery._protocol import TERMINAL, TaskStatus
 from hatchet_celery._runtime.core.hooks import Ready
 from hatchet_celery._runtime.ops.cancellation import RunShape
 from hatchet_celery._timer_entries import Watchdog, kind_of
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 # A worker heartbeats every 5 s (services.WorkerServices): silent this long, it is gone.
 PUMP_SILENT_AFTER = 15.0
 # Statuses of a task run that has not started yet and may still time out.
-NOT_STARTED = frozenset({"QUEUED", "WAIT_RATE_LIMIT", "WAIT_WORKER"})
+NOT_STARTED = frozenset({TaskStatus.QUEUED, TaskStatus.WAIT_RATE_LIMIT, TaskStatus.WAIT_WORKER})
 _UNKNOWN_WARNED: set[str] = set()
 # Due timers one beat pass reads; a longer backlog is read in turns (a cursor per timer set).
 SCAN = 500
@@ -129,7 +129,7 @@ def expire(engine: Engine, run_id: str, workflow: str, task: str, attempt: int, 
     )
     declared = engine.registry.tasks.get(engine.celery_name(workflow, task))
     if declared is not None:
-        engine.task_finished(declared, run_id, "FAILED")
+        engine.task_finished(declared, run_id, TaskStatus.FAILED)
     if res[2] and shape.local:
         engine.dispatch([Ready(workflow, str(res[2]), run_id, str(of_args[1]), 0)])
     if res[1] in TERMINAL:

@@ -32,8 +32,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-API = "API"
-
 
 @dataclass(frozen=True)
 class Scheduled:
@@ -47,7 +45,7 @@ class Scheduled:
     priority: int | None
     created_at: float
     updated_at: float
-    method: str = API
+    method: str = crons.API
     run_id: str | None = None
     fired_at: float | None = None
 
@@ -62,7 +60,7 @@ class Scheduled:
             priority=int(fields["pr"]) if fields.get("pr") else None,
             created_at=float(fields.get("ct") or 0),
             updated_at=float(fields.get("ut") or 0),
-            method=fields.get("m") or API,
+            method=fields.get("m") or crons.API,
             run_id=fields.get("run") or None,
             fired_at=float(fields["ft"]) if fields.get("ft") else None,
         )
@@ -84,7 +82,7 @@ def create(
         "in": json.dumps(input),
         "md": json.dumps(additional_metadata),
         "pr": "" if priority is None else str(int(priority)),
-        "m": API,
+        "m": crons.API,
     }
     args: list[Any] = [scheduled_id, trigger_at, now]
     for name, value in fields.items():
@@ -147,7 +145,7 @@ def fire_scheduled(engine: Engine, entry: ScheduledFire, now: float) -> Outcome:
     """A due ``s|<id>`` timer: create the scheduled run's run (once). Done when it exists
     or the scheduled run is gone; re-armed at its time when it was moved later."""
     keys = engine.keys
-    sched_key = keys.scheduled(entry.scheduled_id)
+    sched_key = keys.scheduled(entry.key)
     res = engine.store.script("sched_fire", [sched_key], [now, str(uuid.uuid4())])
     if int(res[0]) == 0:
         return Rearm(float(res[1])) if len(res) > 1 else DONE
@@ -167,7 +165,7 @@ def fire_scheduled(engine: Engine, entry: ScheduledFire, now: float) -> Outcome:
     except WorkflowNotFoundError as exc:
         # Offered again after a claim lease, until a worker that serves the workflow has
         # registered it.
-        log.warning("hatchet_celery: scheduled run %s waits: %s", entry.scheduled_id, exc)
+        log.warning("hatchet_celery: scheduled run %s waits: %s", entry.key, exc)
         return retry_later(now)
     engine.store.script("sched_fired", [sched_key], [now, engine.config.retention_seconds])
     return DONE

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from hatchet_celery._protocol import TaskStatus
 from hatchet_celery._runtime.core.engine import REDISPATCH_SECONDS
 from hatchet_celery._runtime.core.hooks import Ready
 from hatchet_celery._runtime.core.timer_outcome import DONE, Outcome, Rearm, retry_later
@@ -64,7 +65,7 @@ def fire_task_timer(engine: Engine, entry: TaskTimer, now: float) -> Outcome:
             f"task {task_name!r} waited in the queue longer than its schedule_timeout "
             f"({task.schedule_timeout_s:g}s): SCHEDULING_TIMED_OUT"
         ),
-        expected="QUEUED",
+        expected=TaskStatus.QUEUED,
         retry_allowed=False,
     )
     return DONE

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from hatchet_celery._runtime.core.timer_outcome import (
@@ -89,23 +89,16 @@ def table(*kinds: TimerKind[Any]) -> dict[str, TimerKind[Any]]:
     return out
 
 
+@dataclass(eq=False)
 class TimerPump:
     """Claims due timers, runs their handlers, applies their outcomes."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        kinds: TimerTable,
-        *,
-        lease: float = CLAIM_LEASE,
-        batch: int = BATCH,
-        faults: Faults | None = None,
-    ) -> None:
-        self.engine = engine
-        self.kinds = kinds
-        self.lease = lease
-        self.batch = batch
-        self.faults = faults
+    engine: Engine
+    kinds: TimerTable
+    _: KW_ONLY
+    lease: float = CLAIM_LEASE
+    batch: int = BATCH
+    faults: Faults | None = None
 
     def run_once(self, now: float) -> bool:
         """Handle the due timers; True when a full batch was due (poll again now)."""

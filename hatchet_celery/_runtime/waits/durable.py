@@ -39,6 +39,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+from hatchet_celery._protocol import TaskStatus
 from hatchet_celery._runtime.core import aio
 from hatchet_celery._runtime.core.calls import Suspended, run_async
 from hatchet_celery._runtime.core.watchdog import watchdog
@@ -79,6 +80,8 @@ class Session:
         self.future: concurrent.futures.Future[Any] | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.resume: asyncio.Future[None] | None = None
+        # In-process durations (how long it has waited here, for the eviction policy) are
+        # on the process's wall clock, as is the eviction loop that compares them.
         self.parked_at = 0.0
         self.strikes = 0
         self.wait_kind = "durable wait"
@@ -199,7 +202,7 @@ class Session:
         self.inflight = inflight
         inflight.ctx = self.ctx
         inflight.future = self.future
-        self.ctx.deadline = time.time() + self.task.execution_timeout_s
+        self.ctx.deadline = inflight.engine.now() + self.task.execution_timeout_s
         self.ctx._cancelled.clear()
         resume, loop = self.resume, self.loop
         if resume is not None and loop is not None:
@@ -268,12 +271,12 @@ async def _sweep() -> None:
     while PARKED.sessions():
         await asyncio.sleep(SWEEP_EVERY)
         try:
-            await asyncio.to_thread(_sweep_once, time.time())
+            await asyncio.to_thread(_sweep_once)
         except Exception:
             log.exception("hatchet_celery: durable sweeper failed")
 
 
-def _sweep_once(now: float) -> None:
+def _sweep_once() -> None:
     sessions = PARKED.sessions()
     by_engine: dict[int, list[Session]] = {}
     for s in sessions:
@@ -287,7 +290,7 @@ def _sweep_once(now: float) -> None:
         for s in group:
             pipe.hget(engine.keys.run(s.key[0]), f"s:{s.key[1]}")
         for s, status in zip(group, pipe.execute(), strict=True):
-            if status in ("SUSPENDED", "QUEUED"):
+            if status in (TaskStatus.SUSPENDED, TaskStatus.QUEUED):
                 s.strikes = 0
             else:
                 s.strikes += 1  # twice in a row: claimed elsewhere, finished or gone
@@ -425,7 +428,7 @@ async def wait(
 def _began(engine: Engine, run_key: str, task: str, node: int) -> float:
     """When the wait of checkpoint ``node`` first began (recorded by its first execution)."""
     pipe = engine.store.redis.pipeline(transaction=False)
-    pipe.hsetnx(run_key, f"ct:{task}:{node}", repr(time.time()))
+    pipe.hsetnx(run_key, f"ct:{task}:{node}", repr(engine.now()))
     pipe.hget(run_key, f"ct:{task}:{node}")
     return float(pipe.execute()[1])
 

@@ -352,7 +352,7 @@ def _trigger_workflow(
 def recover_event(engine: Engine, entry: EventRecovery, now: float) -> Outcome:
     """Finish an event whose pushing process died before waking and triggering. Twice is
     once: a met wait is met once (``cond_satisfy``), a run's id comes from the event."""
-    event_id = entry.event_id
+    event_id = entry.key
     keys = engine.keys
     raw = engine.store.redis.hget(keys.event_data, event_id)
     if raw is not None:

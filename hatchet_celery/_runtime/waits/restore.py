@@ -18,6 +18,8 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
+from hatchet_celery._protocol import TERMINAL, TaskStatus
+from hatchet_celery._runtime.core.engine import DEFAULT_SCHEDULE_TIMEOUT, REDISPATCH_SECONDS
 from hatchet_celery._runtime.core.hooks import Ready
 from hatchet_celery._runtime.core.timer_outcome import DONE, Outcome, Rearm
 from hatchet_celery._timer_entries import ChildWatch
@@ -28,9 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CHILD_POLL_SECONDS = 1.0
-REDISPATCH_SECONDS = 30.0
-DEFAULT_SCHEDULE_TIMEOUT = 300.0
-FINISHED = ("COMPLETED", "FAILED", "CANCELLED")
+FINISHED = TERMINAL
 
 
 def mark_evicted(
@@ -122,7 +122,7 @@ def watch_children(
     outcomes: dict[ChildWatch, Outcome] = {}
     watched: list[tuple[ChildWatch, list[str]]] = []
     for entry, (status, claim, evicted, children) in zip(entries, states, strict=True):
-        if status != "SUSPENDED" or evicted is None or evicted != claim:
+        if status != TaskStatus.SUSPENDED or evicted is None or evicted != claim:
             outcomes[entry] = DONE
         else:
             watched.append((entry, json.loads(children or "[]")))

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from hatchet_celery._protocol import TaskStatus
 from hatchet_celery._runtime.core import aio
 from hatchet_celery._runtime.core.calls import Suspended, run_async
+from hatchet_celery._runtime.core.hooks import RunRoute
 from hatchet_celery._runtime.core.process import PROCESS
 from hatchet_celery._runtime.core.slots import SLOTS
 from hatchet_celery._runtime.core.transitions import (
@@ -47,7 +49,7 @@ def execute(
 ) -> None:
     engine = registry.engine()
     keys = engine.keys
-    now = time.time()
+    now = engine.now()
     parents = task.workflow.compiled().parents.get(task.name, ())
     res = engine.store.script(
         "claim",
@@ -83,13 +85,14 @@ def execute(
                 f"task {task.name!r} waited in the queue longer than its schedule_timeout "
                 f"({task.schedule_timeout_s:g}s): SCHEDULING_TIMED_OUT"
             ),
-            expected="QUEUED",
+            expected=TaskStatus.QUEUED,
             retry_allowed=False,
         )
         return
-    claim = str(res[1])
+    claimed = Claimed.parse(res, parents)
+    claim = claimed.claim
     try:
-        ctx = build_context(registry, task, run_id, attempt, res, parents)
+        ctx = build_context(registry, task, run_id, attempt, claimed, started_at=now)
     except Exception as exc:  # an input the validator refuses (an event payload, say)
         # Fail the task run for good: left RUNNING, its lease would expire and the same
         # input be claimed, and refused, forever.
@@ -98,7 +101,7 @@ def execute(
             f"input does not fit {getattr(task.workflow.input_validator, '__name__', 'it')}"
             f": {exc}"
         )
-        record_failure(engine, task, run_id, claim, attempt, str(res[5] or ""), bad)
+        record_failure(engine, task, run_id, claim, attempt, claimed.task_run_id, bad)
         return
     inflight = InFlight(engine, task, ctx, run_id, claim, attempt)
     watchdog().track(inflight)
@@ -121,10 +124,58 @@ def execute(
         record_failure(engine, task, run_id, claim, attempt, ctx.task_run_id, exc)
     else:
         ctx._forget_spawns()
-        record_success(engine, task, run_id, claim, ctx.task_run_id, payload, priority=ctx.priority)
+        record_success(
+            engine,
+            task,
+            run_id,
+            claim,
+            ctx.task_run_id,
+            payload,
+            priority=ctx.priority,
+            route=claimed.route,
+        )
     finally:
         watchdog().untrack(inflight)
         SLOTS.release(ctx)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """``claim.lua``'s answer when it took the task run, read by name (once, here)."""
+
+    claim: str
+    input: str
+    metadata: str
+    priority: int | None
+    task_run_id: str
+    parent_run_id: str | None
+    parent_task_run_id: str | None
+    child_index: int | None
+    child_key: str | None
+    route: RunRoute
+    # (output JSON, status) of each parent, in the order the claim asked for them
+    parents: dict[str, tuple[str, str]]
+
+    @classmethod
+    def parse(cls, res: list[Any], parents: tuple[str, ...]) -> Claimed:
+        _, claim, input_, metadata, priority, task_run_id, par, ptr, ci, ck, _wf = res[:11]
+        aff, sw = res[11], res[12]
+        outcomes = res[13:]
+        return cls(
+            claim=str(claim),
+            input=input_,
+            metadata=metadata,
+            priority=int(priority) if priority else None,
+            task_run_id=str(task_run_id or ""),
+            parent_run_id=par or None,
+            parent_task_run_id=ptr or None,
+            child_index=int(ci) if ci else None,
+            child_key=ck or None,
+            route=RunRoute(aff or None, sw or None),
+            parents={
+                name: (outcomes[2 * i], outcomes[2 * i + 1]) for i, name in enumerate(parents)
+            },
+        )
 
 
 def build_context(
@@ -132,14 +183,13 @@ def build_context(
     task: Task[Any, Any],
     run_id: str,
     attempt: int,
-    res: list[Any],
-    parents: tuple[str, ...],
+    claimed: Claimed,
+    started_at: float,
 ) -> Context:
-    raw_input = json.loads(res[2]) if res[2] else {}
+    raw_input = json.loads(claimed.input) if claimed.input else {}
     parent_outputs: dict[str, Any] = {}
-    for i, name in enumerate(parents):
-        out, status = res[11 + 2 * i], res[12 + 2 * i]
-        if status == "SKIPPED":
+    for name, (out, status) in claimed.parents.items():
+        if status == TaskStatus.SKIPPED:
             parent_outputs[name] = {"skipped": True}
         elif out:
             parent_outputs[name] = json.loads(out)
@@ -149,21 +199,22 @@ def build_context(
         registry=registry,
         runtime=registry.task_runtime(),
         workflow_run_id=run_id,
-        task_run_id=res[5],
+        task_run_id=claimed.task_run_id,
         input=task.workflow._parse_input(raw_input),
         raw_input=raw_input,
-        additional_metadata=json.loads(res[3]) if res[3] else {},
+        additional_metadata=json.loads(claimed.metadata) if claimed.metadata else {},
         retry_count=int(attempt),
-        priority=int(res[4]) if res[4] else None,
+        priority=claimed.priority,
         parent_outputs=parent_outputs,
-        parent_workflow_run_id=res[6] or None,
-        parent_task_run_id=res[7] or None,
-        child_index=int(res[8]) if res[8] else None,
-        child_key=res[9] or None,
+        parent_workflow_run_id=claimed.parent_run_id,
+        parent_task_run_id=claimed.parent_task_run_id,
+        child_index=claimed.child_index,
+        child_key=claimed.child_key,
         worker_id=PROCESS.worker_id,
         worker_labels=PROCESS.labels,
         lifespan=PROCESS.lifespan,
         execution_timeout=task.execution_timeout_s,
+        started_at=started_at,
     )
 
 

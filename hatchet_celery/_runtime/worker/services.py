@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from celery import signals
 from celery.worker import state as celery_state
 
+from hatchet_celery._runtime.core.engine import DEFAULT_SCHEDULE_TIMEOUT
 from hatchet_celery._runtime.core.process import PROCESS
 from hatchet_celery._runtime.timing.timers import BATCH, CLAIM_LEASE, TimerPump, TimerTable
 
@@ -47,7 +48,7 @@ def reap_lost(engine: Engine, now: float) -> int:
     for member in members:
         claim, run_id, task_name = member.split("|", 2)
         task = engine.registry.tasks.get(engine.celery_name(_wf_of(engine, run_id), task_name))
-        schedule = task.schedule_timeout_s if task is not None else 300.0
+        schedule = task.schedule_timeout_s if task is not None else DEFAULT_SCHEDULE_TIMEOUT
         count += int(
             engine.store.script(
                 "requeue_lost",
@@ -142,7 +143,7 @@ class WorkerServices:
         last_reap = last_retention = last_beat = 0.0
         failures = 0
         while not self._stop.is_set():
-            now = time.time()
+            now = engine.now()
             try:
                 busy = pump.run_once(now)
                 if now - last_reap >= REAP_EVERY:
