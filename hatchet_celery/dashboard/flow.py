@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 import hatchet_celery.dashboard.source as source
+from hatchet_celery._protocol import RunStatus
 
 ACTIVE_LIMIT = 2000  # active runs read per status for slots in use and parked tasks
 Active = list[tuple[str, str, str, str]]
@@ -33,7 +34,7 @@ def active_tasks(hatchet: Any) -> Active:
     redis = engine.store.redis
     now = time.time()
     ids: list[str] = []
-    for status in ("QUEUED", "RUNNING"):
+    for status in (RunStatus.QUEUED, RunStatus.RUNNING):
         page = _ids_with_status(engine, status, now)
         ids.extend(page)
     pipe = redis.pipeline(transaction=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from hatchet_celery._protocol import TERMINAL, RunStatus
 from hatchet_celery.dashboard.plots import line_plot
 
 HOUR = 3600.0
@@ -45,7 +46,7 @@ def last_hour(hatchet: Any, now: float | None = None) -> list[dict[str, Any]]:
         runs.append(
             {
                 "wf": str(wf),
-                "st": str(st or "QUEUED"),
+                "st": str(st or RunStatus.QUEUED),
                 "ct": float(ct),
                 "bt": float(bt) if bt else None,
                 "ft": float(ft) if ft else None,
@@ -67,7 +68,7 @@ def metrics(hatchet: Any, now: float | None = None, buckets: int = 60) -> dict[s
     per_minute: list[list[float]] = [[] for _ in range(buckets)]
     wf_minutes: dict[str, list[list[float]]] = {}
     for r in runs:
-        if r["ft"] is not None and r["st"] in ("COMPLETED", "FAILED", "CANCELLED"):
+        if r["ft"] is not None and r["st"] in TERMINAL:
             i = int((r["ft"] - (now - HOUR)) // step)
             if 0 <= i < buckets:
                 throughput[i] += 1

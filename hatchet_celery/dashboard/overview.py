@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 import hatchet_celery.dashboard.source as source
+from hatchet_celery._protocol import TaskStatus
 from hatchet_celery.dashboard.flow import Active, active_tasks
 
 
@@ -173,7 +174,7 @@ def _shape_svg(parents: dict[str, list[str]], on_failure: str) -> str:
 def workers(hatchet: Any, active: Active | None = None) -> list[dict[str, Any]]:
     used: dict[str, int] = {}
     for _, _, status, worker in active if active is not None else active_tasks(hatchet):
-        if status == "RUNNING" and worker:
+        if status == TaskStatus.RUNNING and worker:
             used[worker] = used.get(worker, 0) + 1
     rows = []
     for w in hatchet.workers.list().rows:

@@ -15,6 +15,7 @@ from typing import Any
 import hatchet_celery.dashboard.flow as flow
 import hatchet_celery.dashboard.metrics as metrics
 import hatchet_celery.dashboard.overview as overview
+from hatchet_celery._protocol import TaskStatus
 
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 1800.0)
 PREFIX = "hatchet_celery"
@@ -121,7 +122,7 @@ def exposition(hatchet: Any) -> str:
     out.gauge(
         "rate_limit_waiters",
         "Task runs waiting for rate-limit units.",
-        [({}, gates["parked"].get("WAIT_RATE_LIMIT", 0))],
+        [({}, gates["parked"].get(TaskStatus.WAIT_RATE_LIMIT, 0))],
     )
     _latency(out, metrics.last_hour(hatchet))
     return out.text()

@@ -17,24 +17,24 @@ from datetime import UTC, datetime
 from typing import Any
 
 import hatchet_celery.dashboard.dag as dag
-from hatchet_celery._protocol import TERMINAL
+from hatchet_celery._protocol import FINAL_TASK, TERMINAL, RunStatus, TaskStatus
 from hatchet_celery._runtime.core.state import parse_run
 from hatchet_celery._timer_entries import SleepDue
 from hatchet_celery.clients.rest.models.v1_task_status import V1TaskStatus
 
-STATUSES = ("QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED")
+STATUSES = tuple(s.value for s in RunStatus)
 WINDOWS = {"15m": 900, "1h": 3600, "6h": 21600, "24h": 86400, "7d": 604800}
 DEFAULT_WINDOW = "24h"
 PAGE_SIZE = 50
 STREAM_SHOWN = 1000  # put_stream chunks shown on a run page
-FINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED", "SKIPPED", "BLOCKED", "UNUSED"})
+FINAL = FINAL_TASK
 # statuses a gate parks a task in, and what the page says about them
-PARKED = {
-    "WAITING": "waiting for its conditions (wait_for / skip_if / cancel_if)",
-    "SUSPENDED": "durable task suspended on a wait (holds no slot)",
-    "WAIT_CONCURRENCY": "queued behind a concurrency key",
-    "WAIT_RATE_LIMIT": "waiting for rate-limit units",
-    "WAIT_WORKER": "waiting for a worker with matching labels",
+PARKED: dict[str, str] = {
+    TaskStatus.WAITING: "waiting for its conditions (wait_for / skip_if / cancel_if)",
+    TaskStatus.SUSPENDED: "durable task suspended on a wait (holds no slot)",
+    TaskStatus.WAIT_CONCURRENCY: "queued behind a concurrency key",
+    TaskStatus.WAIT_RATE_LIMIT: "waiting for rate-limit units",
+    TaskStatus.WAIT_WORKER: "waiting for a worker with matching labels",
 }
 
 
@@ -271,7 +271,7 @@ def _flow(hatchet: Any, workflow: str, task: str, run_id: str, status: str) -> d
             f" × {getattr(r, 'units', 1)}"
             for r in t.rate_limits
         ]
-    if status == "WAIT_CONCURRENCY":
+    if status == TaskStatus.WAIT_CONCURRENCY:
         engine = registry.engine()
         for gate, holder in (
             (f"t:{workflow}:{task}", f"{run_id}/{task}"),
@@ -305,8 +305,8 @@ def run_snapshot(hatchet: Any, run_id: str) -> dict[str, Any] | None:
             pipe.llen(engine.keys.logs(t["i"]))
     return {
         "id": run_id,
-        "status": h.get("st", "QUEUED"),
-        "done": h.get("st", "QUEUED") in TERMINAL,
+        "status": h.get("st", RunStatus.QUEUED.value),
+        "done": h.get("st", RunStatus.QUEUED) in TERMINAL,
         "activity": sum(int(n) for n in pipe.execute()),
         "tasks": {
             name: {

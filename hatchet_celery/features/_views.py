@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from hatchet_celery._protocol import TaskStatus
 from hatchet_celery._runtime.core.state import RunState, TaskState
 from hatchet_celery.clients.admin import RunStatus, TaskRunDetail, WorkflowRunDetail
 from hatchet_celery.clients.rest.models.api_resource_meta import APIResourceMeta
@@ -22,15 +23,15 @@ from hatchet_celery.clients.rest.models.v1_workflow_run import V1WorkflowRun
 from hatchet_celery.clients.rest.models.v1_workflow_run_details import V1WorkflowRunDetails
 from hatchet_celery.clients.rest.models.v1_workflow_type import V1WorkflowType
 
-_STATUS = {
-    "QUEUED": V1TaskStatus.QUEUED,
-    "RUNNING": V1TaskStatus.RUNNING,
+_STATUS: dict[str, V1TaskStatus] = {
+    TaskStatus.QUEUED: V1TaskStatus.QUEUED,
+    TaskStatus.RUNNING: V1TaskStatus.RUNNING,
     # a durable task parked on a wait has started: Hatchet shows it RUNNING
-    "SUSPENDED": V1TaskStatus.RUNNING,
-    "COMPLETED": V1TaskStatus.COMPLETED,
-    "SKIPPED": V1TaskStatus.COMPLETED,
-    "FAILED": V1TaskStatus.FAILED,
-    "CANCELLED": V1TaskStatus.CANCELLED,
+    TaskStatus.SUSPENDED: V1TaskStatus.RUNNING,
+    TaskStatus.COMPLETED: V1TaskStatus.COMPLETED,
+    TaskStatus.SKIPPED: V1TaskStatus.COMPLETED,
+    TaskStatus.FAILED: V1TaskStatus.FAILED,
+    TaskStatus.CANCELLED: V1TaskStatus.CANCELLED,
 }
 
 
@@ -59,7 +60,7 @@ def is_standalone(state: RunState) -> bool:
 
 
 def _error_text(task: TaskState) -> str | None:
-    return str(task.error) if task.error is not None and task.status == "FAILED" else None
+    return str(task.error) if task.error is not None and task.status == TaskStatus.FAILED else None
 
 
 def task_summary(state: RunState, task: TaskState, payloads: bool = True) -> V1TaskSummary:
@@ -92,7 +93,7 @@ def run_output(state: RunState) -> dict[str, Any]:
     return {
         name: t.output
         for name, t in state.tasks.items()
-        if t.status in ("COMPLETED", "SKIPPED") and t.output is not None
+        if t.status in (TaskStatus.COMPLETED, TaskStatus.SKIPPED) and t.output is not None
     }
 
 
@@ -190,13 +191,13 @@ def task_events(state: RunState) -> list[V1TaskEvent]:
 
 
 def _final_event(t: TaskState) -> V1TaskEventType | None:
-    if t.status == "COMPLETED":
+    if t.status == TaskStatus.COMPLETED:
         return V1TaskEventType.FINISHED
-    if t.status == "SKIPPED":
+    if t.status == TaskStatus.SKIPPED:
         return V1TaskEventType.SKIPPED
-    if t.status == "CANCELLED":
+    if t.status == TaskStatus.CANCELLED:
         return V1TaskEventType.CANCELLED
-    if t.status == "FAILED":
+    if t.status == TaskStatus.FAILED:
         text = _error_text(t) or ""
         if "SCHEDULING_TIMED_OUT" in text:
             return V1TaskEventType.SCHEDULING_TIMED_OUT

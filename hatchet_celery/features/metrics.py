@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from hatchet_celery._protocol import RunStatus, TaskStatus
 from hatchet_celery._runtime.core import run_index
 from hatchet_celery.clients.rest.models.task_stat import TaskStat, TaskStatusStat
 from hatchet_celery.features._aio import aio_twin
@@ -101,7 +102,7 @@ class MetricsClient(FeatureClient):
         now = time.time()
         redis = engine.store.redis
         ids: list[str] = []
-        for status in ("QUEUED", "RUNNING"):
+        for status in (RunStatus.QUEUED, RunStatus.RUNNING):
             src = run_index.status_source(engine.keys, status, now - DAY, now)
             ids += [str(i) for i in redis.zrangebyscore(src.key, repr(src.lo), repr(src.hi))]
         pipe = redis.pipeline(transaction=False)
@@ -112,8 +113,9 @@ class MetricsClient(FeatureClient):
             for field, status in fields.items():
                 if not field.startswith("s:"):
                     continue
-                kind = "running" if status == "RUNNING" else "queued"
-                if status != "RUNNING" and status != "QUEUED" and not status.startswith("WAIT_"):
+                kind = "running" if status == TaskStatus.RUNNING else "queued"
+                waiting = status.startswith("WAIT_")  # parked by a gate: still queued
+                if status not in (TaskStatus.RUNNING, TaskStatus.QUEUED) and not waiting:
                     continue
                 task = field[2:]
                 queued_at = float(fields.get(f"q:{task}") or 0)

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from hatchet_celery._protocol import RunStatus
 from hatchet_celery._runtime.timing import crons, schedules
 from hatchet_celery._runtime.timing.schedules import Scheduled
 from hatchet_celery._twins import parameters
@@ -54,12 +55,12 @@ Rows = list[Scheduled]
 Updates = list[ScheduledWorkflowsBulkUpdateItem] | list[tuple[str, datetime]]
 
 # Run hash status -> the legacy run status that scheduled-run rows report.
-_RUN_STATUS = {
-    "QUEUED": WorkflowRunStatus.QUEUED,
-    "RUNNING": WorkflowRunStatus.RUNNING,
-    "COMPLETED": WorkflowRunStatus.SUCCEEDED,
-    "FAILED": WorkflowRunStatus.FAILED,
-    "CANCELLED": WorkflowRunStatus.CANCELLED,
+_RUN_STATUS: dict[str, WorkflowRunStatus] = {
+    RunStatus.QUEUED: WorkflowRunStatus.QUEUED,
+    RunStatus.RUNNING: WorkflowRunStatus.RUNNING,
+    RunStatus.COMPLETED: WorkflowRunStatus.SUCCEEDED,
+    RunStatus.FAILED: WorkflowRunStatus.FAILED,
+    RunStatus.CANCELLED: WorkflowRunStatus.CANCELLED,
 }
 
 
