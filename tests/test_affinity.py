@@ -155,3 +155,45 @@ def test_upserted_labels_route_later_runs(workers: dict[str, WorkerProcess]) -> 
         later = wants_c.run_many([wants_c.create_bulk_run_item() for _ in range(4)])
     assert first["labels"]["model"] == "c"
     assert {r["worker"] for r in later} == {first["worker"]}
+
+
+def test_the_claim_hands_on_the_runs_routing_options() -> None:
+    """A run's trigger-time labels and sticky worker come back with the claim of its task,
+    so the children its completion releases are routed without reading them again."""
+    import json
+    import uuid
+
+    from hatchet_celery import ClientConfig, Context, EmptyModel, Hatchet
+    from hatchet_celery._runtime.worker.executor import Claimed
+
+    h = Hatchet(config=ClientConfig(namespace=f"aff-claim-{uuid.uuid4().hex[:8]}"))
+    wf = h.workflow(name="aff_claim")
+
+    @wf.task()
+    def first(input: EmptyModel, ctx: Context) -> None:
+        return None
+
+    @wf.task(parents=[first])
+    def second(input: EmptyModel, ctx: Context) -> None:
+        return None
+
+    # not required: with no worker in the namespace the root is published, not parked
+    wanted = DesiredWorkerLabel(key="affinity", value="bar", required=False)
+    (ref,) = wf.run_many_no_wait(
+        [
+            wf.create_bulk_run_item(
+                desired_worker_labels=[wanted], sticky=True, desired_worker_id="worker-7"
+            )
+        ]
+    )
+    engine = h._registry.engine()
+    keys, run_id, now = engine.keys, ref.workflow_run_id, engine.now()
+    res = engine.store.script(
+        "claim",
+        [keys.run(run_id), keys.leases, keys.timers, keys.status_index],
+        [run_id, "first", 0, "worker-7", now, now + 30],
+    )
+    claimed = Claimed.parse(res, ())
+    assert claimed.route.sticky_worker == "worker-7"
+    assert claimed.route.labels is not None
+    assert [d["key"] for d in json.loads(claimed.route.labels)] == ["affinity"]

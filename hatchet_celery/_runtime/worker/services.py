@@ -140,18 +140,19 @@ class WorkerServices:
         pump = self.pump
         assert pump is not None
         interval = engine.config.timer_interval
-        last_reap = last_retention = last_beat = 0.0
+        # the cadence of each chore on the monotonic clock; what it does on the engine's
+        last_reap = last_retention = last_beat = float("-inf")
         failures = 0
         while not self._stop.is_set():
-            now = engine.now()
+            now, tick = engine.now(), time.monotonic()
             try:
                 busy = pump.run_once(now)
-                if now - last_reap >= REAP_EVERY:
+                if tick - last_reap >= REAP_EVERY:
                     reap_lost(engine, now)
-                    last_reap = now
-                if now - last_beat >= 5.0:
+                    last_reap = tick
+                if tick - last_beat >= 5.0:
                     engine.heartbeat(PROCESS, stopped=PROCESS.draining)
-                    last_beat = now
+                    last_beat = tick
                 # at least twice per retention period, so a short retention keeps memory low
                 retention = engine.config.retention_seconds
                 every = (
@@ -159,9 +160,9 @@ class WorkerServices:
                     if retention > 0
                     else RETENTION_EVERY
                 )
-                if now - last_retention >= every:
+                if tick - last_retention >= every:
                     engine.trim_index(now)
-                    last_retention = now
+                    last_retention = tick
             except Exception as exc:
                 failures += 1
                 if failures in (1, 10) or failures % 100 == 0:
